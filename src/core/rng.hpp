@@ -1,0 +1,62 @@
+// Counter-based random streams: Random123 Philox4x64-10 (Salmon et al., SC'11).
+//
+//   key     = (seed, run)
+//   counter = (particle, tag, block, 0)
+//   one Philox call -> 4 x 64 random bits -> 2 Box-Muller pairs -> 4 standard normals
+//
+// Every random number dmconv draws is a pure function of (seed, run, particle, tag, index):
+// no generator state is carried between particles, so results are identical for any thread
+// count, batch size or number of processes. Normals come from r123::boxmuller, which uses
+// only the IEEE operations and libm's log/sincos/sqrt; nothing depends on the C++ standard
+// library's distribution implementations.
+#pragma once
+#include <cstdint>
+
+#include "core/types.hpp"
+
+namespace dmconv {
+
+// What a stream is used for. The tag keeps the streams of different uses disjoint.
+enum class StreamPurpose : std::uint64_t {
+  kInitialState = 1,  // Y_T
+  kStepNoise = 2,     // noise injections of sampler steps (index = step t)
+  kTargetSample = 3,  // exact samples of p_t drawn by targets (index chosen by the caller)
+  kTest = 15,         // reserved for tests and benchmarks
+};
+
+// A 64-bit stream tag: purpose (top 8 bits), index (48 bits), sub-stream (low 8 bits).
+class StreamTag {
+ public:
+  constexpr StreamTag(StreamPurpose purpose, std::uint64_t index, std::uint64_t sub = 0)
+      : value_((static_cast<std::uint64_t>(purpose) << 56) | ((index & kIndexMask) << 8) |
+               (sub & 0xffu)) {}
+  // The k-th sub-stream (k < 256) of this tag, e.g. the second noise injection of a step.
+  constexpr StreamTag sub(std::uint64_t k) const { return StreamTag(value_ + (k & 0xffu)); }
+  constexpr std::uint64_t value() const { return value_; }
+
+ private:
+  static constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << 48) - 1;
+  constexpr explicit StreamTag(std::uint64_t value) : value_(value) {}
+  std::uint64_t value_;
+};
+
+class RandomStreams {
+ public:
+  constexpr RandomStreams(std::uint64_t seed, std::uint64_t run) : seed_(seed), run_(run) {}
+
+  std::uint64_t seed() const { return seed_; }
+  std::uint64_t run() const { return run_; }
+
+  // out(i), i = 0..size-1: i.i.d. N(0, 1) of stream (particle, tag).
+  void normals(std::uint64_t particle, StreamTag tag, double* out, Eigen::Index size) const;
+  // out.col(j) = normals of particle first_particle + j; OpenMP over columns.
+  void fill_normals(std::uint64_t first_particle, StreamTag tag, MatrixRef out) const;
+  // The index-th U(0, 1) number of stream (particle, tag); never exactly 0 or 1.
+  double uniform(std::uint64_t particle, StreamTag tag, std::uint64_t index) const;
+
+ private:
+  std::uint64_t seed_;
+  std::uint64_t run_;
+};
+
+}  // namespace dmconv

@@ -1,0 +1,110 @@
+#include "core/run_sampler.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace dmconv {
+
+void RunOptions::validate(const TimeGrid& grid) const {
+  std::ostringstream message;
+  if (particles < 1) {
+    message << "run options: particles = " << particles << " must be at least 1";
+  } else if (stop_index != 0 && stop_index != 1) {
+    message << "run options: stop_index = " << stop_index << " must be 1 (output Y_1) or 0 (Y_0)";
+  } else if (grid.steps() < stop_index + 1) {
+    message << "run options: the grid has T = " << grid.steps() << " steps; at least "
+            << stop_index + 1 << " are needed to run to Y_" << stop_index;
+  } else if (threads < 0) {
+    message << "run options: threads = " << threads << " must be >= 0 (0 = OpenMP default)";
+  } else if (block_size < 1) {
+    message << "run options: block_size = " << block_size << " must be at least 1";
+  } else {
+    return;
+  }
+  throw InvalidArgument(message.str());
+}
+
+void initial_state(const Target& target, const TimeGrid& grid, Initialisation init,
+                   const RandomStreams& streams, std::uint64_t first_particle, MatrixRef out) {
+  const StreamTag tag(StreamPurpose::kInitialState, 0);
+  if (init == Initialisation::kStandardNormal) {
+    streams.fill_normals(first_particle, tag, out);
+  } else {
+    target.sample(grid.level(grid.steps()), streams, first_particle, tag, out);
+  }
+}
+
+void run_block(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
+               const RandomStreams& streams, std::uint64_t first_particle, int from_index,
+               int stop_index, Matrix& x) {
+  SamplerState state;
+  std::vector<Matrix> noise(static_cast<std::size_t>(sampler.noise_injections()),
+                            Matrix(x.rows(), x.cols()));
+  const int total_steps = from_index - stop_index;
+  for (int t = from_index; t > stop_index; --t) {
+    for (std::size_t k = 0; k < noise.size(); ++k) {
+      streams.fill_normals(first_particle, StreamTag(StreamPurpose::kStepNoise, t, k), noise[k]);
+    }
+    const StepContext context{grid, t, t == stop_index + 1, total_steps};
+    sampler.step(context, score, noise, x, state);
+  }
+}
+
+RunResult run_sampler(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
+                      const Target& target, const RunOptions& options) {
+  options.validate(grid);
+  require(score.dim() == target.dim(), "run_sampler: score model dimension " +
+                                           std::to_string(score.dim()) + " != target dimension " +
+                                           std::to_string(target.dim()));
+  const auto start = std::chrono::steady_clock::now();
+  const RandomStreams streams(options.seed, options.run);
+  const Eigen::Index n = options.particles;
+  const Eigen::Index d = target.dim();
+  const Eigen::Index blocks = (n + options.block_size - 1) / options.block_size;
+  const std::uint64_t evaluations_before = score.particle_evaluations();
+
+  RunResult result;
+  result.samples.resize(d, n);
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (Eigen::Index b = 0; b < blocks; ++b) {
+    const Eigen::Index begin = b * options.block_size;
+    const Eigen::Index count = std::min(options.block_size, n - begin);
+    const std::uint64_t first = options.first_particle + static_cast<std::uint64_t>(begin);
+    Matrix x(d, count);
+    initial_state(target, grid, options.initialisation, streams, first, x);
+    run_block(sampler, grid, score, streams, first, grid.steps(), options.stop_index, x);
+    result.samples.middleCols(begin, count) = x;
+  }
+
+  const Eigen::Array<bool, 1, Eigen::Dynamic> finite = result.samples.array().isFinite().colwise().all();
+  result.non_finite_particles = n - finite.count();
+  if (result.non_finite_particles > 0) {
+    result.status = RunStatus::kNonFinite;
+    result.message = std::to_string(result.non_finite_particles) + " of " + std::to_string(n) +
+                     " particles became non-finite";
+  }
+  result.nfe_per_particle =
+      static_cast<double>(score.particle_evaluations() - evaluations_before) / static_cast<double>(n);
+  result.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+std::string to_string(RunStatus status) {
+  switch (status) {
+    case RunStatus::kOk:
+      return "ok";
+    case RunStatus::kNonFinite:
+      return "non_finite";
+  }
+  return "unknown";
+}
+
+}  // namespace dmconv

@@ -1,0 +1,64 @@
+// The one integration loop: walks a time grid from Y_T down to Y_1 (or Y_0).
+//
+//   Y_T ~ N(0, I)  or  Y_T ~ p_{X_T} exactly (target.sample at abar_T)
+//   for t = T, ..., stop + 1:   Y_{t-1} = sampler.step(grid, t, s, Z_t, Y_t)
+//
+// Random numbers: particle j of run (seed, run) uses its own Philox streams; the noise of
+// step t, injection k, is stream tag (kStepNoise, t, k). Particles are processed in column
+// blocks, in parallel with OpenMP; since every column's arithmetic is independent of the
+// others and of the block size, the output is bitwise identical for any thread count and
+// block size (tested).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/rng.hpp"
+#include "core/sampler.hpp"
+#include "core/target.hpp"
+#include "core/time_grid.hpp"
+
+namespace dmconv {
+
+enum class Initialisation { kStandardNormal, kExactMarginal };
+
+struct RunOptions {
+  std::uint64_t seed = 0;
+  std::uint64_t run = 0;
+  Eigen::Index particles = 1000;
+  std::uint64_t first_particle = 0;  // global index of the first particle (for sharding)
+  Initialisation initialisation = Initialisation::kExactMarginal;
+  int stop_index = 1;                // 1: output Y_1 (compared with X_1); 0: continue to Y_0
+  int threads = 0;                   // 0: OpenMP default
+  Eigen::Index block_size = 512;     // particles per work unit
+
+  // Throws InvalidArgument naming the violated constraint.
+  void validate(const TimeGrid& grid) const;
+};
+
+enum class RunStatus { kOk, kNonFinite };
+
+struct RunResult {
+  Matrix samples;                  // d x n: Y_stop
+  RunStatus status = RunStatus::kOk;
+  Eigen::Index non_finite_particles = 0;
+  double nfe_per_particle = 0.0;   // score evaluations per trajectory
+  double wall_seconds = 0.0;
+  std::string message;             // empty when status is kOk
+};
+
+// Draws Y_T for particles [first_particle, first_particle + out.cols()).
+void initial_state(const Target& target, const TimeGrid& grid, Initialisation init,
+                   const RandomStreams& streams, std::uint64_t first_particle, MatrixRef out);
+
+// Runs one block in place: x holds Y_from on entry, Y_stop on return. Exposed for tests and
+// for estimators that need trajectories.
+void run_block(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
+               const RandomStreams& streams, std::uint64_t first_particle, int from_index,
+               int stop_index, Matrix& x);
+
+RunResult run_sampler(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
+                      const Target& target, const RunOptions& options);
+
+std::string to_string(RunStatus status);
+
+}  // namespace dmconv

@@ -1,0 +1,55 @@
+// A reverse-time sampler: one step Y_t -> Y_{t-1} on a time grid (THEORY.md §4).
+//
+//   Y_{t-1} = step(grid, t, s, noise, Y_t; state)
+//
+// The noise is an input: a stochastic sampler consumes noise_injections() matrices of
+// i.i.d. N(0, 1) entries, each shaped like Y_t; deterministic samplers consume none and must
+// not read them. Passing the noise in lets common random numbers, exact law propagation
+// (probing the affine step) and tests all use one interface. Multistep samplers keep their
+// cache in `state`, which the run loop resets at the start of every run.
+#pragma once
+#include <span>
+#include <string>
+
+#include "core/noise_level.hpp"
+#include "core/score_model.hpp"
+#include "core/time_grid.hpp"
+#include "core/types.hpp"
+
+namespace dmconv {
+
+// The multistep cache: the model output of the previous step, at grid index previous_t.
+struct SamplerState {
+  Matrix previous_output;  // e.g. s_{t+1}(Y_{t+1}), eps_{t+1}(Y_{t+1}) or x0hat_{t+1}(Y_{t+1})
+  int previous_t = -1;     // grid index the cache belongs to; -1 = empty
+  bool has_previous() const { return previous_t >= 0; }
+  void reset() {
+    previous_output.resize(0, 0);
+    previous_t = -1;
+  }
+};
+
+struct StepContext {
+  const TimeGrid& grid;
+  int t;              // the step maps level t to level t - 1
+  bool final_step;    // true for the last step of the run (some samplers drop noise there)
+  int total_steps;    // number of steps in this run
+};
+
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  virtual std::string name() const = 0;
+  // Number of d x n standard-normal matrices one step consumes (0 for ODE samplers).
+  virtual int noise_injections() const = 0;
+  // Score evaluations per step (NFE per step, THEORY.md §9.2).
+  virtual int score_evaluations_per_step() const = 0;
+  bool is_deterministic() const { return noise_injections() == 0; }
+
+  // Precondition: 1 <= context.t <= grid.steps(); noise.size() == noise_injections(), each
+  // shaped like x. x holds Y_t on entry and Y_{t-1} on return.
+  virtual void step(const StepContext& context, const ScoreModel& score,
+                    std::span<const Matrix> noise, Matrix& x, SamplerState& state) const = 0;
+};
+
+}  // namespace dmconv

@@ -1,0 +1,51 @@
+// What samplers call: the score s_t used for sampling, with evaluations counted (NFE).
+//
+//   s_t(x) = s*_t(x)                       (ExactScore)
+//
+// Score-error models (THEORY.md §3, §6.6) derive from ScoreModel and perturb s*_t.
+// Counting is per particle: NFE per trajectory = particle_evaluations() / particles.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "core/noise_level.hpp"
+#include "core/target.hpp"
+#include "core/types.hpp"
+
+namespace dmconv {
+
+class ScoreModel {
+ public:
+  virtual ~ScoreModel() = default;
+  // out.col(j) = s_t(x.col(j)) at `level`; counts x.cols() particle evaluations.
+  void evaluate(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const {
+    evaluations_.fetch_add(static_cast<std::uint64_t>(x.cols()), std::memory_order_relaxed);
+    compute(level, x, out);
+  }
+  std::uint64_t particle_evaluations() const { return evaluations_.load(); }
+  void reset_count() const { evaluations_.store(0); }
+  virtual int dim() const = 0;
+
+ protected:
+  virtual void compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const = 0;
+
+ private:
+  mutable std::atomic<std::uint64_t> evaluations_{0};
+};
+
+// The exact score of an analytic target.
+class ExactScore final : public ScoreModel {
+ public:
+  explicit ExactScore(const Target& target) : target_(target) {}
+  int dim() const override { return target_.dim(); }
+
+ protected:
+  void compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const override {
+    target_.score(level, x, out);
+  }
+
+ private:
+  const Target& target_;
+};
+
+}  // namespace dmconv

@@ -1,0 +1,83 @@
+// An analytic target p_data, known through its noised marginals p_t (THEORY.md §1, §8):
+//
+//   X_t = sqrt(abar) X_0 + sqrt(1 - abar) W,   p_t = law(X_t),
+//   score  s*_t(x) = grad log p_t(x),   Jacobian J*_t(x) = grad s*_t(x)  (symmetric Hessian).
+//
+// All batched methods take particles as the columns of a d x n matrix and must give, for
+// each column, a result that does not depend on the other columns or on n (bitwise), so
+// that results are the same for every batch size and thread count.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/noise_level.hpp"
+#include "core/rng.hpp"
+#include "core/types.hpp"
+
+namespace dmconv {
+
+// J = diag(diagonal) + factor * core * factor^T, with factor d x K and core K x K symmetric.
+// Targets whose Jacobian has this structure (isotropic mixture components: K = number of
+// components) expose it so that determinants and solves can cost O(K^2 d + K^3).
+struct DiagonalPlusLowRank {
+  Vector diagonal;
+  Matrix factor;
+  Matrix core;
+  Matrix dense() const {
+    Matrix result = factor * core * factor.transpose();
+    result.diagonal() += diagonal;
+    return result;
+  }
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+
+  virtual std::string name() const = 0;
+  // One line: the law and its parameters.
+  virtual std::string describe() const = 0;
+  virtual int dim() const = 0;
+
+  // out(j) = log p_t(x.col(j)).  Precondition: x.rows() == dim(), out.size() == x.cols().
+  virtual void log_density(const NoiseLevel& level, ConstMatrixRef x, VectorRef out) const = 0;
+  // out.col(j) = s*_t(x.col(j)).  Precondition: out has the shape of x.
+  virtual void score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const = 0;
+  // out = J*_t(x), a symmetric d x d matrix, at one point.
+  virtual void score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const = 0;
+  // The Jacobian in diagonal-plus-low-rank form when the target has that structure.
+  virtual std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel&,
+                                                                       ConstVectorRef) const {
+    return std::nullopt;
+  }
+  // Exact samples of p_t: out.col(j) uses only the streams of particle first_particle + j
+  // under sub-streams of `tag`.
+  virtual void sample(const NoiseLevel& level, const RandomStreams& streams,
+                      std::uint64_t first_particle, StreamTag tag, MatrixRef out) const = 0;
+
+  // Convenience wrappers returning fresh objects.
+  Vector log_density(const NoiseLevel& level, ConstMatrixRef x) const {
+    Vector out(x.cols());
+    log_density(level, x, out);
+    return out;
+  }
+  Matrix score(const NoiseLevel& level, ConstMatrixRef x) const {
+    Matrix out(x.rows(), x.cols());
+    score(level, x, out);
+    return out;
+  }
+  Matrix score_jacobian(const NoiseLevel& level, ConstVectorRef x) const {
+    Matrix out(dim(), dim());
+    score_jacobian(level, x, out);
+    return out;
+  }
+  Matrix sample(const NoiseLevel& level, const RandomStreams& streams, std::uint64_t first_particle,
+                Eigen::Index count, StreamTag tag) const {
+    Matrix out(dim(), count);
+    sample(level, streams, first_particle, tag, out);
+    return out;
+  }
+};
+
+}  // namespace dmconv

@@ -1,0 +1,22 @@
+#include "samplers/ddpm.hpp"
+
+#include <cmath>
+
+namespace dmconv::samplers {
+
+void Ddpm::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise, Matrix& x,
+                SamplerState&) const {
+  const int t = context.t;
+  const double beta = context.grid.beta(t);
+  const double sqrt_alpha = std::sqrt(1.0 - beta);
+  Matrix s(x.rows(), x.cols());
+  score.evaluate(context.grid.level(t), x, s);
+  if (variant_ == Variant::kNoiseInside) {
+    x = (x + beta * s + std::sqrt(beta) * noise[0]) / sqrt_alpha;
+  } else {
+    x = (x + beta * s) / sqrt_alpha;
+    if (t > 1) x += std::sqrt(beta) * noise[0];
+  }
+}
+
+}  // namespace dmconv::samplers

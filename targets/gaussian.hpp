@@ -1,0 +1,42 @@
+// Gaussian target N(mu, Sigma) (THEORY.md §8.1, Gaussian special case).
+//
+//   p_t = N(sqrt(a) mu, C),   C = a Sigma + (1-a) I
+//   s*(x) = -C^{-1} (x - sqrt(a) mu),    J* = -C^{-1}   (constant in x)
+//
+// Every sampler of THEORY.md §4 maps Gaussians to Gaussians under this score, so errors
+// on this target are available in closed form (exact law propagation).
+#pragma once
+#include "core/target.hpp"
+#include "targets/gaussian_component.hpp"
+
+namespace dmconv {
+
+class GaussianTarget final : public Target {
+ public:
+  explicit GaussianTarget(GaussianComponent component) : component_(std::move(component)) {}
+
+  std::string name() const override { return "gaussian"; }
+  std::string describe() const override;
+  int dim() const override { return component_.dim(); }
+
+  using Target::log_density;
+  using Target::sample;
+  using Target::score;
+  using Target::score_jacobian;
+  void log_density(const NoiseLevel& level, ConstMatrixRef x, VectorRef out) const override;
+  void score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const override;
+  void score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const override;
+  std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel& level,
+                                                               ConstVectorRef x) const override;
+  void sample(const NoiseLevel& level, const RandomStreams& streams, std::uint64_t first_particle,
+              StreamTag tag, MatrixRef out) const override;
+
+  const Vector& mean() const { return component_.mean(); }
+  Matrix covariance() const { return component_.covariance(); }
+  const GaussianComponent& component() const { return component_; }
+
+ private:
+  GaussianComponent component_;
+};
+
+}  // namespace dmconv

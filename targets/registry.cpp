@@ -1,0 +1,95 @@
+// The target registry: one entry per target. Parameters (as in a config file):
+//   gaussian:          mean = [..];  one of covariance = [[..],..] | variances = [..] | variance = v
+//   gaussian_mixture:  weights = [..];  means = [[..],..] (K rows);  one of
+//                      covariances = [[[..]..]..] (K matrices) | variances = [[..]..] (K rows) |
+//                      variance = [..] (K numbers, isotropic)
+#include "targets/registry.hpp"
+
+#include "core/error.hpp"
+#include "targets/gaussian.hpp"
+#include "targets/gaussian_mixture.hpp"
+
+namespace dmconv {
+namespace {
+
+// Exactly one of the covariance keys must be present.
+std::string covariance_key(const ParamTable& p, const std::string& context, const std::string& full,
+                           const std::string& diagonal, const std::string& isotropic) {
+  int present = p.has(full) + p.has(diagonal) + p.has(isotropic);
+  require(present == 1, context + ": exactly one of '" + full + "', '" + diagonal + "', '" + isotropic +
+                            "' must be given (found " + std::to_string(present) + ")");
+  return p.has(full) ? full : p.has(diagonal) ? diagonal : isotropic;
+}
+
+std::unique_ptr<Target> make_gaussian(const ParamTable& p) {
+  const std::string context = "target 'gaussian'";
+  p.require_only(context, {"mean", "covariance", "variances", "variance"});
+  const Vector mean = p.vector(context, "mean");
+  const std::string key = covariance_key(p, context, "covariance", "variances", "variance");
+  if (key == "covariance")
+    return std::make_unique<GaussianTarget>(GaussianComponent::full(mean, p.matrix(context, key), context));
+  if (key == "variances")
+    return std::make_unique<GaussianTarget>(GaussianComponent::diagonal(mean, p.vector(context, key), context));
+  return std::make_unique<GaussianTarget>(GaussianComponent::isotropic(mean, p.number(context, key), context));
+}
+
+std::unique_ptr<Target> make_gaussian_mixture(const ParamTable& p) {
+  const std::string context = "target 'gaussian_mixture'";
+  p.require_only(context, {"weights", "means", "covariances", "variances", "variance"});
+  const Vector weights = p.vector(context, "weights");
+  const Matrix means = p.matrix(context, "means");
+  require(means.rows() == weights.size(), context + ": 'means' has " + std::to_string(means.rows()) +
+                                              " rows but 'weights' has " + std::to_string(weights.size()) +
+                                              " entries (one row per component)");
+  const std::string key = covariance_key(p, context, "covariances", "variances", "variance");
+  std::vector<GaussianComponent> components;
+  const std::vector<Matrix> full = key == "covariances" ? p.matrices(context, key) : std::vector<Matrix>{};
+  const Matrix diagonal = key == "variances" ? p.matrix(context, key) : Matrix{};
+  const Vector isotropic = key == "variance" ? p.vector(context, key) : Vector{};
+  const auto count = static_cast<std::size_t>(weights.size());
+  const std::size_t given = key == "covariances" ? full.size()
+                            : key == "variances"  ? static_cast<std::size_t>(diagonal.rows())
+                                                  : static_cast<std::size_t>(isotropic.size());
+  require(given == count, context + ": '" + key + "' describes " + std::to_string(given) +
+                              " components but 'weights' has " + std::to_string(count));
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto row = static_cast<Eigen::Index>(k);
+    const std::string where = context + " component " + std::to_string(k);
+    const Vector mean = means.row(row).transpose();
+    if (key == "covariances") components.push_back(GaussianComponent::full(mean, full[k], where));
+    if (key == "variances") components.push_back(GaussianComponent::diagonal(mean, diagonal.row(row).transpose(), where));
+    if (key == "variance") components.push_back(GaussianComponent::isotropic(mean, isotropic(row), where));
+  }
+  return std::make_unique<GaussianMixtureTarget>(std::vector<double>(weights.data(), weights.data() + weights.size()),
+                                                 std::move(components));
+}
+
+// The 2-D three-component mixture with full, anisotropic covariances and unequal weights
+// used by the demonstration and the quickstart.
+ParamTable mixture_example() {
+  return {{"weights", std::vector<double>{0.5, 0.3, 0.2}},
+          {"means", ParamValue::List{std::vector<double>{-2.0, 0.0}, std::vector<double>{1.5, 1.0},
+                                     std::vector<double>{0.5, -2.0}}},
+          {"covariances",
+           ParamValue::List{ParamValue::List{std::vector<double>{0.30, 0.10}, std::vector<double>{0.10, 0.20}},
+                            ParamValue::List{std::vector<double>{0.50, -0.20}, std::vector<double>{-0.20, 0.25}},
+                            ParamValue::List{std::vector<double>{0.15, 0.05}, std::vector<double>{0.05, 0.40}}}}};
+}
+
+}  // namespace
+
+const Registry<Target>& target_registry() {
+  static const Registry<Target> registry = [] {
+    Registry<Target> r("target");
+    r.add({"gaussian", "Gaussian N(mu, Sigma), full, diagonal or isotropic covariance; errors in closed form",
+           "THEORY.md §8.1 (Gaussian special case)", make_gaussian,
+           {{"mean", std::vector<double>{1.5, -0.5}},
+            {"covariance", ParamValue::List{std::vector<double>{0.5, 0.2}, std::vector<double>{0.2, 0.3}}}}});
+    r.add({"gaussian_mixture", "Gaussian mixture sum_k pi_k N(mu_k, Sigma_k), any K and d; full/diagonal/isotropic",
+           "THEORY.md §8.1", make_gaussian_mixture, mixture_example()});
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace dmconv
