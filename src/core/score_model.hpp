@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/error.hpp"
 #include "core/noise_level.hpp"
 #include "core/target.hpp"
 #include "core/types.hpp"
@@ -25,6 +26,11 @@ class ScoreModel {
   std::uint64_t particle_evaluations() const { return evaluations_.load(); }
   void reset_count() const { evaluations_.store(0); }
   virtual int dim() const = 0;
+  // True when s_t is affine in x at every level (exact Gaussian scores, affine perturbations).
+  virtual bool is_affine() const { return false; }
+  // out = J_{s_t}(x), the Jacobian of the score actually used (exact for every model).
+  // Models without an analytic Jacobian throw; estimators that need one check first.
+  virtual void jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const;
 
  protected:
   virtual void compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const = 0;
@@ -38,6 +44,11 @@ class ExactScore final : public ScoreModel {
  public:
   explicit ExactScore(const Target& target) : target_(target) {}
   int dim() const override { return target_.dim(); }
+  bool is_affine() const override { return target_.score_is_affine(); }
+  void jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const override {
+    target_.score_jacobian(level, x, out);
+  }
+  const Target& target() const { return target_; }
 
  protected:
   void compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const override {
@@ -47,5 +58,9 @@ class ExactScore final : public ScoreModel {
  private:
   const Target& target_;
 };
+
+inline void ScoreModel::jacobian(const NoiseLevel&, ConstVectorRef, MatrixRef) const {
+  throw InvalidArgument("this score model provides no analytic Jacobian");
+}
 
 }  // namespace dmconv

@@ -46,6 +46,9 @@ class Target {
   virtual void score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const = 0;
   // out = J*_t(x), a symmetric d x d matrix, at one point.
   virtual void score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const = 0;
+  // True when s*_t is affine in x at every level (Gaussian targets): every sampler then maps
+  // Gaussians to Gaussians and errors follow by exact law propagation.
+  virtual bool score_is_affine() const { return false; }
   // The Jacobian in diagonal-plus-low-rank form when the target has that structure.
   virtual std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel&,
                                                                        ConstVectorRef) const {
