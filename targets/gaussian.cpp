@@ -26,6 +26,18 @@ void GaussianTarget::score_jacobian(const NoiseLevel& level, ConstVectorRef, Mat
   out = -component_.at(level).precision();
 }
 
+std::optional<Moments> GaussianTarget::moments(const NoiseLevel& level) const {
+  Moments out{level.sqrt_abar() * mean(), level.abar() * covariance()};
+  out.covariance.diagonal().array() += level.one_minus_abar();
+  return out;
+}
+
+void GaussianTarget::score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef, ConstMatrixRef v,
+                                          MatrixRef out) const {
+  component_.at(level).precision_apply(v, out);
+  out = -out;
+}
+
 std::optional<DiagonalPlusLowRank> GaussianTarget::score_jacobian_structured(const NoiseLevel& level,
                                                                              ConstVectorRef) const {
   if (component_.kind() == CovarianceKind::kFull) return std::nullopt;

@@ -27,6 +27,9 @@ class GaussianTarget final : public Target {
   void log_density(const NoiseLevel& level, ConstMatrixRef x, VectorRef out) const override;
   void score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const override;
   void score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const override;
+  std::optional<Moments> moments(const NoiseLevel& level) const override;
+  void score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
+                            MatrixRef out) const override;
   std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel& level,
                                                                ConstVectorRef x) const override;
   void sample(const NoiseLevel& level, const RandomStreams& streams, std::uint64_t first_particle,

@@ -137,6 +137,16 @@ void GaussianComponent::AtLevel::gradient_and_quadratic(ConstMatrixRef x, Matrix
   }
 }
 
+void GaussianComponent::AtLevel::precision_apply(ConstMatrixRef v, MatrixRef out) const {
+  if (kind_ == CovarianceKind::kFull) {
+    out = v;
+    cholesky_.matrixL().solveInPlace(out);
+    cholesky_.matrixU().solveInPlace(out);
+  } else {
+    out = v.array().colwise() / diagonal_.array();
+  }
+}
+
 Matrix GaussianComponent::AtLevel::precision() const {
   if (kind_ == CovarianceKind::kFull) {
     return cholesky_.solve(Matrix::Identity(mean_.size(), mean_.size()));

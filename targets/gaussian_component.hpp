@@ -33,6 +33,8 @@ class GaussianComponent {
     void gradient_and_quadratic(ConstMatrixRef x, MatrixRef gradient, VectorRef quadratic) const;
     // log N(x_j; m, C) for the quadratic forms returned above.
     double log_normaliser() const { return log_normaliser_; }  // -(d log 2pi + log det C)/2
+    // out = C^{-1} v, column by column (Cholesky solves; no inverse is formed).
+    void precision_apply(ConstMatrixRef v, MatrixRef out) const;
     // C^{-1} as a dense matrix (for Hessians).
     Matrix precision() const;
     // For diagonal and isotropic components: the diagonal of C^{-1}.

@@ -84,19 +84,32 @@ void GaussianMixtureTarget::log_density(const NoiseLevel& level, ConstMatrixRef 
   out = (top.array() + (log_weighted.rowwise() - top).array().exp().colwise().sum().log()).matrix().transpose();
 }
 
-void GaussianMixtureTarget::score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const {
-  std::vector<Matrix> gradients;
-  Matrix log_weighted;
-  evaluate(level, x, gradients, log_weighted);
-  // Responsibilities w_k = softmax_k(log_weighted), column by column.
+void GaussianMixtureTarget::responsibilities_and_score(const std::vector<Matrix>& gradients,
+                                                       const Matrix& log_weighted, Matrix& responsibility,
+                                                       Matrix& score) {
+  // w_k = softmax_k(log_weighted), column by column.
   const Eigen::RowVectorXd top = log_weighted.colwise().maxCoeff();
-  Matrix responsibility = (log_weighted.rowwise() - top).array().exp().matrix();
+  responsibility = (log_weighted.rowwise() - top).array().exp().matrix();
   const Eigen::RowVectorXd total = responsibility.colwise().sum();
   responsibility.array().rowwise() /= total.array();
-  out.setZero();
+  score.setZero(gradients.front().rows(), gradients.front().cols());
   for (std::size_t k = 0; k < gradients.size(); ++k) {
-    out.array() += gradients[k].array().rowwise() * responsibility.row(static_cast<Eigen::Index>(k)).array();
+    score.array() += gradients[k].array().rowwise() * responsibility.row(static_cast<Eigen::Index>(k)).array();
   }
+}
+
+bool GaussianMixtureTarget::has_full_component() const {
+  for (const GaussianComponent& component : components_)
+    if (component.kind() == CovarianceKind::kFull) return true;
+  return false;
+}
+
+void GaussianMixtureTarget::score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const {
+  std::vector<Matrix> gradients;
+  Matrix log_weighted, responsibility, s;
+  evaluate(level, x, gradients, log_weighted);
+  responsibilities_and_score(gradients, log_weighted, responsibility, s);
+  out = s;
 }
 
 void GaussianMixtureTarget::score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const {
@@ -115,6 +128,73 @@ void GaussianMixtureTarget::score_jacobian(const NoiseLevel& level, ConstVectorR
     out.noalias() += wk * (g * g.transpose() - factored[k].precision());
   }
   out.noalias() -= s * s.transpose();
+}
+
+// m = sqrt(a) sum pi_k mu_k,  Cov = a ( sum pi_k (Sigma_k + mu_k mu_k^T) - mu mu^T ) + (1-a) I.
+std::optional<Moments> GaussianMixtureTarget::moments(const NoiseLevel& level) const {
+  const Eigen::Index d = dim();
+  Vector data_mean = Vector::Zero(d);
+  Matrix second = Matrix::Zero(d, d);
+  for (std::size_t k = 0; k < components_.size(); ++k) {
+    data_mean += weights_[k] * components_[k].mean();
+    second += weights_[k] * (components_[k].covariance() + components_[k].mean() * components_[k].mean().transpose());
+  }
+  Moments out{level.sqrt_abar() * data_mean, level.abar() * (second - data_mean * data_mean.transpose())};
+  out.covariance.diagonal().array() += level.one_minus_abar();
+  return out;
+}
+
+// J v = sum_k w_k ( -C_k^{-1} v + g_k (g_k . v) ) - s (s . v), batched over particles and
+// directions: every term is a coefficient-wise operation on d x (n m) arrays whose particle
+// quantities (w_k, g_k, s) are repeated over that particle's m directions.
+void GaussianMixtureTarget::score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
+                                                 MatrixRef out) const {
+  std::vector<Matrix> gradients;
+  Matrix log_weighted, responsibility, s;
+  const auto factored = evaluate(level, x, gradients, log_weighted);
+  responsibilities_and_score(gradients, log_weighted, responsibility, s);
+  const Eigen::Index n = x.cols();
+  const Eigen::Index m = v.cols() / n;
+  std::vector<Eigen::Index> owner(static_cast<std::size_t>(n * m));
+  for (Eigen::Index c = 0; c < n * m; ++c) owner[static_cast<std::size_t>(c)] = c / m;
+  const Matrix s_repeated = s(Eigen::all, owner);
+  out = -(s_repeated.array().rowwise() * (s_repeated.array() * v.array()).colwise().sum()).matrix();
+  Matrix solved(v.rows(), v.cols());
+  for (std::size_t k = 0; k < gradients.size(); ++k) {
+    factored[k].precision_apply(v, solved);
+    const Eigen::RowVectorXd w = responsibility.row(static_cast<Eigen::Index>(k))(Eigen::all, owner);
+    const Matrix g = gradients[k](Eigen::all, owner);
+    const Eigen::RowVectorXd projection = (g.array() * v.array()).colwise().sum();
+    out.array() += (g.array().rowwise() * projection.array() - solved.array()).rowwise() * w.array();
+  }
+}
+
+// log |det(a I + c J)| with J = -sum_k w_k P_k + G (diag(w) - w w^T) G^T and P_k diagonal:
+// matrix determinant lemma per particle, O(K^2 d + K^3). Full covariances: dense default.
+void GaussianMixtureTarget::log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                                    VectorRef out) const {
+  if (has_full_component()) {
+    Target::log_abs_det_linear_step(level, x, a, c, out);
+    return;
+  }
+  std::vector<Matrix> gradients;
+  Matrix log_weighted, responsibility, s;
+  const auto factored = evaluate(level, x, gradients, log_weighted);
+  responsibilities_and_score(gradients, log_weighted, responsibility, s);
+  const auto K = static_cast<Eigen::Index>(components_.size());
+  const Eigen::Index d = x.rows();
+  Matrix precision_diagonals(d, K);
+  for (Eigen::Index k = 0; k < K; ++k) precision_diagonals.col(k) = factored[static_cast<std::size_t>(k)].precision_diagonal();
+  // Diagonal parts -sum_k w_kj p_k for all particles at once (d x n).
+  const Matrix diagonals = -(precision_diagonals * responsibility);
+  DiagonalPlusLowRank jacobian{Vector(d), Matrix(d, K), Matrix(K, K)};
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    jacobian.diagonal = diagonals.col(j);
+    for (Eigen::Index k = 0; k < K; ++k) jacobian.factor.col(k) = gradients[static_cast<std::size_t>(k)].col(j);
+    const Vector w = responsibility.col(j);
+    jacobian.core = Matrix(w.asDiagonal()) - w * w.transpose();
+    out(j) = jacobian.log_abs_det_shifted(a, c);
+  }
 }
 
 std::optional<DiagonalPlusLowRank> GaussianMixtureTarget::score_jacobian_structured(

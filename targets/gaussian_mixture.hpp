@@ -35,6 +35,11 @@ class GaussianMixtureTarget final : public Target {
   void log_density(const NoiseLevel& level, ConstMatrixRef x, VectorRef out) const override;
   void score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const override;
   void score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const override;
+  std::optional<Moments> moments(const NoiseLevel& level) const override;
+  void score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
+                            MatrixRef out) const override;
+  void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                               VectorRef out) const override;
   std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel& level,
                                                                ConstVectorRef x) const override;
   void sample(const NoiseLevel& level, const RandomStreams& streams, std::uint64_t first_particle,
@@ -48,6 +53,10 @@ class GaussianMixtureTarget final : public Target {
   std::vector<GaussianComponent::AtLevel> evaluate(const NoiseLevel& level, ConstMatrixRef x,
                                                    std::vector<Matrix>& gradients,
                                                    Matrix& log_weighted) const;
+  // Responsibilities w_k(x_j) (K x n) and the score (d x n) from the per-component results.
+  static void responsibilities_and_score(const std::vector<Matrix>& gradients, const Matrix& log_weighted,
+                                         Matrix& responsibility, Matrix& score);
+  bool has_full_component() const;
   std::vector<double> weights_;
   std::vector<double> log_weights_;
   std::vector<double> cumulative_weights_;

@@ -8,38 +8,18 @@
 #include "core/run_sampler.hpp"
 #include "core/schedule.hpp"
 #include "samplers/registry.hpp"
-#include "targets/gaussian_mixture.hpp"
 #include "targets/registry.hpp"
 
 namespace dmconv::cli {
-namespace {
-
-// Mean and covariance of p_t for a mixture: m = sqrt(a) sum pi_k mu_k,
-// Cov = a ( sum pi_k (Sigma_k + mu_k mu_k^T) - mu mu^T ) + (1-a) I.
-void mixture_moments(const GaussianMixtureTarget& target, const NoiseLevel& level, Vector& mean, Matrix& cov) {
-  const int d = target.dim();
-  Vector data_mean = Vector::Zero(d);
-  Matrix second = Matrix::Zero(d, d);
-  for (std::size_t k = 0; k < target.components().size(); ++k) {
-    const auto& c = target.components()[k];
-    data_mean += target.weights()[k] * c.mean();
-    second += target.weights()[k] * (c.covariance() + c.mean() * c.mean().transpose());
-  }
-  mean = level.sqrt_abar() * data_mean;
-  cov = level.abar() * (second - data_mean * data_mean.transpose());
-  cov.diagonal().array() += level.one_minus_abar();
-}
-
-}  // namespace
 
 int demo_command(const DemoOptions& options, std::ostream& out) {
   const auto target_owner = target_registry().make_example("gaussian_mixture");
-  const auto& target = dynamic_cast<const GaussianMixtureTarget&>(*target_owner);
+  const Target& target = *target_owner;
   const auto schedule = schedule_registry().make("theory", {{"c0", 2.0}, {"c1", 6.0}});
   const TimeGrid grid = schedule->grid(options.steps);
-  Vector exact_mean;
-  Matrix exact_cov;
-  mixture_moments(target, grid.level(1), exact_mean, exact_cov);
+  const Moments exact = *target.moments(grid.level(1));
+  const Vector& exact_mean = exact.mean;
+  const Matrix& exact_cov = exact.covariance;
 
   char line[256];
   out << "dmconv demo: " << target.describe() << "\n"

@@ -14,9 +14,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string kind = "all";
-  auto* list = app.add_subcommand("list", "print every registered target, schedule and sampler");
-  list->add_option("kind", kind, "targets | schedules | samplers | all")
-      ->check(CLI::IsMember({"all", "targets", "schedules", "samplers"}));
+  auto* list = app.add_subcommand("list", "print every registered target, schedule, sampler and estimator");
+  list->add_option("kind", kind, "targets | schedules | samplers | estimators | all")
+      ->check(CLI::IsMember({"all", "targets", "schedules", "samplers", "estimators"}));
 
   dmconv::cli::DemoOptions demo_options;
   auto* demo = app.add_subcommand("demo", "sample the example mixture with every sampler; moments vs exact");

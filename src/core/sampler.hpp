@@ -8,6 +8,7 @@
 // (probing the affine step) and tests all use one interface. Multistep samplers keep their
 // cache in `state`, which the run loop resets at the start of every run.
 #pragma once
+#include <optional>
 #include <span>
 #include <string>
 
@@ -36,6 +37,13 @@ struct StepContext {
   int total_steps;    // number of steps in this run
 };
 
+// A deterministic one-evaluation Markov step Y_{t-1} = a Y_t + c s_t(Y_t); its Jacobian is
+// a I + c J_t(Y_t), whose determinant costs O(K^2 d + K^3) when J_t is diagonal plus rank K.
+struct LinearScoreStep {
+  double state_coefficient;  // a
+  double score_coefficient;  // c
+};
+
 class Sampler {
  public:
   virtual ~Sampler() = default;
@@ -45,6 +53,10 @@ class Sampler {
   // Score evaluations per step (NFE per step, THEORY.md §9.2).
   virtual int score_evaluations_per_step() const = 0;
   bool is_deterministic() const { return noise_injections() == 0; }
+
+  // The step as a LinearScoreStep when it has that form (ode_euler, ddim); std::nullopt for
+  // multistep, multi-evaluation and stochastic samplers.
+  virtual std::optional<LinearScoreStep> linear_score_step(const StepContext&) const { return std::nullopt; }
 
   // Precondition: 1 <= context.t <= grid.steps(); noise.size() == noise_injections(), each
   // shaped like x. x holds Y_t on entry and Y_{t-1} on return.

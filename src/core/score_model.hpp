@@ -7,6 +7,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/noise_level.hpp"
@@ -29,8 +30,20 @@ class ScoreModel {
   // True when s_t is affine in x at every level (exact Gaussian scores, affine perturbations).
   virtual bool is_affine() const { return false; }
   // out = J_{s_t}(x), the Jacobian of the score actually used (exact for every model).
+  // Whether jacobian(), jacobian_apply() and jacobian_structured() are available.
+  virtual bool has_jacobian() const { return false; }
+  // The Jacobian in diagonal-plus-low-rank form when it has that structure.
+  virtual std::optional<DiagonalPlusLowRank> jacobian_structured(const NoiseLevel&, ConstVectorRef) const {
+    return std::nullopt;
+  }
+  // out(j) = log |det(a I + c J_{s_t}(x_j))| (see Target::log_abs_det_linear_step).
+  virtual void log_abs_det_linear_step(const NoiseLevel&, ConstMatrixRef, double, double, VectorRef) const {
+    throw InvalidArgument("this score model provides no analytic Jacobian");
+  }
   // Models without an analytic Jacobian throw; estimators that need one check first.
   virtual void jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const;
+  // Batched Jacobian-vector products, as Target::score_jacobian_apply. Not counted as NFE.
+  virtual void jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v, MatrixRef out) const;
 
  protected:
   virtual void compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const = 0;
@@ -45,8 +58,19 @@ class ExactScore final : public ScoreModel {
   explicit ExactScore(const Target& target) : target_(target) {}
   int dim() const override { return target_.dim(); }
   bool is_affine() const override { return target_.score_is_affine(); }
+  bool has_jacobian() const override { return true; }
+  std::optional<DiagonalPlusLowRank> jacobian_structured(const NoiseLevel& level, ConstVectorRef x) const override {
+    return target_.score_jacobian_structured(level, x);
+  }
   void jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const override {
     target_.score_jacobian(level, x, out);
+  }
+  void jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v, MatrixRef out) const override {
+    target_.score_jacobian_apply(level, x, v, out);
+  }
+  void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                               VectorRef out) const override {
+    target_.log_abs_det_linear_step(level, x, a, c, out);
   }
   const Target& target() const { return target_; }
 
@@ -61,6 +85,16 @@ class ExactScore final : public ScoreModel {
 
 inline void ScoreModel::jacobian(const NoiseLevel&, ConstVectorRef, MatrixRef) const {
   throw InvalidArgument("this score model provides no analytic Jacobian");
+}
+
+inline void ScoreModel::jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
+                                       MatrixRef out) const {
+  const Eigen::Index m = v.cols() / x.cols();
+  Matrix jacobian_at(x.rows(), x.rows());
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    jacobian(level, x.col(j), jacobian_at);
+    out.middleCols(j * m, m).noalias() = jacobian_at * v.middleCols(j * m, m);
+  }
 }
 
 }  // namespace dmconv

@@ -24,11 +24,29 @@ struct DiagonalPlusLowRank {
   Vector diagonal;
   Matrix factor;
   Matrix core;
+  // log |det(a I + c J)| by the matrix determinant lemma, O(K^2 d + K^3):
+  //   a I + c J = D' + U (c C) U^T,  D' = a + c diag,  det = det(D') det(I_K + c C U^T D'^{-1} U).
+  double log_abs_det_shifted(double a, double c) const {
+    const Eigen::ArrayXd shifted = a + c * diagonal.array();
+    double result = shifted.abs().log().sum();
+    if (factor.cols() > 0) {
+      Matrix small = c * core * (factor.transpose() * (factor.array().colwise() / shifted).matrix());
+      small.diagonal().array() += 1.0;
+      const Eigen::PartialPivLU<Matrix> lu(small);
+      result += lu.matrixLU().diagonal().array().abs().log().sum();
+    }
+    return result;
+  }
   Matrix dense() const {
     Matrix result = factor * core * factor.transpose();
     result.diagonal() += diagonal;
     return result;
   }
+};
+
+struct Moments {
+  Vector mean;
+  Matrix covariance;
 };
 
 class Target {
@@ -46,6 +64,18 @@ class Target {
   virtual void score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const = 0;
   // out = J*_t(x), a symmetric d x d matrix, at one point.
   virtual void score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const = 0;
+  // Jacobian-vector products, batched: for each particle j (column j of x) and each of its m
+  // directions, out.col(j*m + i) = J*_t(x_j) v.col(j*m + i), where m = v.cols() / x.cols().
+  // The default forms each Jacobian densely; targets with structure override it.
+  virtual void score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
+                                    MatrixRef out) const;
+  // Mean and covariance of p_t in closed form, when known.
+  virtual std::optional<Moments> moments(const NoiseLevel&) const { return std::nullopt; }
+  // out(j) = log |det(a I + c J*_t(x_j))|, the log-Jacobian of a linear score step at each
+  // particle. The default forms dense Jacobians (batched) and factors each by LU; targets with
+  // diagonal-plus-low-rank Jacobians override it with the matrix determinant lemma.
+  virtual void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                       VectorRef out) const;
   // True when s*_t is affine in x at every level (Gaussian targets): every sampler then maps
   // Gaussians to Gaussians and errors follow by exact law propagation.
   virtual bool score_is_affine() const { return false; }

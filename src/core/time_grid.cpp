@@ -38,11 +38,12 @@ TimeGrid TimeGrid::from_levels(const std::vector<NoiseLevel>& levels_1_to_T, std
     const NoiseLevel& current = levels_1_to_T[i];
     const NoiseLevel& previous = levels.back();
     if (!(current.abar() > 0.0 && current.one_minus_abar() > 0.0 &&
-          current.abar() < previous.abar() && current.one_minus_abar() > previous.one_minus_abar())) {
+          current.abar() < previous.abar() && current.one_minus_abar() >= previous.one_minus_abar())) {
       std::ostringstream message;
+      // 1 - abar may stay flat in double precision once abar < ~1e-16; abar itself must drop.
       message << "time grid: level " << (i + 1) << " (" << current.describe()
               << ") must be strictly noisier than level " << i << " (" << previous.describe()
-              << ") and have abar in (0, 1)";
+              << "): abar must decrease, 1 - abar must not, and abar must lie in (0, 1)";
       throw InvalidArgument(message.str());
     }
     betas.push_back(-std::expm1(current.log_abar() - previous.log_abar()));

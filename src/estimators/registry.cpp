@@ -1,5 +1,6 @@
 // The estimator registry: one line per estimator.
 #include "core/estimator.hpp"
+#include "estimators/change_of_variables.hpp"
 
 namespace dmconv {
 
@@ -20,6 +21,22 @@ std::string to_string(EstimateKind kind) {
 const Registry<Estimator>& estimator_registry() {
   static const Registry<Estimator> registry = [] {
     Registry<Estimator> r("estimator");
+    r.add({"change_of_variables", "deterministic samplers, any d: exact output density along trajectories, "
+           "Monte Carlo TV/KL/Hellinger with SE", "issue 3 (1b); THEORY.md §3",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             p.require_only("estimator 'change_of_variables'", {});
+             return std::make_unique<ChangeOfVariablesEstimator>();
+           },
+           {}});
+    r.add({"change_of_variables_quadrature", "deterministic samplers, d <= 2: exact output density, "
+           "Gauss-Legendre quadrature over Y_T (floor = coarse/fine difference)", "issue 3 (1b); THEORY.md §3",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             const std::string c = "estimator 'change_of_variables_quadrature'";
+             p.require_only(c, {"panels", "order"});
+             return std::make_unique<ChangeOfVariablesQuadrature>(static_cast<int>(p.integer(c, "panels", 0)),
+                                                                  static_cast<int>(p.integer(c, "order", 8)));
+           },
+           {}});
     return r;
   }();
   return registry;

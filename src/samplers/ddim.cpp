@@ -4,14 +4,19 @@
 
 namespace dmconv::samplers {
 
-void Ddim::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix>, Matrix& x,
-                SamplerState&) const {
+std::optional<LinearScoreStep> Ddim::linear_score_step(const StepContext& context) const {
   const NoiseLevel& from = context.grid.level(context.t);
   const NoiseLevel& to = context.grid.level(context.t - 1);
-  Matrix s(x.rows(), x.cols());
-  score.evaluate(from, x, s);
   // eps = -sigma_t s, so  - coefficient * eps = + coefficient * sigma_t * s.
-  x = signal_ratio(from, to) * x + (exponential_noise_coefficient(from, to) * from.sigma()) * s;
+  return LinearScoreStep{signal_ratio(from, to), exponential_noise_coefficient(from, to) * from.sigma()};
+}
+
+void Ddim::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix>, Matrix& x,
+                SamplerState&) const {
+  const LinearScoreStep form = *linear_score_step(context);
+  Matrix s(x.rows(), x.cols());
+  score.evaluate(context.grid.level(context.t), x, s);
+  x = form.state_coefficient * x + form.score_coefficient * s;
 }
 
 }  // namespace dmconv::samplers

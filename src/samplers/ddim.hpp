@@ -17,6 +17,7 @@ class Ddim final : public Sampler {
   std::string name() const override { return "ddim"; }
   int noise_injections() const override { return 0; }
   int score_evaluations_per_step() const override { return 1; }
+  std::optional<LinearScoreStep> linear_score_step(const StepContext& context) const override;
   void step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise, Matrix& x,
             SamplerState& state) const override;
 };

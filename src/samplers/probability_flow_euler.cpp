@@ -4,6 +4,12 @@
 
 namespace dmconv::samplers {
 
+std::optional<LinearScoreStep> ProbabilityFlowEuler::linear_score_step(const StepContext& context) const {
+  const double beta = context.grid.beta(context.t);
+  const double sqrt_alpha = std::sqrt(1.0 - beta);
+  return LinearScoreStep{1.0 / sqrt_alpha, 0.5 * beta / sqrt_alpha};
+}
+
 void ProbabilityFlowEuler::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix>,
                                 Matrix& x, SamplerState&) const {
   const double beta = context.grid.beta(context.t);

@@ -15,6 +15,7 @@ class ProbabilityFlowEuler final : public Sampler {
   std::string name() const override { return "ode_euler"; }
   int noise_injections() const override { return 0; }
   int score_evaluations_per_step() const override { return 1; }
+  std::optional<LinearScoreStep> linear_score_step(const StepContext& context) const override;
   void step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise, Matrix& x,
             SamplerState& state) const override;
 };

@@ -1,0 +1,152 @@
+#include "analysis/rate_fit.hpp"
+
+#include <Eigen/Dense>
+#include <boost/math/distributions/students_t.hpp>
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace dmconv {
+
+void RateFitOptions::validate() const {
+  std::ostringstream message;
+  if (!(floor_factor >= 0.0)) {
+    message << "rate fit: floor_factor = " << floor_factor << " must be >= 0";
+  } else if (!(resolution_z >= 0.0)) {
+    message << "rate fit: resolution_z = " << resolution_z << " must be >= 0";
+  } else if (!(relative_floor > 0.0)) {
+    message << "rate fit: relative_floor = " << relative_floor << " must be > 0";
+  } else if (!(confidence > 0.0 && confidence < 1.0)) {
+    message << "rate fit: confidence = " << confidence << " must lie in (0, 1)";
+  } else if (x_min && x_max && !(*x_min <= *x_max)) {
+    message << "rate fit: x_min = " << *x_min << " exceeds x_max = " << *x_max;
+  } else {
+    return;
+  }
+  throw InvalidArgument(message.str());
+}
+
+RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& options) {
+  options.validate();
+  RateFit fit;
+  std::vector<std::size_t> used;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const RatePoint& p = points[i];
+    std::ostringstream reason;
+    if (!std::isfinite(p.value) || !std::isfinite(p.x) || !std::isfinite(p.std_error)) {
+      reason << "non-finite value";
+    } else if (p.value <= 0.0) {
+      reason << "non-positive value " << p.value;
+    } else if (!(p.x > 1.0) && options.log_factor != RateFitOptions::LogFactor::kNone) {
+      reason << "x = " << p.x << " <= 1: log log x undefined";
+    } else if (!(p.x > 0.0)) {
+      reason << "x = " << p.x << " must be positive";
+    } else if ((options.x_min && p.x < *options.x_min) || (options.x_max && p.x > *options.x_max)) {
+      reason << "x = " << p.x << " outside the asymptotic window";
+    } else if (p.value < options.floor_factor * p.floor) {
+      reason << "value " << p.value << " within " << options.floor_factor << "x of its floor " << p.floor;
+    } else if (p.value < options.resolution_z * p.std_error) {
+      reason << "value " << p.value << " not resolved from zero (< " << options.resolution_z << " SE, SE "
+             << p.std_error << ")";
+    }
+    if (reason.str().empty()) {
+      used.push_back(i);
+    } else {
+      fit.excluded.push_back({i, reason.str()});
+    }
+  }
+  std::sort(used.begin(), used.end(), [&](std::size_t a, std::size_t b) { return points[a].x < points[b].x; });
+  fit.points_used = used.size();
+  const bool free_k = options.log_factor == RateFitOptions::LogFactor::kFree;
+  const Eigen::Index parameters = free_k ? 3 : 2;
+  const auto n = static_cast<Eigen::Index>(used.size());
+  if (n < parameters + 1) {
+    std::ostringstream message;
+    message << "only " << n << " usable points; the model needs at least " << parameters + 1;
+    fit.message = message.str();
+    fit.status = RateFit::Status::kTooFewPoints;
+    return fit;
+  }
+  for (std::size_t i = 1; i < used.size(); ++i) {
+    const RatePoint& a = points[used[i - 1]];
+    const RatePoint& b = points[used[i]];
+    fit.local_slopes.push_back(std::log(b.value / a.value) / std::log(b.x / a.x));
+  }
+
+  // Design: log err - k_fixed log log x = a + beta log x (+ k log log x), beta = -p.
+  Eigen::MatrixXd design(n, parameters);
+  Eigen::VectorXd response(n), weight(n);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const RatePoint& p = points[used[static_cast<std::size_t>(r)]];
+    const double log_x = std::log(p.x);
+    design(r, 0) = 1.0;
+    design(r, 1) = log_x;
+    response(r) = std::log(p.value);
+    if (options.log_factor == RateFitOptions::LogFactor::kFixed)
+      response(r) -= options.log_factor_power * std::log(log_x);
+    if (free_k) design(r, 2) = std::log(log_x);
+    const double sigma = std::max(p.std_error / p.value, options.relative_floor);
+    weight(r) = 1.0 / (sigma * sigma);
+  }
+  const Eigen::VectorXd sqrt_w = weight.array().sqrt();
+  const Eigen::MatrixXd weighted_design = sqrt_w.asDiagonal() * design;
+  const Eigen::VectorXd weighted_response = sqrt_w.asDiagonal() * response;
+  const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(weighted_design);
+  if (qr.rank() < parameters) {
+    fit.status = RateFit::Status::kTooFewPoints;
+    fit.message = "the design is rank deficient (too few distinct x values)";
+    return fit;
+  }
+  const Eigen::VectorXd beta = qr.solve(weighted_response);
+  const Eigen::VectorXd residual = weighted_response - weighted_design * beta;
+  const double dof = static_cast<double>(n - parameters);
+  fit.chi2_per_dof = residual.squaredNorm() / dof;
+  const Eigen::MatrixXd normal = weighted_design.transpose() * weighted_design;
+  Eigen::MatrixXd covariance = normal.ldlt().solve(Eigen::MatrixXd::Identity(parameters, parameters));
+  // Scale estimated from the residuals (standard WLS with unknown scale): with Student's t on
+  // dof this gives exact coverage for normal errors whatever the weights' overall scale, and
+  // widens the interval when the scatter exceeds the stated errors (model error).
+  covariance *= fit.chi2_per_dof;
+
+  fit.intercept = beta(0);
+  fit.exponent = -beta(1);
+  fit.exponent_se = std::sqrt(covariance(1, 1));
+  fit.log_factor_power = free_k ? beta(2) : options.log_factor == RateFitOptions::LogFactor::kFixed
+                                                ? options.log_factor_power
+                                                : 0.0;
+  fit.log_factor_se = free_k ? std::sqrt(covariance(2, 2)) : 0.0;
+  const boost::math::students_t student(dof);
+  const double t = boost::math::quantile(boost::math::complement(student, 0.5 * (1.0 - options.confidence)));
+  fit.exponent_low = fit.exponent - t * fit.exponent_se;
+  fit.exponent_high = fit.exponent + t * fit.exponent_se;
+  fit.status = RateFit::Status::kOk;
+  return fit;
+}
+
+std::string to_string(RateFit::Status status) {
+  return status == RateFit::Status::kOk ? "ok" : "too_few_points";
+}
+
+std::string to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kHolds:
+      return "holds";
+    case Verdict::kViolated:
+      return "violated";
+    case Verdict::kInconclusive:
+      return "inconclusive";
+  }
+  return "unknown";
+}
+
+Verdict judge(const RateFit& fit, const ExponentClaim& claim) {
+  if (fit.status != RateFit::Status::kOk) return Verdict::kInconclusive;
+  if (fit.exponent < claim.claimed - claim.tolerance) return Verdict::kViolated;
+  if (claim.two_sided && fit.exponent > claim.claimed + claim.tolerance) return Verdict::kViolated;
+  return Verdict::kHolds;
+}
+
+}  // namespace dmconv

@@ -1,0 +1,88 @@
+// Rate fits in log-log coordinates (THEORY.md §6.4, §7).
+//
+//   model   log err = a - p log x + k log log x        (x = T, d, 1/eps, ...)
+//
+// Weighted least squares with weights 1/s_i^2, s_i = max(SE_i / err_i, relative_floor)
+// (the delta-method standard error of log err_i, floored so exact values do not get infinite
+// weight). The weights fix the relative precision of the points; the overall error scale is
+// estimated from the residuals (chi^2/dof), so scatter beyond the stated errors (model error,
+// higher-order terms) widens the interval; the interval uses Student's t on
+// dof = points - parameters.
+// The log-factor power k is either free, fixed (e.g. k = 0: plain power law) or absent.
+//
+// Points are excluded, never silently: non-finite or non-positive values, values within
+// `floor_factor` of their floor (round-off, quadrature or initialisation floor), values not
+// resolved from zero (err < z SE), and x outside the asymptotic window. Every exclusion is
+// listed with its reason.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dmconv {
+
+struct RatePoint {
+  double x = 0.0;          // T, d, eps, ...
+  double value = 0.0;      // the error
+  double std_error = 0.0;  // Monte Carlo SE (0 for exact values)
+  double floor = 0.0;      // round-off / discretisation / noise floor of the estimator
+};
+
+struct RateFitOptions {
+  enum class LogFactor { kNone, kFixed, kFree };
+  LogFactor log_factor = LogFactor::kNone;
+  double log_factor_power = 0.0;    // k when kFixed
+  std::optional<double> x_min;      // asymptotic window
+  std::optional<double> x_max;
+  double floor_factor = 10.0;       // exclude err < floor_factor * floor
+  double resolution_z = 3.0;        // exclude err < z * SE
+  double relative_floor = 1e-3;     // minimum standard error of log err
+  double confidence = 0.95;
+
+  // Throws InvalidArgument naming the violated constraint.
+  void validate() const;
+};
+
+struct ExcludedPoint {
+  std::size_t index;
+  std::string reason;
+};
+
+struct RateFit {
+  enum class Status { kOk, kTooFewPoints };
+  Status status = Status::kTooFewPoints;
+  std::string message;
+  double exponent = 0.0;         // p: err ~ x^{-p} (log x)^k; the log-log slope is -p
+  double exponent_se = 0.0;
+  double exponent_low = 0.0;     // confidence interval for p
+  double exponent_high = 0.0;
+  double log_factor_power = 0.0; // k (fitted when free)
+  double log_factor_se = 0.0;
+  double intercept = 0.0;        // a
+  double chi2_per_dof = 0.0;
+  std::size_t points_used = 0;
+  std::vector<ExcludedPoint> excluded;
+  // Slopes d log err / d log x between consecutive used points (x increasing).
+  std::vector<double> local_slopes;
+};
+
+RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& options);
+std::string to_string(RateFit::Status status);
+
+// A claim about an exponent (THEORY.md §7): theorems are upper bounds, so a decay-rate claim
+// is one-sided (falsified only by a slower decay, p < claimed - tolerance), while an exact
+// rate on a particular target is two-sided.
+struct ExponentClaim {
+  double claimed = 1.0;
+  double tolerance = 0.1;
+  bool two_sided = false;
+};
+
+enum class Verdict { kHolds, kViolated, kInconclusive };
+std::string to_string(Verdict verdict);
+
+// kInconclusive when the fit has too few points; otherwise kViolated iff the fitted exponent
+// lies outside [claimed - tolerance, claimed + tolerance] (upper end only when two-sided).
+Verdict judge(const RateFit& fit, const ExponentClaim& claim);
+
+}  // namespace dmconv

@@ -1,0 +1,121 @@
+// Rate fits: exact recovery of (p, k) on synthetic laws, calibrated intervals under noise,
+// visible exclusions, and the one-/two-sided verdict rules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "analysis/rate_fit.hpp"
+#include "core/error.hpp"
+#include "core/rng.hpp"
+
+namespace dmconv {
+namespace {
+
+std::vector<RatePoint> synthetic(double p, double k, double c, const std::vector<double>& xs) {
+  std::vector<RatePoint> points;
+  for (double x : xs) points.push_back({x, c * std::pow(std::log(x), k) * std::pow(x, -p), 0.0, 0.0});
+  return points;
+}
+
+const std::vector<double> kSteps = {64, 128, 256, 512, 1024, 2048, 4096};
+
+TEST(RateFit, RecoversExponentAndLogFactorExactly) {
+  RateFitOptions options;
+  options.log_factor = RateFitOptions::LogFactor::kFree;
+  const RateFit fit = fit_rate(synthetic(2.0, 3.0, 0.7, kSteps), options);
+  ASSERT_EQ(fit.status, RateFit::Status::kOk);
+  EXPECT_NEAR(fit.exponent, 2.0, 1e-10);
+  EXPECT_NEAR(fit.log_factor_power, 3.0, 1e-9);
+  EXPECT_NEAR(fit.intercept, std::log(0.7), 1e-9);
+  EXPECT_EQ(fit.points_used, kSteps.size());
+  // Local slopes of (log T)^3 / T^2 are -2 + 3/ln(T_mid)-ish: shallower than -2 (THEORY §6.4).
+  ASSERT_EQ(fit.local_slopes.size(), kSteps.size() - 1);
+  for (double slope : fit.local_slopes) {
+    EXPECT_GT(slope, -2.0);
+    EXPECT_LT(slope, -1.3);
+  }
+}
+
+// Without the log factor a (log T)^k T^-p law is fitted with a shallower exponent: the
+// reason THEORY §6.4 asks for the log-factor model.
+TEST(RateFit, PlainPowerLawIsBiasedByLogFactors) {
+  const RateFit plain = fit_rate(synthetic(1.0, 2.0, 1.0, kSteps), RateFitOptions{});
+  EXPECT_LT(plain.exponent, 0.8);
+  RateFitOptions fixed;
+  fixed.log_factor = RateFitOptions::LogFactor::kFixed;
+  fixed.log_factor_power = 2.0;
+  EXPECT_NEAR(fit_rate(synthetic(1.0, 2.0, 1.0, kSteps), fixed).exponent, 1.0, 1e-10);
+}
+
+// 95% intervals from noisy Monte Carlo values cover the true exponent 90-99% of the time.
+TEST(RateFit, ConfidenceIntervalsAreCalibrated) {
+  const RandomStreams streams(2024, 0);
+  const int trials = 2000;
+  int covered = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    std::vector<RatePoint> points = synthetic(1.0, 0.0, 0.3, kSteps);
+    double z[8];
+    streams.normals(trial, StreamTag(StreamPurpose::kTest, 7), z, 8);
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      points[i].std_error = 0.05 * points[i].value;  // 5% relative standard error
+      points[i].value *= 1.0 + 0.05 * z[i];
+    }
+    RateFitOptions options;
+    options.relative_floor = 1e-6;
+    const RateFit fit = fit_rate(points, options);
+    covered += fit.exponent_low <= 1.0 && 1.0 <= fit.exponent_high;
+  }
+  const double coverage = static_cast<double>(covered) / trials;
+  EXPECT_GT(coverage, 0.90);
+  EXPECT_LT(coverage, 0.99);
+}
+
+TEST(RateFit, ExclusionsAreReportedWithReasons) {
+  std::vector<RatePoint> points = synthetic(1.0, 0.0, 1.0, kSteps);
+  points[0].x = 32;                   // outside the window below
+  points[6].floor = points[6].value;  // at its floor
+  points[5].std_error = points[5].value;  // not resolved
+  points.push_back({8192, -1.0, 0.0, 0.0});
+  points.push_back({16384, std::nan(""), 0.0, 0.0});
+  RateFitOptions options;
+  options.x_min = 60;
+  const RateFit fit = fit_rate(points, options);
+  ASSERT_EQ(fit.excluded.size(), 5u);
+  EXPECT_EQ(fit.points_used, 4u);
+  std::string reasons;
+  for (const auto& e : fit.excluded) reasons += e.reason + "\n";
+  EXPECT_NE(reasons.find("outside the asymptotic window"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("of its floor"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("not resolved from zero"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("non-positive"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("non-finite"), std::string::npos) << reasons;
+  EXPECT_NEAR(fit.exponent, 1.0, 1e-10);
+}
+
+TEST(RateFit, TooFewPointsIsInconclusive) {
+  const RateFit fit = fit_rate(synthetic(1.0, 0.0, 1.0, {64, 128}), RateFitOptions{});
+  EXPECT_EQ(fit.status, RateFit::Status::kTooFewPoints);
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}), Verdict::kInconclusive);
+}
+
+TEST(RateFit, OneSidedClaimsFailOnlyOnSlowerDecay) {
+  const RateFit fast = fit_rate(synthetic(2.0, 0.0, 1.0, kSteps), RateFitOptions{});
+  const RateFit slow = fit_rate(synthetic(0.5, 0.0, 1.0, kSteps), RateFitOptions{});
+  EXPECT_EQ(judge(fast, ExponentClaim{1.0, 0.1, false}), Verdict::kHolds);
+  EXPECT_EQ(judge(fast, ExponentClaim{1.0, 0.1, true}), Verdict::kViolated);
+  EXPECT_EQ(judge(slow, ExponentClaim{1.0, 0.1, false}), Verdict::kViolated);
+}
+
+TEST(RateFit, InvalidOptionsNameTheConstraint) {
+  RateFitOptions options;
+  options.confidence = 1.5;
+  try {
+    fit_rate({}, options);
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& error) {
+    EXPECT_NE(std::string(error.what()).find("confidence"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace dmconv
