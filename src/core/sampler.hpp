@@ -44,6 +44,17 @@ struct LinearScoreStep {
   double score_coefficient;  // c
 };
 
+// A Markov stochastic step of the form
+//   Y+ = Y_t + N(0, pre_noise_variance I)
+//   Y_{t-1} = a Y+ + c s_t(Y+) + N(0, post_noise_variance I)
+// (DDPM and the accelerated stochastic variants), which grid-based law propagation uses.
+struct StochasticScoreStep {
+  double pre_noise_variance;
+  double state_coefficient;  // a
+  double score_coefficient;  // c
+  double post_noise_variance;
+};
+
 class Sampler {
  public:
   virtual ~Sampler() = default;
@@ -57,6 +68,11 @@ class Sampler {
   // The step as a LinearScoreStep when it has that form (ode_euler, ddim); std::nullopt for
   // multistep, multi-evaluation and stochastic samplers.
   virtual std::optional<LinearScoreStep> linear_score_step(const StepContext&) const { return std::nullopt; }
+
+  // The step as a StochasticScoreStep when it has that form; std::nullopt otherwise.
+  virtual std::optional<StochasticScoreStep> stochastic_score_step(const StepContext&) const {
+    return std::nullopt;
+  }
 
   // Precondition: 1 <= context.t <= grid.steps(); noise.size() == noise_injections(), each
   // shaped like x. x holds Y_t on entry and Y_{t-1} on return.

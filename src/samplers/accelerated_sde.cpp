@@ -16,6 +16,18 @@ std::string AcceleratedSde::name() const {
   return "acc_sde";
 }
 
+std::optional<StochasticScoreStep> AcceleratedSde::stochastic_score_step(const StepContext& context) const {
+  const int t = context.t;
+  const double beta = context.grid.beta(t);
+  const double alpha = 1.0 - beta;
+  const double sqrt_alpha = std::sqrt(alpha);
+  const double pre = variant_ == Variant::kC ? 0.5 * alpha * beta : 0.5 * beta;
+  const double post = variant_ == Variant::kA   ? 0.5 * beta / alpha
+                      : variant_ == Variant::kB ? 0.5 * beta
+                      : (t > 1 ? 0.5 * beta : 0.0);
+  return StochasticScoreStep{pre, 1.0 / sqrt_alpha, beta / sqrt_alpha, post};
+}
+
 void AcceleratedSde::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise,
                           Matrix& x, SamplerState&) const {
   const int t = context.t;

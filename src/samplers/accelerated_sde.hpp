@@ -24,6 +24,7 @@ class AcceleratedSde final : public Sampler {
   std::string name() const override;
   int noise_injections() const override { return 2; }
   int score_evaluations_per_step() const override { return 1; }
+  std::optional<StochasticScoreStep> stochastic_score_step(const StepContext& context) const override;
   void step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise, Matrix& x,
             SamplerState& state) const override;
 

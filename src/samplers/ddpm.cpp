@@ -4,6 +4,15 @@
 
 namespace dmconv::samplers {
 
+std::optional<StochasticScoreStep> Ddpm::stochastic_score_step(const StepContext& context) const {
+  const int t = context.t;
+  const double beta = context.grid.beta(t);
+  const double alpha = 1.0 - beta;
+  const double sqrt_alpha = std::sqrt(alpha);
+  const double post = variant_ == Variant::kNoiseInside ? beta / alpha : (t > 1 ? beta : 0.0);
+  return StochasticScoreStep{0.0, 1.0 / sqrt_alpha, beta / sqrt_alpha, post};
+}
+
 void Ddpm::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise, Matrix& x,
                 SamplerState&) const {
   const int t = context.t;

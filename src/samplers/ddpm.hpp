@@ -22,6 +22,7 @@ class Ddpm final : public Sampler {
   std::string name() const override { return variant_ == Variant::kNoiseInside ? "ddpm" : "ddpm_noise_outside"; }
   int noise_injections() const override { return 1; }
   int score_evaluations_per_step() const override { return 1; }
+  std::optional<StochasticScoreStep> stochastic_score_step(const StepContext& context) const override;
   void step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise, Matrix& x,
             SamplerState& state) const override;
 
