@@ -3,11 +3,13 @@
 //   gaussian_mixture:  weights = [..];  means = [[..],..] (K rows);  one of
 //                      covariances = [[[..]..]..] (K matrices) | variances = [[..]..] (K rows) |
 //                      variance = [..] (K numbers, isotropic)
+//   product:           dim = d; weights, means, variances = [..] (K numbers each): the 1-D factor
 #include "targets/registry.hpp"
 
 #include "core/error.hpp"
 #include "targets/gaussian.hpp"
 #include "targets/gaussian_mixture.hpp"
+#include "targets/product.hpp"
 
 namespace dmconv {
 namespace {
@@ -64,6 +66,28 @@ std::unique_ptr<Target> make_gaussian_mixture(const ParamTable& p) {
                                                  std::move(components));
 }
 
+// product: dim = d; the 1-D factor is the mixture sum_k weights_k N(means_k, variances_k).
+std::unique_ptr<Target> make_product(const ParamTable& p) {
+  const std::string context = "target 'product'";
+  p.require_only(context, {"dim", "weights", "means", "variances"});
+  const long dim = p.integer(context, "dim");
+  const Vector weights = p.vector(context, "weights");
+  const Vector means = p.vector(context, "means");
+  const Vector variances = p.vector(context, "variances");
+  require(means.size() == weights.size() && variances.size() == weights.size(),
+          context + ": 'weights', 'means' and 'variances' must have the same length (got " +
+              std::to_string(weights.size()) + ", " + std::to_string(means.size()) + ", " +
+              std::to_string(variances.size()) + ")");
+  std::vector<GaussianComponent> components;
+  for (Eigen::Index k = 0; k < weights.size(); ++k)
+    components.push_back(GaussianComponent::isotropic(Vector::Constant(1, means(k)), variances(k),
+                                                      context + " factor component " + std::to_string(k)));
+  auto factor = std::make_unique<GaussianMixtureTarget>(
+      std::vector<double>(weights.data(), weights.data() + weights.size()), std::move(components));
+  require(dim >= 1 && dim < 16384, context + ": key 'dim' = " + std::to_string(dim) + " must lie in [1, 16383]");
+  return std::make_unique<ProductTarget>(std::move(factor), static_cast<int>(dim));
+}
+
 // The 2-D three-component mixture with full, anisotropic covariances and unequal weights
 // used by the demonstration and the quickstart.
 ParamTable mixture_example() {
@@ -87,6 +111,10 @@ const Registry<Target>& target_registry() {
             {"covariance", ParamValue::List{std::vector<double>{0.5, 0.2}, std::vector<double>{0.2, 0.3}}}}});
     r.add({"gaussian_mixture", "Gaussian mixture sum_k pi_k N(mu_k, Sigma_k), any K and d; full/diagonal/isotropic",
            "THEORY.md §8.1", make_gaussian_mixture, mixture_example()});
+    r.add({"product", "product of d independent copies of a 1-D Gaussian mixture (separable score, diagonal Jacobian)",
+           "THEORY.md §6.5, §8.1", make_product,
+           {{"dim", 3}, {"weights", std::vector<double>{0.3, 0.7}}, {"means", std::vector<double>{-2.0, 1.5}},
+            {"variances", std::vector<double>{0.25, 0.5}}}});
     return r;
   }();
   return registry;

@@ -24,18 +24,21 @@ enum class StreamPurpose : std::uint64_t {
   kTest = 15,         // reserved for tests and benchmarks
 };
 
-// A 64-bit stream tag: purpose (top 8 bits), index (48 bits), sub-stream (low 8 bits).
+// A 64-bit stream tag: purpose (top 8 bits), index (40 bits), sub-stream (low 16 bits).
 class StreamTag {
  public:
   constexpr StreamTag(StreamPurpose purpose, std::uint64_t index, std::uint64_t sub = 0)
-      : value_((static_cast<std::uint64_t>(purpose) << 56) | ((index & kIndexMask) << 8) |
-               (sub & 0xffu)) {}
-  // The k-th sub-stream (k < 256) of this tag, e.g. the second noise injection of a step.
-  constexpr StreamTag sub(std::uint64_t k) const { return StreamTag(value_ + (k & 0xffu)); }
+      : value_((static_cast<std::uint64_t>(purpose) << 56) | ((index & kIndexMask) << 16) |
+               (sub & kSubMask)) {}
+  // The k-th sub-stream of this tag, e.g. the second noise injection of a step. Sub-streams
+  // add up (tag.sub(a).sub(b) = tag.sub(a + b)); the sum must stay below 65536, so composite
+  // targets give factor j the block sub(j * width) and each factor uses sub(0..width-1).
+  constexpr StreamTag sub(std::uint64_t k) const { return StreamTag(value_ + (k & kSubMask)); }
   constexpr std::uint64_t value() const { return value_; }
 
  private:
-  static constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << 48) - 1;
+  static constexpr std::uint64_t kIndexMask = (std::uint64_t{1} << 40) - 1;
+  static constexpr std::uint64_t kSubMask = 0xffffu;
   constexpr explicit StreamTag(std::uint64_t value) : value_(value) {}
   std::uint64_t value_;
 };

@@ -125,7 +125,7 @@ TEST(StreamTag, PurposesIndicesAndSubStreamsAreDistinct) {
   EXPECT_NE(step5.value(), StreamTag(StreamPurpose::kInitialState, 5).value());
   EXPECT_NE(step5.value(), step5.sub(1).value());
   EXPECT_EQ(step5.sub(1).value(), StreamTag(StreamPurpose::kStepNoise, 5, 1).value());
-  EXPECT_NE(StreamTag(StreamPurpose::kStepNoise, 5, 255).value(), StreamTag(StreamPurpose::kStepNoise, 6, 0).value());
+  EXPECT_NE(StreamTag(StreamPurpose::kStepNoise, 5, 65535).value(), StreamTag(StreamPurpose::kStepNoise, 6, 0).value());
 }
 
 }  // namespace
