@@ -144,9 +144,11 @@ std::string to_string(Verdict verdict) {
 
 Verdict judge(const RateFit& fit, const ExponentClaim& claim) {
   if (fit.status != RateFit::Status::kOk) return Verdict::kInconclusive;
-  if (fit.exponent < claim.claimed - claim.tolerance) return Verdict::kViolated;
-  if (claim.two_sided && fit.exponent > claim.claimed + claim.tolerance) return Verdict::kViolated;
-  return Verdict::kHolds;
+  const double low = claim.claimed - claim.tolerance;
+  const double high = claim.two_sided ? claim.claimed + claim.tolerance : INFINITY;
+  if (fit.exponent >= low && fit.exponent <= high) return Verdict::kHolds;
+  if (fit.exponent_high < low || fit.exponent_low > high) return Verdict::kViolated;
+  return Verdict::kInconclusive;
 }
 
 }  // namespace dmconv

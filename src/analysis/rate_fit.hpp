@@ -81,8 +81,10 @@ struct ExponentClaim {
 enum class Verdict { kHolds, kViolated, kInconclusive };
 std::string to_string(Verdict verdict);
 
-// kInconclusive when the fit has too few points; otherwise kViolated iff the fitted exponent
-// lies outside [claimed - tolerance, claimed + tolerance] (upper end only when two-sided).
+// With the admissible range [claimed - tolerance, claimed + tolerance] (upper end only when
+// two-sided): kHolds when the fitted exponent lies in it; kViolated when the whole confidence
+// interval lies outside it (a statistically clear violation); kInconclusive otherwise, and
+// when the fit has too few points.
 Verdict judge(const RateFit& fit, const ExponentClaim& claim);
 
 }  // namespace dmconv

@@ -98,6 +98,17 @@ TEST(RateFit, TooFewPointsIsInconclusive) {
   EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}), Verdict::kInconclusive);
 }
 
+TEST(RateFit, CloseMissesWithWideIntervalsAreInconclusive) {
+  RateFit fit;
+  fit.status = RateFit::Status::kOk;
+  fit.exponent = 0.85;
+  fit.exponent_low = 0.80;
+  fit.exponent_high = 0.95;
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}), Verdict::kInconclusive);
+  fit.exponent_high = 0.88;
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}), Verdict::kViolated);
+}
+
 TEST(RateFit, OneSidedClaimsFailOnlyOnSlowerDecay) {
   const RateFit fast = fit_rate(synthetic(2.0, 0.0, 1.0, kSteps), RateFitOptions{});
   const RateFit slow = fit_rate(synthetic(0.5, 0.0, 1.0, kSteps), RateFitOptions{});
