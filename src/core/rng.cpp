@@ -33,7 +33,6 @@ void RandomStreams::normals(std::uint64_t particle, StreamTag tag, double* out,
 
 void RandomStreams::fill_normals(std::uint64_t first_particle, StreamTag tag, MatrixRef out) const {
   const Eigen::Index n = out.cols();
-#pragma omp parallel for schedule(static)
   for (Eigen::Index j = 0; j < n; ++j) {
     normals(first_particle + static_cast<std::uint64_t>(j), tag, out.col(j).data(), out.rows());
   }

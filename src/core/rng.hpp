@@ -52,7 +52,8 @@ class RandomStreams {
 
   // out(i), i = 0..size-1: i.i.d. N(0, 1) of stream (particle, tag).
   void normals(std::uint64_t particle, StreamTag tag, double* out, Eigen::Index size) const;
-  // out.col(j) = normals of particle first_particle + j; OpenMP over columns.
+  // out.col(j) = normals of particle first_particle + j. Serial: callers run it inside their
+  // own parallel block loops (a nested region here would ignore their thread count).
   void fill_normals(std::uint64_t first_particle, StreamTag tag, MatrixRef out) const;
   // The index-th U(0, 1) number of stream (particle, tag); never exactly 0 or 1.
   double uniform(std::uint64_t particle, StreamTag tag, std::uint64_t index) const;
