@@ -1,6 +1,7 @@
 // The estimator registry: one line per estimator.
 #include "core/estimator.hpp"
 #include "estimators/change_of_variables.hpp"
+#include "estimators/gaussian_law.hpp"
 
 namespace dmconv {
 
@@ -21,6 +22,13 @@ std::string to_string(EstimateKind kind) {
 const Registry<Estimator>& estimator_registry() {
   static const Registry<Estimator> registry = [] {
     Registry<Estimator> r("estimator");
+    r.add({"gaussian_law", "Gaussian targets with affine scores: exact output mean/covariance by probing the "
+           "sampler; exact KL both ways, W2, Hellinger, TV", "issue 3 (1a); THEORY.md §6.1, §6.2",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             p.require_only("estimator 'gaussian_law'", {});
+             return std::make_unique<estimators::GaussianLawEstimator>();
+           },
+           {}});
     r.add({"change_of_variables", "deterministic samplers, any d: exact output density along trajectories, "
            "Monte Carlo TV/KL/Hellinger with SE", "issue 3 (1b); THEORY.md §3",
            [](const ParamTable& p) -> std::unique_ptr<Estimator> {
