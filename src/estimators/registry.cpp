@@ -2,6 +2,7 @@
 #include "core/estimator.hpp"
 #include "estimators/change_of_variables.hpp"
 #include "estimators/gaussian_law.hpp"
+#include "estimators/grid_law.hpp"
 
 namespace dmconv {
 
@@ -43,6 +44,17 @@ const Registry<Estimator>& estimator_registry() {
              p.require_only(c, {"panels", "order"});
              return std::make_unique<ChangeOfVariablesQuadrature>(static_cast<int>(p.integer(c, "panels", 0)),
                                                                   static_cast<int>(p.integer(c, "order", 8)));
+           },
+           {}});
+    r.add({"grid_law", "samplers in d <= 2 (stochastic ones included): output density propagated on a grid "
+           "(semi-Lagrangian drift with the exact drift Jacobian, spectral Gaussian noise); TV/KL/Hellinger, "
+           "floor = discretisation budget", "issue 3 (1c); THEORY.md §6.3",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             const std::string c = "estimator 'grid_law'";
+             p.require_only(c, {"points", "half_width", "order"});
+             return std::make_unique<estimators::GridLawEstimator>(estimators::GridLawOptions{
+                 static_cast<int>(p.integer(c, "points", 0)), p.number(c, "half_width", 0.0),
+                 static_cast<int>(p.integer(c, "order", 12))});
            },
            {}});
     return r;
