@@ -3,29 +3,16 @@
 // lists the cases; counters report particle_steps/s.
 #include <benchmark/benchmark.h>
 
+#include "bench_targets.hpp"
 #include "core/run_sampler.hpp"
 #include "core/schedule.hpp"
 #include "samplers/registry.hpp"
-#include "targets/registry.hpp"
 
 namespace dmconv {
 namespace {
 
-std::unique_ptr<Target> mixture_16d() {
-  const int d = 16, K = 4;
-  ParamValue::List means;
-  for (int k = 0; k < K; ++k) {
-    std::vector<double> mean(d, 0.0);
-    mean[static_cast<std::size_t>(k)] = 3.0;
-    means.emplace_back(mean);
-  }
-  return target_registry().make("gaussian_mixture", {{"weights", std::vector<double>{0.4, 0.3, 0.2, 0.1}},
-                                                     {"means", means},
-                                                     {"variance", std::vector<double>{0.5, 0.3, 0.4, 0.6}}});
-}
-
 void BM_Sampler(benchmark::State& state, const std::string& sampler_name, int dimension) {
-  const auto target = dimension == 2 ? target_registry().make_example("gaussian_mixture") : mixture_16d();
+  const auto target = bench::mixture(dimension);
   const auto sampler = sampler_registry().make(sampler_name, {});
   const TimeGrid grid = schedule_registry().make("theory", {})->grid(64);
   const ExactScore score(*target);

@@ -1,0 +1,28 @@
+// Targets shared by the benchmarks: the registry's 2-D example mixture (three full-covariance
+// components) and a 16-D isotropic mixture of four components (determinant-lemma path).
+#pragma once
+#include <memory>
+
+#include "targets/registry.hpp"
+
+namespace dmconv::bench {
+
+inline std::unique_ptr<Target> mixture_16d() {
+  const int d = 16, K = 4;
+  ParamValue::List means;
+  for (int k = 0; k < K; ++k) {
+    std::vector<double> mean(d, 0.0);
+    mean[static_cast<std::size_t>(k)] = 3.0;
+    means.emplace_back(mean);
+  }
+  return target_registry().make("gaussian_mixture", {{"weights", std::vector<double>{0.4, 0.3, 0.2, 0.1}},
+                                                     {"means", means},
+                                                     {"variance", std::vector<double>{0.5, 0.3, 0.4, 0.6}}});
+}
+
+// The 2-D example mixture (d = 2) or mixture_16d (d = 16).
+inline std::unique_ptr<Target> mixture(int dimension) {
+  return dimension == 2 ? target_registry().make_example("gaussian_mixture") : mixture_16d();
+}
+
+}  // namespace dmconv::bench
