@@ -144,8 +144,10 @@ std::string to_string(Verdict verdict) {
 
 Verdict judge(const RateFit& fit, const ExponentClaim& claim) {
   if (fit.status != RateFit::Status::kOk) return Verdict::kInconclusive;
-  const double low = claim.claimed - claim.tolerance;
-  const double high = claim.two_sided ? claim.claimed + claim.tolerance : INFINITY;
+  const bool lower_end = claim.two_sided || !claim.at_most;
+  const bool upper_end = claim.two_sided || claim.at_most;
+  const double low = lower_end ? claim.claimed - claim.tolerance : -INFINITY;
+  const double high = upper_end ? claim.claimed + claim.tolerance : INFINITY;
   if (fit.exponent >= low && fit.exponent <= high) return Verdict::kHolds;
   if (fit.exponent_high < low || fit.exponent_low > high) return Verdict::kViolated;
   return Verdict::kInconclusive;

@@ -71,18 +71,21 @@ std::string to_string(RateFit::Status status);
 
 // A claim about an exponent (THEORY.md §7): theorems are upper bounds, so a decay-rate claim
 // is one-sided (falsified only by a slower decay, p < claimed - tolerance), while an exact
-// rate on a particular target is two-sided.
+// rate on a particular target is two-sided. `at_most` turns the one-sided claim around
+// (falsified only by p > claimed + tolerance): growth claims such as "the DDIM/accelerated
+// ratio grows at least like T" (claim 7) bound the decay exponent of the ratio from above.
 struct ExponentClaim {
   double claimed = 1.0;
   double tolerance = 0.1;
   bool two_sided = false;
+  bool at_most = false;  // one-sided upper limit on p instead of lower (ignored when two_sided)
 };
 
 enum class Verdict { kHolds, kViolated, kInconclusive };
 std::string to_string(Verdict verdict);
 
-// With the admissible range [claimed - tolerance, claimed + tolerance] (upper end only when
-// two-sided): kHolds when the fitted exponent lies in it; kViolated when the whole confidence
+// With the admissible range [claimed - tolerance, claimed + tolerance] (one-sided: only the
+// lower end, or only the upper end when at_most): kHolds when the fitted exponent lies in it; kViolated when the whole confidence
 // interval lies outside it (a statistically clear violation); kInconclusive otherwise, and
 // when the fit has too few points.
 Verdict judge(const RateFit& fit, const ExponentClaim& claim);

@@ -117,6 +117,19 @@ TEST(RateFit, OneSidedClaimsFailOnlyOnSlowerDecay) {
   EXPECT_EQ(judge(slow, ExponentClaim{1.0, 0.1, false}), Verdict::kViolated);
 }
 
+TEST(RateFit, AtMostClaimsFailOnlyOnFasterDecay) {
+  // Growth claims (claim 7: a ratio growing like T has p = -1): falsified when p is clearly
+  // above claimed + tolerance, never by a lower p.
+  const RateFit growing = fit_rate(synthetic(-1.0, 0.0, 1.0, kSteps), RateFitOptions{});
+  const RateFit flat = fit_rate(synthetic(0.0, 0.0, 1.0, kSteps), RateFitOptions{});
+  const RateFit faster = fit_rate(synthetic(-2.0, 0.0, 1.0, kSteps), RateFitOptions{});
+  EXPECT_EQ(judge(growing, ExponentClaim{-1.0, 0.2, false, true}), Verdict::kHolds);
+  EXPECT_EQ(judge(faster, ExponentClaim{-1.0, 0.2, false, true}), Verdict::kHolds);
+  EXPECT_EQ(judge(flat, ExponentClaim{-1.0, 0.2, false, true}), Verdict::kViolated);
+  // two_sided takes precedence over at_most.
+  EXPECT_EQ(judge(faster, ExponentClaim{-1.0, 0.2, true, true}), Verdict::kViolated);
+}
+
 TEST(RateFit, InvalidOptionsNameTheConstraint) {
   RateFitOptions options;
   options.confidence = 1.5;
