@@ -1,10 +1,11 @@
-# dmconv: `make run` installs, builds and runs the main job; `make test` installs, builds and
-# runs the test suite. BUILD_DIR, JOBS and CMAKE_FLAGS may be overridden.
+# dmconv: `make run` installs, builds, runs the quickstart experiment (table, slopes, verdicts,
+# results/quickstart.h5) and draws its plots (results/quickstart_plots/); `make test` installs,
+# builds and runs the test suite. BUILD_DIR, JOBS and CMAKE_FLAGS may be overridden.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run demo test bench clean
 
 all: build
 
@@ -17,6 +18,10 @@ build: deps
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
+	@OMP_WAIT_POLICY=passive $(BUILD_DIR)/dmconv run experiments/quickstart.toml --out results/quickstart.h5
+	@/usr/bin/python3 plots/plot_results.py results/quickstart.h5 --out-dir results/quickstart_plots
+
+demo: build
 	@$(BUILD_DIR)/dmconv demo
 
 test: build

@@ -1,6 +1,8 @@
-// dmconv command line: `dmconv list [KIND]`, `dmconv demo`.
+// dmconv command line: run / validate / check experiment configs, list, demo.
+// Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -25,11 +27,40 @@ int main(int argc, char** argv) {
   demo->add_option("--seed", demo_options.seed, "random seed");
   demo->add_option("--threads", demo_options.threads, "OpenMP threads (0 = default)")->check(CLI::Range(0, 4096));
 
-  CLI11_PARSE(app, argc, argv);
+  dmconv::cli::ExperimentOptions experiment;
+  for (int i = 0; i < argc; ++i) experiment.command_line += (i ? " " : "") + std::string(argv[i]);
+  auto* run = app.add_subcommand("run", "run an experiment config: sweep, estimates, claim verdicts, HDF5 results");
+  run->add_option("config", experiment.config, "experiment config (TOML)")->required();
+  run->add_option("--set", experiment.overrides, "override a config value: section.key=value (TOML syntax)");
+  run->add_option("--out,-o", experiment.out, "results file (default results/<experiment name>.h5)");
+  run->add_option("--threads", experiment.threads, "OpenMP threads (0 = default)")->check(CLI::Range(0, 4096));
+  run->add_flag("--resume", experiment.resume, "keep the runs already in the results file (same config)");
+  run->add_option("--checkpoint-seconds", experiment.checkpoint_seconds,
+                  "minimum seconds between checkpoint writes of the results file (default 2)")
+      ->check(CLI::Range(0.0, 1e6));
+  auto* validate = app.add_subcommand("validate", "parse and validate a config, print the run count; no sampling");
+  validate->add_option("config", experiment.config, "experiment config (TOML)")->required();
+  validate->add_option("--set", experiment.overrides, "override a config value: section.key=value");
+  std::string results_path;
+  auto* check = app.add_subcommand("check", "print the claim verdicts of a results file; exit 1 if one is violated");
+  check->add_option("results", results_path, "results file (HDF5)")->required();
+
   try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (*run) return dmconv::cli::run_command(experiment, std::cout);
+    if (*validate) return dmconv::cli::validate_command(experiment, std::cout);
+    if (*check) return dmconv::cli::check_command(results_path, std::cout);
     if (*list) return dmconv::cli::list_command(kind, std::cout);
     if (*demo) return dmconv::cli::demo_command(demo_options, std::cout);
   } catch (const dmconv::InvalidArgument& error) {
+    std::cerr << "dmconv: error: " << error.what() << "\n";
+    return 2;
+  } catch (const std::filesystem::filesystem_error& error) {
     std::cerr << "dmconv: error: " << error.what() << "\n";
     return 2;
   }

@@ -1,0 +1,150 @@
+// Experiment configs: a TOML file (toml++) that describes a sweep, its estimators and the
+// claims to check (issue 4; DESIGN.md §6). The schema, by section:
+//
+//   [experiment]   name (required), description, seed (integer >= 0, default 1),
+//                  replicates (integer >= 1, default 1: independent random streams per run)
+//   [target]       kind = a registered target (`dmconv list targets`); every other key is a
+//                  parameter of that target
+//   [schedule]     kind = a registered schedule; every other key is a parameter
+//   [sampling]     samplers (name or list), steps (T: integer >= 2 or list),
+//                  initialisation ("exact": Y_T ~ p_{X_T}, default; "standard_normal"),
+//                  comparison_level (1: Y_1 vs X_1, default; 0: Y_0 vs the data),
+//                  particles (integer >= 1, default 20000; Monte Carlo estimators only)
+//   [[estimator]]  kind = a registered estimator; optional metrics (list; default: all it
+//                  reports) and samplers (list; default: every sampler it supports); every
+//                  other key is a parameter of the estimator
+//   [sweep]        "section.key" = [values...]: extra Cartesian axes over target, schedule or
+//                  sampling parameters (e.g. "target.dim" = [1, 2, 4], "schedule.c1" = [4, 6])
+//   [[claim]]      a rate claim checked on the results (ClaimSpec)
+//
+// Sweep axes, in order (outermost first): the [sweep] axes in file order, samplers, steps,
+// replicates. Every run is keyed by its axis values ("sampler=ddim;T=64;replicate=0;..."), so
+// a results file can be resumed.
+//
+// Every error names file:line, the key, the value and the rule, and is raised before any work
+// starts (ConfigError). `--set section.key=value` overrides are applied to the TOML document
+// before it is interpreted (value in TOML syntax; a bare word is taken as a string); their
+// location is "--set".
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/params.hpp"
+#include "core/run_sampler.hpp"
+
+namespace dmconv::config {
+
+// Bad config input: the message is "FILE:LINE: KEY = VALUE: RULE".
+class ConfigError : public InvalidArgument {
+ public:
+  using InvalidArgument::InvalidArgument;
+};
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 0: unknown (whole file) or a --set override
+  std::string str() const;  // "file:line", "file", or "--set"
+};
+
+// A registered component (target, schedule, estimator) with its parameters and where each
+// key was written, so errors from the component's factory can point at the line.
+struct ComponentSpec {
+  std::string section;   // "target", "schedule", "estimator #2", ...
+  std::string kind;
+  ParamTable params;
+  SourceLocation location;                        // the section header
+  std::map<std::string, SourceLocation> key_locations;
+  // The location of the key a factory error message names ("key 'K'" or 'K'), else the section.
+  SourceLocation locate(const std::string& message) const;
+};
+
+struct EstimatorSpec {
+  ComponentSpec component;
+  std::vector<std::string> metrics;   // empty: all
+  std::vector<std::string> samplers;  // empty: every supported sampler
+};
+
+struct SweepAxis {
+  std::string path;                  // "target.dim", "schedule.c1", "sampling.particles"
+  std::vector<ParamValue> values;
+  SourceLocation location;
+};
+
+// A claim (THEORY.md §7) as data. The error of `sampler` (or the ratio sampler / versus),
+// for `metric`, is fitted against `axis` as  log err = a + slope log x + k log log x.
+// bound = "upper": the theorem bounds the error from above, so the claim is falsified only by
+// a clearly larger slope (slower decay / stronger growth): fitted slope <= slope + tolerance;
+// "lower": falsified only by a clearly smaller slope (e.g. a ratio that must grow like T);
+// "exact": two-sided. One fit per group of the other swept axes (after `where` filters).
+struct ClaimSpec {
+  enum class Bound { kUpper, kLower, kExact };
+  std::string name;
+  std::string source;
+  std::string sampler;
+  std::string versus;      // optional
+  std::string metric;
+  std::string estimator;   // optional: required only when several estimators give the metric
+  std::string axis;        // "T", or a sweep path ("target.dim", ...); "d" means "target.dim"
+  double slope = 0.0;
+  double tolerance = 0.1;
+  Bound bound = Bound::kUpper;
+  std::optional<double> log_power;  // fixed k; nullopt with log_power_free = true: k fitted
+  bool log_power_free = true;
+  std::optional<double> min, max;   // asymptotic window on the axis
+  std::vector<std::pair<std::string, ParamValue>> where;  // sweep path = value filters
+  SourceLocation location;
+};
+std::string to_string(ClaimSpec::Bound bound);
+
+struct ExperimentConfig {
+  std::string path;            // as given
+  std::string text;            // canonical TOML after overrides (stored in results files)
+  std::string hash;            // 16 hex digits, FNV-1a 64 of `text`
+  std::string name;
+  std::string description;
+  std::uint64_t seed = 1;
+  int replicates = 1;
+  ComponentSpec target;
+  ComponentSpec schedule;
+  std::vector<std::string> samplers;
+  std::vector<int> steps;
+  Initialisation initialisation = Initialisation::kExactMarginal;
+  int comparison_level = 1;
+  Eigen::Index particles = 20000;
+  std::vector<EstimatorSpec> estimators;
+  std::vector<SweepAxis> sweep;
+  std::vector<ClaimSpec> claims;
+  std::map<std::string, SourceLocation> sampling_locations;  // key -> line, for errors
+};
+
+// One point of the sweep: a sampler at T steps, replicate r, with the swept values applied.
+struct RunSpec {
+  std::size_t index = 0;   // position in the expanded sweep
+  std::string key;         // canonical axis values, e.g. "schedule.c1=6;sampler=ddim;T=64;replicate=0"
+  std::string sampler;
+  int steps = 0;
+  int replicate = 0;
+  std::vector<std::pair<std::string, ParamValue>> swept;  // [sweep] path -> value
+  ComponentSpec target;     // with swept values substituted
+  ComponentSpec schedule;
+  Eigen::Index particles = 0;
+  Initialisation initialisation = Initialisation::kExactMarginal;
+};
+
+// Parses and validates the file (syntax, sections, keys, types, ranges, registry names).
+// Components are not constructed here: see experiment/plan.hpp (validate_plan).
+ExperimentConfig load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
+ExperimentConfig parse_config(const std::string& text, const std::string& source_name,
+                              const std::vector<std::string>& overrides = {});
+
+// The Cartesian expansion, in the documented order.
+std::vector<RunSpec> expand_runs(const ExperimentConfig& config);
+
+std::string fnv1a_hex(const std::string& text);
+
+}  // namespace dmconv::config

@@ -1,0 +1,772 @@
+#include "experiment/experiment.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <sstream>
+
+#include "analysis/rate_fit.hpp"
+#include "core/estimator.hpp"
+#include "core/schedule.hpp"
+#include "core/score_model.hpp"
+#include "dmconv/version.hpp"
+#include "samplers/registry.hpp"
+#include "targets/registry.hpp"
+
+namespace dmconv::experiment {
+namespace {
+
+using config::ComponentSpec;
+using config::ConfigError;
+using config::ExperimentConfig;
+using config::RunSpec;
+
+// Builds a registered component, turning its errors into config errors at the right line.
+template <class Registry>
+auto build(const Registry& registry, const ComponentSpec& spec) {
+  try {
+    return registry.make(spec.kind, spec.params);
+  } catch (const InvalidArgument& error) {
+    throw ConfigError(spec.locate(error.what()).str() + ": [" + spec.section + "] kind = \"" + spec.kind +
+                      "\": " + error.what());
+  }
+}
+
+TimeGrid build_grid(const ExperimentConfig& config, const Schedule& schedule, const RunSpec& run) {
+  try {
+    return schedule.grid(run.steps);
+  } catch (const InvalidArgument& error) {
+    const auto found = config.sampling_locations.find("steps");
+    const config::SourceLocation where =
+        found != config.sampling_locations.end() ? found->second : config.schedule.location;
+    throw ConfigError(where.str() + ": [sampling] steps = " + std::to_string(run.steps) + " with schedule '" +
+                      run.schedule.kind + "': " + error.what());
+  }
+}
+
+std::string initialisation_name(Initialisation init) {
+  return init == Initialisation::kExactMarginal ? "exact" : "standard_normal";
+}
+
+RunOptions run_options(const ExperimentConfig& config, const RunSpec& run, int threads) {
+  RunOptions options;
+  options.seed = config.seed;
+  options.run = static_cast<std::uint64_t>(run.replicate);
+  options.particles = run.particles;
+  options.initialisation = run.initialisation;
+  options.stop_index = config.comparison_level;
+  options.threads = threads;
+  return options;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string format_duration(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  } else {
+    std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
+  }
+  return text;
+}
+
+// Executes one run: every applicable estimator, rows in estimator then metric order.
+std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads) {
+  const ExperimentConfig& config = plan.config;
+  const RunSpec& run = plan.runs[index];
+  const auto target = build(target_registry(), run.target);
+  const auto schedule = build(schedule_registry(), run.schedule);
+  const TimeGrid grid = build_grid(config, *schedule, run);
+  const auto sampler = sampler_registry().make(run.sampler, {});
+  const ExactScore score(*target);
+  const EstimationProblem problem{*sampler, grid, *target, score, run_options(config, run, threads)};
+
+  std::vector<RunRow> rows;
+  for (std::size_t e : plan.estimators_of_run[index]) {
+    const config::EstimatorSpec& spec = config.estimators[e];
+    const auto estimator = build(estimator_registry(), spec.component);
+    RunRow base;
+    base.run_index = static_cast<std::int64_t>(run.index);
+    base.run_key = run.key;
+    base.target = run.target.kind;
+    base.sampler = run.sampler;
+    base.schedule = run.schedule.kind;
+    base.estimator = spec.component.kind;
+    base.initialisation = initialisation_name(run.initialisation);
+    base.dim = target->dim();
+    base.steps = run.steps;
+    base.replicate = run.replicate;
+    base.seed = static_cast<std::int64_t>(config.seed);
+    base.particles = static_cast<std::int64_t>(run.particles);
+    base.comparison_level = config.comparison_level;
+    base.nfe = static_cast<double>(sampler->score_evaluations_per_step()) * (run.steps - config.comparison_level);
+    for (const auto& [path, value] : run.swept) base.swept.push_back(value);
+
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<Estimate> estimates;
+    std::string failure;
+    try {
+      estimates = estimator->estimate(problem);
+    } catch (const std::exception& error) {
+      failure = error.what();
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!failure.empty()) {
+      // The whole estimator failed: one row per requested metric (or one "all" row).
+      const std::vector<std::string> metrics = spec.metrics.empty() ? std::vector<std::string>{"all"} : spec.metrics;
+      for (const std::string& metric : metrics) {
+        RunRow row = base;
+        row.metric = metric;
+        row.kind = "failed";
+        row.status = "failed";
+        row.message = failure;
+        row.wall_seconds = seconds;
+        rows.push_back(row);
+      }
+      continue;
+    }
+    for (const Estimate& estimate : estimates) {
+      if (!spec.metrics.empty() &&
+          std::find(spec.metrics.begin(), spec.metrics.end(), estimate.metric) == spec.metrics.end())
+        continue;
+      RunRow row = base;
+      row.metric = estimate.metric;
+      row.kind = to_string(estimate.kind);
+      row.value = estimate.value;
+      row.std_error = estimate.std_error;
+      row.floor = estimate.floor;
+      row.message = estimate.method;
+      row.wall_seconds = seconds;
+      if (std::isfinite(estimate.value)) {
+        row.status = "ok";
+      } else {
+        row.status = estimate.method.find("FAILED") != std::string::npos ? "failed" : "non_finite";
+      }
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+std::string group_key(const ExperimentConfig& config, const RunRow& row, const std::string& skip_path,
+                      bool with_estimator = true) {
+  std::string key = "target=" + row.target + ";schedule=" + row.schedule;
+  if (with_estimator) key += ";estimator=" + row.estimator;
+  for (std::size_t a = 0; a < config.sweep.size(); ++a)
+    if (config.sweep[a].path != skip_path) key += ";" + config.sweep[a].path + "=" + row.swept[a].to_string();
+  return key;
+}
+
+double axis_value(const ExperimentConfig& config, const RunRow& row, const std::string& axis) {
+  if (axis == "T") return static_cast<double>(row.steps);
+  for (std::size_t a = 0; a < config.sweep.size(); ++a)
+    if (config.sweep[a].path == axis) return row.swept[a].is_number() ? row.swept[a].number() : NAN;
+  return NAN;
+}
+
+struct Aggregate {
+  double value = 0.0, std_error = 0.0, floor = 0.0;
+};
+
+// Replicates of one configuration: mean value; SE of the mean sqrt(sum se^2) / R when the rows
+// carry standard errors, else the replicate spread sd / sqrt(R) (R > 1), else 0 (exact).
+Aggregate aggregate(const std::vector<const RunRow*>& rows) {
+  Aggregate out;
+  const double R = static_cast<double>(rows.size());
+  double sum_se2 = 0.0;
+  for (const RunRow* r : rows) {
+    out.value += r->value / R;
+    sum_se2 += r->std_error * r->std_error;
+    out.floor = std::max(out.floor, r->floor);
+  }
+  if (sum_se2 > 0.0) {
+    out.std_error = std::sqrt(sum_se2) / R;
+  } else if (rows.size() > 1) {
+    double ss = 0.0;
+    for (const RunRow* r : rows) ss += (r->value - out.value) * (r->value - out.value);
+    out.std_error = std::sqrt(ss / (R - 1.0) / R);
+  }
+  return out;
+}
+
+std::string join_slopes(const std::vector<double>& slopes) {
+  std::string out;
+  char text[32];
+  for (double s : slopes) {
+    std::snprintf(text, sizeof text, "%s%.3f", out.empty() ? "" : " ", s);
+    out += text;
+  }
+  return out;
+}
+
+std::string format_number(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", x);
+  return text;
+}
+
+}  // namespace
+
+Plan make_plan(const ExperimentConfig& config) {
+  Plan plan;
+  plan.config = config;
+  plan.runs = config::expand_runs(config);
+  plan.estimators_of_run.resize(plan.runs.size());
+  std::vector<std::unique_ptr<Estimator>> estimators;
+  for (const config::EstimatorSpec& spec : config.estimators) estimators.push_back(build(estimator_registry(), spec.component));
+  // Support is decided per (sweep point, sampler) at the first T; every T is checked against the schedule.
+  std::map<std::string, std::vector<std::size_t>> decided;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    const RunSpec& run = plan.runs[i];
+    std::string point;
+    for (const auto& [path, value] : run.swept) point += path + "=" + value.to_string() + ";";
+    const std::string key = point + "sampler=" + run.sampler + ";initialisation=" + initialisation_name(run.initialisation);
+    const auto target = build(target_registry(), run.target);
+    const auto schedule = build(schedule_registry(), run.schedule);
+    const TimeGrid grid = build_grid(config, *schedule, run);
+    if (run.particles < 1) throw ConfigError(config.path + ": particles must be at least 1");
+    if (const auto found = decided.find(key); found != decided.end()) {
+      plan.estimators_of_run[i] = found->second;
+      continue;
+    }
+    const auto sampler = sampler_registry().make(run.sampler, {});
+    const ExactScore score(*target);
+    const EstimationProblem problem{*sampler, grid, *target, score, run_options(config, run, 1)};
+    std::vector<std::size_t> chosen;
+    std::string reasons;
+    for (std::size_t e = 0; e < config.estimators.size(); ++e) {
+      const config::EstimatorSpec& spec = config.estimators[e];
+      const bool listed = std::find(spec.samplers.begin(), spec.samplers.end(), run.sampler) != spec.samplers.end();
+      if (!spec.samplers.empty() && !listed) continue;
+      const auto reason = estimators[e]->unsupported_reason(problem);
+      if (!reason) {
+        chosen.push_back(e);
+        continue;
+      }
+      reasons += "; " + spec.component.kind + ": " + *reason;
+      if (listed)
+        throw ConfigError(spec.component.location.str() + ": [" + spec.component.section + "] samplers lists '" +
+                          run.sampler + "', but estimator '" + spec.component.kind + "' does not support it on " +
+                          target->describe() + ": " + *reason);
+    }
+    if (chosen.empty())
+      throw ConfigError(config.path + ": no [[estimator]] supports sampler '" + run.sampler + "' on " +
+                        target->describe() + (point.empty() ? "" : " (" + point + ")") + reasons);
+    decided[key] = chosen;
+    plan.estimators_of_run[i] = chosen;
+  }
+  return plan;
+}
+
+Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
+  const ExperimentConfig& config = plan.config;
+  Outcome outcome;
+  outcome.runs_total = plan.runs.size();
+  std::vector<std::vector<RunRow>> by_run(plan.runs.size());
+  std::vector<bool> done(plan.runs.size(), false);
+
+  if (options.resume && std::filesystem::exists(options.out)) {
+    const results::ResultsFile previous = results::read_results_file(options.out);
+    const results::Attribute* hash = previous.attribute("config_hash");
+    const std::string* previous_hash = hash ? std::get_if<std::string>(hash) : nullptr;
+    if (previous_hash == nullptr || *previous_hash != config.hash)
+      throw ConfigError(options.out.string() + ": --resume: the file was written for another config (config_hash " +
+                        (previous_hash ? *previous_hash : std::string("missing")) + ", this config " + config.hash +
+                        "); choose another --out or drop --resume");
+    std::map<std::string, std::size_t> index_of;
+    for (const RunSpec& run : plan.runs) index_of[run.key] = run.index;
+    for (RunRow& row : read_run_rows(previous, config)) {
+      const auto found = index_of.find(row.run_key);
+      if (found == index_of.end()) continue;
+      done[found->second] = true;
+      by_run[found->second].push_back(std::move(row));
+    }
+    for (bool d : done) outcome.runs_resumed += d ? 1 : 0;
+  }
+
+  auto collect = [&] {
+    std::vector<RunRow> rows;
+    for (const auto& run_rows : by_run) rows.insert(rows.end(), run_rows.begin(), run_rows.end());
+    return rows;
+  };
+  // Cost model for the ETA: work proportional to T.
+  double total_work = 0.0, done_work = 0.0;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i)
+    if (!done[i]) total_work += plan.runs[i].steps;
+  const auto start = std::chrono::steady_clock::now();
+  auto last_write = start;
+  std::size_t finished = outcome.runs_resumed;
+  if (options.progress && outcome.runs_resumed > 0)
+    *options.progress << "resuming: " << outcome.runs_resumed << " of " << plan.runs.size() << " runs already in "
+                      << options.out.string() << "\n";
+
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    if (done[i]) continue;
+    if (options.stop_after_runs >= 0 && static_cast<std::int64_t>(outcome.runs_executed) >= options.stop_after_runs)
+      return outcome;  // simulated kill: the last checkpoint stays as it is
+    const RunSpec& run = plan.runs[i];
+    if (options.progress && options.progress_is_terminal) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double eta = done_work > 0.0 ? elapsed * (total_work - done_work) / done_work : NAN;
+      char line[256];
+      std::snprintf(line, sizeof line, "\r[%zu/%zu] %3.0f%% elapsed %s ETA %s  %s T=%d     ", finished,
+                    plan.runs.size(), 100.0 * finished / plan.runs.size(), format_duration(elapsed).c_str(),
+                    std::isfinite(eta) ? format_duration(eta).c_str() : "--:--", run.sampler.c_str(), run.steps);
+      *options.progress << line << std::flush;
+    }
+    by_run[i] = execute_run(plan, i, options.threads);
+    done[i] = true;
+    ++finished;
+    ++outcome.runs_executed;
+    done_work += run.steps;
+    if (options.progress && !options.progress_is_terminal) {
+      std::ostringstream line;
+      line << "[" << finished << "/" << plan.runs.size() << "] " << run.key << ":";
+      for (const RunRow& row : by_run[i]) {
+        char value[64];
+        std::snprintf(value, sizeof value, " %s/%s %.4g", row.estimator.c_str(), row.metric.c_str(), row.value);
+        line << value;
+        if (row.status != "ok") line << " (" << row.status << ")";
+      }
+      if (!by_run[i].empty()) line << " (" << format_number(by_run[i].front().wall_seconds) << " s)";
+      *options.progress << line.str() << "\n" << std::flush;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - last_write).count() >= options.checkpoint_seconds &&
+        i + 1 < plan.runs.size()) {
+      results::write_results_file(options.out, make_results_file(config, collect(), {}, options, false));
+      last_write = now;
+    }
+  }
+  if (options.progress && options.progress_is_terminal) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    *options.progress << "\r[" << plan.runs.size() << "/" << plan.runs.size() << "] 100% elapsed "
+                      << format_duration(elapsed) << "                                        \n";
+  }
+  outcome.rows = collect();
+  outcome.fits = fit_claims(config, outcome.rows);
+  outcome.complete = true;
+  results::write_results_file(options.out, make_results_file(config, outcome.rows, outcome.fits, options, true));
+  return outcome;
+}
+
+std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector<RunRow>& rows) {
+  std::vector<FitRow> fits;
+  for (const config::ClaimSpec& claim : config.claims) {
+    auto matches = [&](const RunRow& row, const std::string& sampler) {
+      if (row.sampler != sampler || row.metric != claim.metric) return false;
+      if (!claim.estimator.empty() && row.estimator != claim.estimator) return false;
+      for (const auto& [path, value] : claim.where)
+        for (std::size_t a = 0; a < config.sweep.size(); ++a)
+          if (config.sweep[a].path == path && row.swept[a].to_string() != value.to_string()) return false;
+      return true;
+    };
+    // group -> x -> rows (ok status only; others are reported in the message)
+    std::map<std::string, std::map<double, std::vector<const RunRow*>>> primary, secondary;
+    std::map<std::string, int> not_ok;
+    std::map<std::string, std::set<std::string>> estimators_seen;
+    for (const RunRow& row : rows) {
+      const bool is_primary = matches(row, claim.sampler);
+      const bool is_secondary = !claim.versus.empty() && matches(row, claim.versus);
+      if (!is_primary && !is_secondary) continue;
+      // Groups do not include the estimator when versus is set (the two samplers may need different ones).
+      const std::string group = group_key(config, row, claim.axis, claim.versus.empty());
+      estimators_seen[group + (is_primary ? "#a" : "#b")].insert(row.estimator);
+      if (row.status != "ok") {
+        ++not_ok[group];
+        continue;
+      }
+      const double x = axis_value(config, row, claim.axis);
+      (is_primary ? primary : secondary)[group][x].push_back(&row);
+    }
+    std::set<std::string> groups;
+    for (const auto& [g, m] : primary) groups.insert(g);
+    for (const auto& [g, m] : not_ok) groups.insert(g);
+    if (groups.empty()) {
+      FitRow fit;
+      fit.claim = claim.name;
+      fit.sampler = claim.sampler;
+      fit.versus = claim.versus;
+      fit.metric = claim.metric;
+      fit.axis = claim.axis;
+      fit.claimed_slope = claim.slope;
+      fit.tolerance = claim.tolerance;
+      fit.bound = config::to_string(claim.bound);
+      fit.log_power_mode = claim.log_power_free ? "free" : claim.log_power ? "fixed" : "none";
+      fit.verdict = to_string(Verdict::kInconclusive);
+      fit.message = "no results match this claim (sampler, metric, estimator, where)";
+      fits.push_back(fit);
+      continue;
+    }
+    for (const std::string& group : groups) {
+      FitRow fit;
+      fit.claim = claim.name;
+      fit.group = group;
+      fit.sampler = claim.sampler;
+      fit.versus = claim.versus;
+      fit.metric = claim.metric;
+      fit.axis = claim.axis == "target.dim" ? "d" : claim.axis;
+      fit.claimed_slope = claim.slope;
+      fit.tolerance = claim.tolerance;
+      fit.bound = config::to_string(claim.bound);
+      fit.log_power_mode = claim.log_power_free ? "free" : claim.log_power ? "fixed" : "none";
+      std::string message;
+      if (not_ok.count(group)) message += std::to_string(not_ok[group]) + " rows with status != ok left out; ";
+      if (estimators_seen[group + "#a"].size() > 1 || estimators_seen[group + "#b"].size() > 1) {
+        fit.verdict = to_string(Verdict::kInconclusive);
+        fit.message = message + "several estimators report '" + claim.metric +
+                      "' for this sampler: set the claim's estimator key";
+        fits.push_back(fit);
+        continue;
+      }
+      std::vector<RatePoint> points;
+      for (const auto& [x, a_rows] : primary[group]) {
+        const Aggregate a = aggregate(a_rows);
+        if (claim.versus.empty()) {
+          points.push_back({x, a.value, a.std_error, a.floor});
+          continue;
+        }
+        const auto other = secondary[group].find(x);
+        if (other == secondary[group].end()) {
+          message += "no '" + claim.versus + "' result at " + claim.axis + " = " + format_number(x) + "; ";
+          continue;
+        }
+        const Aggregate b = aggregate(other->second);
+        const double ratio = a.value / b.value;
+        const double rel_se = std::hypot(a.std_error / a.value, b.std_error / b.value);
+        const double rel_floor = a.floor / a.value + b.floor / b.value;
+        points.push_back({x, ratio, std::fabs(ratio) * rel_se, std::fabs(ratio) * rel_floor});
+      }
+      RateFitOptions options;
+      if (claim.log_power_free) {
+        options.log_factor = RateFitOptions::LogFactor::kFree;
+      } else if (claim.log_power) {
+        options.log_factor = RateFitOptions::LogFactor::kFixed;
+        options.log_factor_power = *claim.log_power;
+      }
+      options.x_min = claim.min;
+      options.x_max = claim.max;
+      const RateFit result = fit_rate(points, options);
+      fit.points_used = static_cast<std::int64_t>(result.points_used);
+      fit.points_excluded = static_cast<std::int64_t>(result.excluded.size());
+      for (const ExcludedPoint& e : result.excluded) {
+        fit.exclusions += (fit.exclusions.empty() ? "" : "; ") + std::string("x=") +
+                          format_number(points[e.index].x) + ": " + e.reason;
+      }
+      fit.local_slopes = join_slopes(result.local_slopes);
+      ExponentClaim exponent_claim{-claim.slope, claim.tolerance, claim.bound == config::ClaimSpec::Bound::kExact,
+                                   claim.bound == config::ClaimSpec::Bound::kLower};
+      fit.verdict = to_string(judge(result, exponent_claim));
+      if (result.status == RateFit::Status::kOk) {
+        fit.slope = -result.exponent;
+        fit.slope_low = -result.exponent_high;
+        fit.slope_high = -result.exponent_low;
+        fit.log_power = result.log_factor_power;
+        fit.intercept = result.intercept;
+      } else {
+        message += result.message;
+      }
+      fit.message = message;
+      fits.push_back(fit);
+    }
+  }
+  return fits;
+}
+
+results::ResultsFile make_results_file(const ExperimentConfig& config, const std::vector<RunRow>& rows,
+                                       const std::vector<FitRow>& fits, const ExecutionOptions& options,
+                                       bool complete) {
+  results::ResultsFile file;
+  file.attributes = {
+      {"schema_version", kSchemaVersion},
+      {"tool_version", std::string(kVersion)},
+      {"git_sha", std::string(kGitSha)},
+      {"build_type", std::string(kBuildType)},
+      {"created_utc", utc_now()},
+      {"threads", static_cast<std::int64_t>(options.threads)},
+      {"ranks", std::int64_t{1}},
+      {"command_line", options.command_line},
+      {"config_path", config.path},
+      {"config_text", config.text},
+      {"config_hash", config.hash},
+      {"complete", std::int64_t{complete ? 1 : 0}},
+  };
+  results::ColumnTable runs;
+  auto strings = [&](const char* name, auto get) {
+    std::vector<std::string> column;
+    for (const RunRow& r : rows) column.push_back(get(r));
+    runs.columns.emplace_back(name, std::move(column));
+  };
+  auto ints = [&](const char* name, auto get) {
+    std::vector<std::int64_t> column;
+    for (const RunRow& r : rows) column.push_back(get(r));
+    runs.columns.emplace_back(name, std::move(column));
+  };
+  auto doubles = [&](const char* name, auto get) {
+    std::vector<double> column;
+    for (const RunRow& r : rows) column.push_back(get(r));
+    runs.columns.emplace_back(name, std::move(column));
+  };
+  ints("run_index", [](const RunRow& r) { return r.run_index; });
+  strings("run_key", [](const RunRow& r) { return r.run_key; });
+  strings("target", [](const RunRow& r) { return r.target; });
+  strings("sampler", [](const RunRow& r) { return r.sampler; });
+  strings("schedule", [](const RunRow& r) { return r.schedule; });
+  strings("estimator", [](const RunRow& r) { return r.estimator; });
+  strings("metric", [](const RunRow& r) { return r.metric; });
+  strings("kind", [](const RunRow& r) { return r.kind; });
+  strings("status", [](const RunRow& r) { return r.status; });
+  strings("message", [](const RunRow& r) { return r.message; });
+  ints("dim", [](const RunRow& r) { return r.dim; });
+  ints("steps", [](const RunRow& r) { return r.steps; });
+  ints("replicate", [](const RunRow& r) { return r.replicate; });
+  ints("seed", [](const RunRow& r) { return r.seed; });
+  ints("particles", [](const RunRow& r) { return r.particles; });
+  ints("comparison_level", [](const RunRow& r) { return r.comparison_level; });
+  strings("initialisation", [](const RunRow& r) { return r.initialisation; });
+  doubles("value", [](const RunRow& r) { return r.value; });
+  doubles("std_error", [](const RunRow& r) { return r.std_error; });
+  doubles("floor", [](const RunRow& r) { return r.floor; });
+  doubles("nfe", [](const RunRow& r) { return r.nfe; });
+  doubles("wall_seconds", [](const RunRow& r) { return r.wall_seconds; });
+  doubles("eps_score", [](const RunRow& r) { return r.eps_score; });
+  doubles("eps_jacobi", [](const RunRow& r) { return r.eps_jacobi; });
+  for (std::size_t a = 0; a < config.sweep.size(); ++a) {
+    const bool numeric = config.sweep[a].values.front().is_number();
+    if (numeric) {
+      std::vector<double> column;
+      for (const RunRow& r : rows) column.push_back(r.swept[a].is_number() ? r.swept[a].number() : NAN);
+      runs.columns.emplace_back(config.sweep[a].path, std::move(column));
+    } else {
+      std::vector<std::string> column;
+      for (const RunRow& r : rows) column.push_back(r.swept[a].is_string() ? r.swept[a].string() : r.swept[a].to_string());
+      runs.columns.emplace_back(config.sweep[a].path, std::move(column));
+    }
+  }
+  results::ColumnTable fit_table;
+  auto fit_strings = [&](const char* name, auto get) {
+    std::vector<std::string> column;
+    for (const FitRow& f : fits) column.push_back(get(f));
+    fit_table.columns.emplace_back(name, std::move(column));
+  };
+  auto fit_doubles = [&](const char* name, auto get) {
+    std::vector<double> column;
+    for (const FitRow& f : fits) column.push_back(get(f));
+    fit_table.columns.emplace_back(name, std::move(column));
+  };
+  auto fit_ints = [&](const char* name, auto get) {
+    std::vector<std::int64_t> column;
+    for (const FitRow& f : fits) column.push_back(get(f));
+    fit_table.columns.emplace_back(name, std::move(column));
+  };
+  fit_strings("claim", [](const FitRow& f) { return f.claim; });
+  fit_strings("group", [](const FitRow& f) { return f.group; });
+  fit_strings("sampler", [](const FitRow& f) { return f.sampler; });
+  fit_strings("versus", [](const FitRow& f) { return f.versus; });
+  fit_strings("metric", [](const FitRow& f) { return f.metric; });
+  fit_strings("axis", [](const FitRow& f) { return f.axis; });
+  fit_strings("log_power_mode", [](const FitRow& f) { return f.log_power_mode; });
+  fit_strings("bound", [](const FitRow& f) { return f.bound; });
+  fit_strings("verdict", [](const FitRow& f) { return f.verdict; });
+  fit_strings("message", [](const FitRow& f) { return f.message; });
+  fit_strings("exclusions", [](const FitRow& f) { return f.exclusions; });
+  fit_strings("local_slopes", [](const FitRow& f) { return f.local_slopes; });
+  fit_doubles("slope", [](const FitRow& f) { return f.slope; });
+  fit_doubles("slope_low", [](const FitRow& f) { return f.slope_low; });
+  fit_doubles("slope_high", [](const FitRow& f) { return f.slope_high; });
+  fit_doubles("log_power", [](const FitRow& f) { return f.log_power; });
+  fit_doubles("intercept", [](const FitRow& f) { return f.intercept; });
+  fit_doubles("claimed_slope", [](const FitRow& f) { return f.claimed_slope; });
+  fit_doubles("tolerance", [](const FitRow& f) { return f.tolerance; });
+  fit_ints("points_used", [](const FitRow& f) { return f.points_used; });
+  fit_ints("points_excluded", [](const FitRow& f) { return f.points_excluded; });
+  file.tables = {{"runs", std::move(runs)}, {"fits", std::move(fit_table)}};
+  return file;
+}
+
+std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const ExperimentConfig& config) {
+  const results::ColumnTable* runs = file.table("runs");
+  if (runs == nullptr) throw InvalidArgument("results file has no /runs table");
+  const std::size_t n = runs->rows();
+  std::vector<RunRow> rows(n);
+  auto s = [&](const char* name, std::string RunRow::*field) {
+    const auto& column = runs->strings(name);
+    for (std::size_t i = 0; i < n; ++i) rows[i].*field = column[i];
+  };
+  auto i64 = [&](const char* name, std::int64_t RunRow::*field) {
+    const auto& column = runs->ints(name);
+    for (std::size_t i = 0; i < n; ++i) rows[i].*field = column[i];
+  };
+  auto f64 = [&](const char* name, double RunRow::*field) {
+    const auto& column = runs->doubles(name);
+    for (std::size_t i = 0; i < n; ++i) rows[i].*field = column[i];
+  };
+  i64("run_index", &RunRow::run_index);
+  s("run_key", &RunRow::run_key);
+  s("target", &RunRow::target);
+  s("sampler", &RunRow::sampler);
+  s("schedule", &RunRow::schedule);
+  s("estimator", &RunRow::estimator);
+  s("metric", &RunRow::metric);
+  s("kind", &RunRow::kind);
+  s("status", &RunRow::status);
+  s("message", &RunRow::message);
+  i64("dim", &RunRow::dim);
+  i64("steps", &RunRow::steps);
+  i64("replicate", &RunRow::replicate);
+  i64("seed", &RunRow::seed);
+  i64("particles", &RunRow::particles);
+  i64("comparison_level", &RunRow::comparison_level);
+  s("initialisation", &RunRow::initialisation);
+  f64("value", &RunRow::value);
+  f64("std_error", &RunRow::std_error);
+  f64("floor", &RunRow::floor);
+  f64("nfe", &RunRow::nfe);
+  f64("wall_seconds", &RunRow::wall_seconds);
+  f64("eps_score", &RunRow::eps_score);
+  f64("eps_jacobi", &RunRow::eps_jacobi);
+  for (const config::SweepAxis& axis : config.sweep) {
+    const results::Column* column = runs->find(axis.path);
+    if (column == nullptr) throw InvalidArgument("results file: /runs has no column '" + axis.path + "'");
+    for (std::size_t i = 0; i < n; ++i) {
+      if (const auto* d = std::get_if<std::vector<double>>(column)) {
+        rows[i].swept.emplace_back((*d)[i]);
+      } else if (const auto* t = std::get_if<std::vector<std::string>>(column)) {
+        rows[i].swept.emplace_back((*t)[i]);
+      } else {
+        rows[i].swept.emplace_back(static_cast<double>(std::get<std::vector<std::int64_t>>(*column)[i]));
+      }
+    }
+  }
+  return rows;
+}
+
+std::vector<FitRow> read_fit_rows(const results::ResultsFile& file) {
+  const results::ColumnTable* table = file.table("fits");
+  if (table == nullptr) throw InvalidArgument("results file has no /fits table");
+  const std::size_t n = table->rows();
+  std::vector<FitRow> fits(n);
+  auto s = [&](const char* name, std::string FitRow::*field) {
+    const auto& column = table->strings(name);
+    for (std::size_t i = 0; i < n; ++i) fits[i].*field = column[i];
+  };
+  auto f64 = [&](const char* name, double FitRow::*field) {
+    const auto& column = table->doubles(name);
+    for (std::size_t i = 0; i < n; ++i) fits[i].*field = column[i];
+  };
+  auto i64 = [&](const char* name, std::int64_t FitRow::*field) {
+    const auto& column = table->ints(name);
+    for (std::size_t i = 0; i < n; ++i) fits[i].*field = column[i];
+  };
+  s("claim", &FitRow::claim);
+  s("group", &FitRow::group);
+  s("sampler", &FitRow::sampler);
+  s("versus", &FitRow::versus);
+  s("metric", &FitRow::metric);
+  s("axis", &FitRow::axis);
+  s("log_power_mode", &FitRow::log_power_mode);
+  s("bound", &FitRow::bound);
+  s("verdict", &FitRow::verdict);
+  s("message", &FitRow::message);
+  s("exclusions", &FitRow::exclusions);
+  s("local_slopes", &FitRow::local_slopes);
+  f64("slope", &FitRow::slope);
+  f64("slope_low", &FitRow::slope_low);
+  f64("slope_high", &FitRow::slope_high);
+  f64("log_power", &FitRow::log_power);
+  f64("intercept", &FitRow::intercept);
+  f64("claimed_slope", &FitRow::claimed_slope);
+  f64("tolerance", &FitRow::tolerance);
+  i64("points_used", &FitRow::points_used);
+  i64("points_excluded", &FitRow::points_excluded);
+  return fits;
+}
+
+void print_error_table(std::ostream& out, const ExperimentConfig& config, const std::vector<RunRow>& rows) {
+  // One table per (group without T, estimator, metric): rows = samplers, columns = T.
+  std::vector<std::string> tables;
+  std::map<std::string, std::map<std::string, std::map<std::int64_t, std::vector<const RunRow*>>>> cells;
+  for (const RunRow& row : rows) {
+    const std::string key = group_key(config, row, "") + ";metric=" + row.metric;
+    if (!cells.count(key)) tables.push_back(key);
+    cells[key][row.sampler][row.steps].push_back(&row);
+  }
+  for (const std::string& key : tables) {
+    std::set<std::int64_t> steps;
+    for (const auto& [sampler, by_t] : cells[key])
+      for (const auto& [T, r] : by_t) steps.insert(T);
+    out << "\n" << key << "   (value +- 1.96 SE; * = status not ok)\n";
+    char cell[64];
+    std::snprintf(cell, sizeof cell, "%-18s", "sampler \\ T");
+    out << cell;
+    for (std::int64_t T : steps) {
+      std::snprintf(cell, sizeof cell, " %12lld", static_cast<long long>(T));
+      out << cell;
+    }
+    out << "\n";
+    for (const std::string& sampler : config.samplers) {
+      if (!cells[key].count(sampler)) continue;
+      std::snprintf(cell, sizeof cell, "%-18s", sampler.c_str());
+      out << cell;
+      for (std::int64_t T : steps) {
+        const auto& r = cells[key][sampler][T];
+        bool ok = !r.empty();
+        for (const RunRow* row : r) ok = ok && row->status == "ok";
+        if (!ok) {
+          std::snprintf(cell, sizeof cell, " %12s", r.empty() ? "-" : "*");
+        } else {
+          const Aggregate a = aggregate(r);
+          std::snprintf(cell, sizeof cell, " %12.4e", a.value);
+        }
+        out << cell;
+      }
+      out << "\n";
+    }
+  }
+}
+
+void print_verdicts(std::ostream& out, const std::vector<FitRow>& fits) {
+  if (fits.empty()) return;
+  out << "\nclaims (fitted log-log slope of the error vs the axis, 95% interval; k = fitted log power):\n";
+  for (const FitRow& f : fits) {
+    char line[512];
+    const std::string subject = f.versus.empty() ? f.sampler : f.sampler + "/" + f.versus;
+    if (std::isfinite(f.slope)) {
+      std::snprintf(line, sizeof line, "  %-12s %-40s %-22s %s: slope %+.3f [%+.3f, %+.3f] k=%.2f  claimed %+.2f +- %.2f (%s)  %lld pts\n",
+                    f.verdict == "holds" ? "HOLDS" : f.verdict == "violated" ? "VIOLATED" : "INCONCLUSIVE",
+                    f.claim.c_str(), subject.c_str(), f.axis.c_str(), f.slope, f.slope_low, f.slope_high,
+                    f.log_power_mode == "none" ? 0.0 : f.log_power, f.claimed_slope, f.tolerance, f.bound.c_str(),
+                    static_cast<long long>(f.points_used));
+    } else {
+      std::snprintf(line, sizeof line, "  %-12s %-40s %-22s %s: no fit  claimed %+.2f +- %.2f (%s)\n", "INCONCLUSIVE",
+                    f.claim.c_str(), subject.c_str(), f.axis.c_str(), f.claimed_slope, f.tolerance, f.bound.c_str());
+    }
+    out << line;
+    if (!f.group.empty()) out << "      group: " << f.group << "\n";
+    if (!f.exclusions.empty()) out << "      excluded: " << f.exclusions << "\n";
+    if (!f.message.empty()) out << "      note: " << f.message << "\n";
+  }
+}
+
+bool any_violated(const std::vector<FitRow>& fits) {
+  for (const FitRow& f : fits)
+    if (f.verdict == "violated") return true;
+  return false;
+}
+
+}  // namespace dmconv::experiment

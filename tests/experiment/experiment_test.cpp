@@ -1,0 +1,220 @@
+// The sweep runner: results files identical for any thread count, a sweep stopped mid-run and
+// resumed equals an uninterrupted one, fits and verdicts follow the claims, and the tables
+// round-trip through the results file.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "config/experiment_config.hpp"
+#include "experiment/experiment.hpp"
+
+namespace dmconv::experiment {
+namespace {
+
+// THEORY.md §6.3 mixture; a deterministic sampler by quadrature, a stochastic one by grid law,
+// a Monte Carlo estimator (so that seeds matter), claims including a ratio.
+const std::string kConfig = R"([experiment]
+name = "runner"
+seed = 5
+
+[target]
+kind = "gaussian_mixture"
+weights = [0.3, 0.7]
+means = [[-2.0], [1.5]]
+variance = [0.25, 0.5]
+
+[schedule]
+kind = "logsnr_uniform"
+
+[sampling]
+samplers = ["ddim", "acc_ode_noise", "ddpm"]
+steps = [64, 128, 256, 512]
+particles = 2000
+
+[[estimator]]
+kind = "change_of_variables_quadrature"
+samplers = ["ddim", "acc_ode_noise"]
+metrics = ["tv"]
+panels = 256
+
+[[estimator]]
+kind = "change_of_variables"
+samplers = ["ddim"]
+metrics = ["tv"]
+
+[[estimator]]
+kind = "grid_law"
+samplers = ["ddpm"]
+metrics = ["tv", "kl_output_target"]
+points = 512
+
+[[claim]]
+name = "ddim first order"
+sampler = "ddim"
+metric = "tv"
+estimator = "change_of_variables_quadrature"
+axis = "T"
+log_power = "none"
+slope = -1.0
+tolerance = 0.1
+
+[[claim]]
+name = "ddim is not second order"
+sampler = "ddim"
+metric = "tv"
+estimator = "change_of_variables_quadrature"
+axis = "T"
+log_power = "none"
+slope = -2.0
+tolerance = 0.2
+bound = "upper"
+
+[[claim]]
+name = "ddim/acc-ode ratio grows like T"
+sampler = "ddim"
+versus = "acc_ode_noise"
+metric = "tv"
+estimator = "change_of_variables_quadrature"
+axis = "T"
+log_power = "none"
+slope = 1.0
+tolerance = 0.2
+bound = "lower"
+
+[[claim]]
+name = "any estimator"
+sampler = "ddim"
+metric = "tv"
+axis = "T"
+log_power = "none"
+slope = -1.0
+)";
+
+std::filesystem::path temp_file(const std::string& name) {
+  return std::filesystem::temp_directory_path() / ("dmconv_experiment_test_" + name + ".h5");
+}
+
+Outcome run(const std::string& name, int threads, std::int64_t stop_after = -1, bool resume = false) {
+  const Plan plan = make_plan(config::parse_config(kConfig, "runner.toml"));
+  ExecutionOptions options;
+  options.out = temp_file(name);
+  options.threads = threads;
+  options.resume = resume;
+  options.checkpoint_seconds = 0.0;  // checkpoint after every run
+  options.stop_after_runs = stop_after;
+  return run_experiment(plan, options);
+}
+
+// The /runs columns that must agree bit for bit (everything but timings).
+void expect_same_runs(const std::vector<RunRow>& a, const std::vector<RunRow>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].run_key, b[i].run_key);
+    EXPECT_EQ(a[i].estimator, b[i].estimator);
+    EXPECT_EQ(a[i].metric, b[i].metric);
+    EXPECT_EQ(a[i].status, b[i].status);
+    // Bitwise (NaN-safe) equality of the numbers.
+    EXPECT_EQ(std::memcmp(&a[i].value, &b[i].value, sizeof(double)), 0) << a[i].run_key << " " << a[i].estimator;
+    EXPECT_EQ(std::memcmp(&a[i].std_error, &b[i].std_error, sizeof(double)), 0) << a[i].run_key;
+    EXPECT_EQ(std::memcmp(&a[i].floor, &b[i].floor, sizeof(double)), 0) << a[i].run_key;
+  }
+}
+
+class Runner : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { reference_ = new Outcome(run("reference", 1)); }
+  static void TearDownTestSuite() {
+    delete reference_;
+    for (const char* name : {"reference", "two_threads", "resumed"}) std::filesystem::remove(temp_file(name));
+  }
+  static Outcome* reference_;
+};
+Outcome* Runner::reference_ = nullptr;
+
+TEST_F(Runner, WritesEveryRunAndMetric) {
+  // ddim: quadrature tv + Monte Carlo tv; acc_ode_noise: quadrature tv; ddpm: grid law tv + kl.
+  EXPECT_EQ(reference_->rows.size(), 4u * (2 + 1 + 2));
+  EXPECT_TRUE(reference_->complete);
+  for (const RunRow& row : reference_->rows) {
+    EXPECT_EQ(row.status, "ok") << row.run_key << " " << row.message;
+    EXPECT_GT(row.value, 0.0);
+    EXPECT_EQ(row.seed, 5);
+    EXPECT_EQ(row.dim, 1);
+  }
+  const results::ResultsFile file = results::read_results_file(temp_file("reference"));
+  const std::vector<RunRow> stored = read_run_rows(file, make_plan(config::parse_config(kConfig, "runner.toml")).config);
+  expect_same_runs(stored, reference_->rows);
+  EXPECT_EQ(std::get<std::int64_t>(*file.attribute("schema_version")), kSchemaVersion);
+  EXPECT_EQ(std::get<std::int64_t>(*file.attribute("complete")), 1);
+  EXPECT_NE(std::get<std::string>(*file.attribute("config_text")).find("runner"), std::string::npos);
+}
+
+TEST_F(Runner, ThreadCountDoesNotChangeTheResults) {
+  const Outcome two = run("two_threads", 2);
+  expect_same_runs(two.rows, reference_->rows);
+}
+
+TEST_F(Runner, ResumedSweepEqualsUninterruptedSweep) {
+  std::filesystem::remove(temp_file("resumed"));
+  const Outcome partial = run("resumed", 2, /*stop_after=*/5);
+  EXPECT_FALSE(partial.complete);
+  {
+    const results::ResultsFile checkpoint = results::read_results_file(temp_file("resumed"));
+    EXPECT_EQ(std::get<std::int64_t>(*checkpoint.attribute("complete")), 0);
+    EXPECT_GT(checkpoint.table("runs")->rows(), 0u);
+  }
+  const Outcome resumed = run("resumed", 1, -1, /*resume=*/true);
+  EXPECT_EQ(resumed.runs_resumed, 5u);
+  EXPECT_EQ(resumed.runs_executed, 12u - 5u);
+  expect_same_runs(resumed.rows, reference_->rows);
+  ASSERT_EQ(resumed.fits.size(), reference_->fits.size());
+  for (std::size_t i = 0; i < resumed.fits.size(); ++i) {
+    EXPECT_EQ(resumed.fits[i].verdict, reference_->fits[i].verdict);
+    EXPECT_EQ(std::memcmp(&resumed.fits[i].slope, &reference_->fits[i].slope, sizeof(double)), 0);
+  }
+}
+
+TEST_F(Runner, ResumeRefusesAFileOfAnotherConfig) {
+  const Plan other = make_plan(config::parse_config(kConfig, "runner.toml", {"sampling.particles=3000"}));
+  ExecutionOptions options;
+  options.out = temp_file("reference");
+  options.resume = true;
+  EXPECT_THROW(run_experiment(other, options), config::ConfigError);
+}
+
+TEST_F(Runner, ClaimsGetFitsAndVerdicts) {
+  const std::vector<FitRow>& fits = reference_->fits;
+  ASSERT_EQ(fits.size(), 5u);
+  for (const FitRow& f : fits)
+    std::printf("%-32s %-80s slope %.3f [%.3f, %.3f] %s %s\n", f.claim.c_str(), f.group.c_str(), f.slope, f.slope_low,
+                f.slope_high, f.verdict.c_str(), (f.message + f.exclusions).c_str());
+  // DDIM on a log-SNR grid: slope -1, no log factors (THEORY.md §6.4).
+  EXPECT_EQ(fits[0].verdict, "holds") << fits[0].message;
+  EXPECT_NEAR(fits[0].slope, -1.0, 0.2);
+  EXPECT_LT(fits[0].slope_low, fits[0].slope);
+  EXPECT_GT(fits[0].slope_high, fits[0].slope);
+  EXPECT_EQ(fits[0].points_used, 4);
+  // Claiming second order for DDIM is falsified.
+  EXPECT_EQ(fits[1].verdict, "violated");
+  // The DDIM / accelerated ODE ratio grows (claim 7 shape), a lower-bounded slope.
+  EXPECT_EQ(fits[2].verdict, "holds") << fits[2].message;
+  EXPECT_GT(fits[2].slope, 0.5);
+  EXPECT_EQ(fits[2].versus, "acc_ode_noise");
+  // Without an estimator key the claim is checked once per estimator reporting the metric
+  // (the estimator is part of the group): quadrature (exact) and Monte Carlo (with SE).
+  EXPECT_NE(fits[3].group, fits[4].group);
+  EXPECT_NE(fits[3].group.find("estimator=change_of_variables"), std::string::npos);
+  EXPECT_EQ(fits[3].verdict, "holds") << fits[3].group;
+  EXPECT_EQ(fits[4].verdict, "holds") << fits[4].group;
+  EXPECT_TRUE(any_violated(fits));
+  const std::vector<FitRow> stored = read_fit_rows(results::read_results_file(temp_file("reference")));
+  ASSERT_EQ(stored.size(), fits.size());
+  EXPECT_EQ(stored[0].slope, fits[0].slope);
+  EXPECT_EQ(stored[2].group, fits[2].group);
+}
+
+}  // namespace
+}  // namespace dmconv::experiment
