@@ -154,36 +154,21 @@ void composite_rule(double lo, double hi, int panels, int order, std::vector<dou
   }
 }
 
-Eigen::Array4d quadrature(const EstimationProblem& problem, const Vector& lo, const Vector& hi, int panels,
-                          int order) {
-  const Eigen::Index d = lo.size();
-  std::vector<std::vector<double>> nodes(static_cast<std::size_t>(d)), weights(static_cast<std::size_t>(d));
-  for (Eigen::Index i = 0; i < d; ++i)
-    composite_rule(lo(i), hi(i), panels, order, nodes[static_cast<std::size_t>(i)], weights[static_cast<std::size_t>(i)]);
-  const auto m = static_cast<Eigen::Index>(nodes[0].size());
-  const Eigen::Index count = d == 1 ? m : m * m;
-  Matrix y_T(d, count);
-  Vector w(count);
-  for (Eigen::Index k = 0; k < count; ++k) {
-    const auto i0 = static_cast<std::size_t>(k % m);
-    y_T(0, k) = nodes[0][i0];
-    w(k) = weights[0][i0];
-    if (d == 2) {
-      const auto i1 = static_cast<std::size_t>(k / m);
-      y_T(1, k) = nodes[1][i1];
-      w(k) *= weights[1][i1];
-    }
-  }
-  const Vector r = log_ratios(problem, y_T);
-  const Vector density = initial_log_density(problem, y_T).array().exp().matrix();
-  Eigen::Array4d total = Eigen::Array4d::Zero();
-  for (Eigen::Index k = 0; k < count; ++k) total += w(k) * density(k) * as_array(Integrands(r(k)));
-  return total;
-}
-
 }  // namespace
 
-std::vector<Estimate> ChangeOfVariablesQuadrature::estimate(const EstimationProblem& problem) const {
+std::array<double, 4> quadrature_distances(const QuadratureAtoms& atoms) {
+  const Vector density = atoms.log_initial_density.array().exp().matrix();
+  Eigen::Array4d total = Eigen::Array4d::Zero();
+  for (Eigen::Index k = 0; k < atoms.weight.size(); ++k)
+    total += atoms.weight(k) * density(k) * as_array(Integrands(atoms.log_ratio(k)));
+  return {total(0), total(1), total(2), total(3)};
+}
+
+int ChangeOfVariablesQuadrature::panels(const EstimationProblem& problem) const {
+  return panels_ > 0 ? panels_ : (problem.target.dim() == 1 ? 4096 : 192);
+}
+
+QuadratureAtoms ChangeOfVariablesQuadrature::atoms(const EstimationProblem& problem, int panel_count) const {
   const Eigen::Index d = problem.target.dim();
   Vector centre = Vector::Zero(d), spread = Vector::Ones(d);
   if (problem.run.initialisation == Initialisation::kExactMarginal) {
@@ -194,13 +179,42 @@ std::vector<Estimate> ChangeOfVariablesQuadrature::estimate(const EstimationProb
   // +-12 standard deviations: the initial-law mass outside is below 1e-30 for Gaussian tails
   // and, for mixtures, every component lies within the overall spread.
   const Vector lo = centre - 12.0 * spread, hi = centre + 12.0 * spread;
-  const int panels = panels_ > 0 ? panels_ : (d == 1 ? 4096 : 192);
-  const Eigen::Array4d fine = quadrature(problem, lo, hi, panels, order_);
-  const Eigen::Array4d coarse = quadrature(problem, lo, hi, panels / 2, order_);
+  std::vector<std::vector<double>> nodes(static_cast<std::size_t>(d)), weights(static_cast<std::size_t>(d));
+  for (Eigen::Index i = 0; i < d; ++i)
+    composite_rule(lo(i), hi(i), panel_count, order_, nodes[static_cast<std::size_t>(i)],
+                   weights[static_cast<std::size_t>(i)]);
+  const auto m = static_cast<Eigen::Index>(nodes[0].size());
+  const Eigen::Index count = d == 1 ? m : m * m;
+  QuadratureAtoms out;
+  out.y_T.resize(d, count);
+  out.weight.resize(count);
+  for (Eigen::Index k = 0; k < count; ++k) {
+    const auto i0 = static_cast<std::size_t>(k % m);
+    out.y_T(0, k) = nodes[0][i0];
+    out.weight(k) = weights[0][i0];
+    if (d == 2) {
+      const auto i1 = static_cast<std::size_t>(k / m);
+      out.y_T(1, k) = nodes[1][i1];
+      out.weight(k) *= weights[1][i1];
+    }
+  }
+  const FlowOutput flow = push_forward_with_log_det(problem.sampler, problem.grid, problem.score, out.y_T,
+                                                    problem.run.stop_index, problem.run.threads);
+  const Vector log_p_x = problem.target.log_density(problem.grid.level(problem.run.stop_index), flow.y);
+  out.log_initial_density = initial_log_density(problem, out.y_T);
+  out.log_ratio = log_p_x - (out.log_initial_density - flow.log_abs_det);  // as log_ratios()
+  out.y = flow.y;
+  return out;
+}
+
+std::vector<Estimate> ChangeOfVariablesQuadrature::estimate(const EstimationProblem& problem) const {
+  const int fine_panels = panels(problem);
+  const std::array<double, 4> fine = quadrature_distances(atoms(problem, fine_panels));
+  const std::array<double, 4> coarse = quadrature_distances(atoms(problem, fine_panels / 2));
   std::vector<Estimate> out;
   for (int i = 0; i < 4; ++i) {
-    out.push_back({kMetrics[i], fine(i), 0.0, std::fabs(fine(i) - coarse(i)), EstimateKind::kExact,
-                   "change_of_variables_quadrature(panels=" + std::to_string(panels) +
+    out.push_back({kMetrics[i], fine[i], 0.0, std::fabs(fine[i] - coarse[i]), EstimateKind::kExact,
+                   "change_of_variables_quadrature(panels=" + std::to_string(fine_panels) +
                        ",order=" + std::to_string(order_) + ")"});
   }
   return out;

@@ -14,6 +14,8 @@
 // Both need a deterministic sampler and a score model with a Jacobian. The comparison law is
 // p_{X_stop} of the target (stop = problem.run.stop_index).
 #pragma once
+#include <array>
+
 #include "core/estimator.hpp"
 
 namespace dmconv {
@@ -25,6 +27,22 @@ class ChangeOfVariablesEstimator final : public Estimator {
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
 };
 
+// The quadrature over Y_T as weighted atoms of the output law: node k of the tensor
+// Gauss-Legendre rule (box centre +- 12 sd of the initial law per axis) is u_k with weight w_k;
+// the atom sits at Y_k = Phi(u_k) with p_Y-mass w_k p_{Y_T}(u_k) (they sum to ~1) and
+// r_k = log p_X(Y_k) - log p_Y(Y_k); its p_X-mass is w_k p_{Y_T}(u_k) e^{r_k}.
+struct QuadratureAtoms {
+  Matrix y_T;                   // d x n: the nodes u_k (panel by panel; within a panel not sorted)
+  Matrix y;                     // d x n: Y_k = Phi(u_k)
+  Vector weight;                // w_k
+  Vector log_initial_density;   // log p_{Y_T}(u_k)
+  Vector log_ratio;             // r_k
+};
+
+// {tv, kl_output_target, kl_target_output, hellinger} = sum_k w_k p_{Y_T}(u_k) f(r_k) with the
+// integrands f of the file comment, summed in node order (what ChangeOfVariablesQuadrature reports).
+std::array<double, 4> quadrature_distances(const QuadratureAtoms& atoms);
+
 class ChangeOfVariablesQuadrature final : public Estimator {
  public:
   // panels: Gauss-Legendre panels per axis (default 4096 in 1-D, 192 in 2-D when 0);
@@ -32,7 +50,16 @@ class ChangeOfVariablesQuadrature final : public Estimator {
   ChangeOfVariablesQuadrature(int panels, int order);
   std::string name() const override { return "change_of_variables_quadrature"; }
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
+  // value = quadrature_distances(atoms(problem, panels(problem)));
+  // floor = |value - quadrature_distances(atoms(problem, panels(problem) / 2))|.
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
+
+  // Panels per axis of the fine rule for this problem (the constructor's, or the default).
+  int panels(const EstimationProblem& problem) const;
+  int order() const { return order_; }
+  // The atoms of the rule with panel_count panels per axis.
+  // Precondition: unsupported_reason(problem) is empty, panel_count >= 1.
+  QuadratureAtoms atoms(const EstimationProblem& problem, int panel_count) const;
 
  private:
   int panels_;

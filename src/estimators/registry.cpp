@@ -3,6 +3,7 @@
 #include "estimators/change_of_variables.hpp"
 #include "estimators/gaussian_law.hpp"
 #include "estimators/grid_law.hpp"
+#include "estimators/separable.hpp"
 
 namespace dmconv {
 
@@ -55,6 +56,22 @@ const Registry<Estimator>& estimator_registry() {
              return std::make_unique<estimators::GridLawEstimator>(estimators::GridLawOptions{
                  static_cast<int>(p.integer(c, "points", 0)), p.number(c, "half_width", 0.0),
                  static_cast<int>(p.integer(c, "order", 12))});
+           },
+           {}});
+    r.add({"separable", "product targets with the exact score, any d: exact KL (d x 1-D) and Hellinger "
+           "(1 - H^2_d = (1 - H^2_1)^d) from the 1-D law (quadrature or grid law); TV exact for d <= 2, "
+           "Monte Carlo over the 1-D law (control variate) above", "issue 3 (1d); THEORY.md §6.5, §7 claim 19",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             const std::string c = "estimator 'separable'";
+             p.require_only(c, {"panels", "order", "points", "half_width", "grid_order", "exact_tv_max_dim"});
+             estimators::SeparableOptions options;
+             options.panels = static_cast<int>(p.integer(c, "panels", 0));
+             options.order = static_cast<int>(p.integer(c, "order", 8));
+             options.grid = estimators::GridLawOptions{static_cast<int>(p.integer(c, "points", 0)),
+                                                       p.number(c, "half_width", 0.0),
+                                                       static_cast<int>(p.integer(c, "grid_order", 12))};
+             options.exact_tv_max_dim = static_cast<int>(p.integer(c, "exact_tv_max_dim", 2));
+             return std::make_unique<estimators::SeparableEstimator>(options);
            },
            {}});
     return r;
