@@ -7,6 +7,9 @@
 //   change_of_variables             n particles x T (flow map + log-determinant per step)
 //   change_of_variables_quadrature  ((P order)^d + (P/2 order)^d) nodes x T (fine + coarse rule)
 //   grid_law                        (N^d + (N/2)^d) grid points x T (full + half resolution)
+//   separable                       ((P order) + (P/2 order)) 1-D nodes x T (ddim) or (N + N/2) grid
+//                                   points x T (ddpm) on the 16-D product of the THEORY.md §6.3
+//                                   1-D mixture, plus n = 20000 Monte Carlo draws of d log-ratios
 //   gaussian_law                    one law x T (mean and covariance; on the 2-D / 16-D Gaussian
 //                                   with the mixture's first-component covariance structure,
 //                                   since it needs an affine score): reported as law_steps/s.
@@ -20,6 +23,7 @@
 #include "estimators/change_of_variables.hpp"
 #include "estimators/gaussian_law.hpp"
 #include "estimators/grid_law.hpp"
+#include "estimators/separable.hpp"
 #include "samplers/registry.hpp"
 
 namespace dmconv {
@@ -69,6 +73,18 @@ void BM_GridLaw(benchmark::State& state, const std::string& sampler) {
                 "particle_steps/s");
 }
 
+void BM_Separable(benchmark::State& state, const std::string& sampler) {
+  const auto target = target_registry().make(
+      "product", {{"dim", 16}, {"weights", std::vector<double>{0.3, 0.7}}, {"means", std::vector<double>{-2.0, 1.5}},
+                  {"variances", std::vector<double>{0.25, 0.5}}});
+  estimators::SeparableOptions options;
+  options.panels = 256;
+  options.grid.points = 1024;
+  const bool grid = sampler == "ddpm";
+  const double work = (grid ? 1024.0 + 512.0 : (256.0 + 128.0) * 8.0) * kSteps;
+  run_estimator(state, estimators::SeparableEstimator(options), sampler, *target, 20000, work, "particle_steps/s");
+}
+
 void BM_GaussianLaw(benchmark::State& state, const std::string& sampler, int dimension) {
   // A full covariance (AR(1) correlation 0.6) around a non-zero mean.
   Matrix covariance(dimension, dimension);
@@ -98,6 +114,11 @@ const int registered = [] {
   }
   for (const char* sampler : {"ddpm", "acc_sde_a"}) {
     benchmark::RegisterBenchmark((std::string("estimator/grid_law/") + sampler + "/d2").c_str(), BM_GridLaw, sampler)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  for (const char* sampler : {"ddim", "ddpm"}) {
+    benchmark::RegisterBenchmark((std::string("estimator/separable/") + sampler + "/d16").c_str(), BM_Separable, sampler)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }
