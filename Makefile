@@ -25,7 +25,7 @@ demo: build
 	@$(BUILD_DIR)/dmconv demo
 
 test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@cd $(BUILD_DIR) && OMP_WAIT_POLICY=passive ctest --output-on-failure -j $(JOBS) --timeout 600
 
 bench: build
 	@$(BUILD_DIR)/bench/dmconv_bench

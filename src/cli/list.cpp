@@ -4,6 +4,7 @@
 #include "core/estimator.hpp"
 #include "core/schedule.hpp"
 #include "samplers/registry.hpp"
+#include "score_errors/score_error.hpp"
 #include "targets/registry.hpp"
 
 namespace dmconv::cli {
@@ -26,6 +27,7 @@ int list_command(const std::string& kind, std::ostream& out) {
   if (kind == "all" || kind == "schedules") print_registry(schedule_registry(), out);
   if (kind == "all" || kind == "samplers") print_registry(sampler_registry(), out);
   if (kind == "all" || kind == "estimators") print_registry(estimator_registry(), out);
+  if (kind == "all" || kind == "score_errors") print_registry(score_errors::score_error_registry(), out);
   return 0;
 }
 

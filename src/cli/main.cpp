@@ -16,9 +16,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string kind = "all";
-  auto* list = app.add_subcommand("list", "print every registered target, schedule, sampler and estimator");
-  list->add_option("kind", kind, "targets | schedules | samplers | estimators | all")
-      ->check(CLI::IsMember({"all", "targets", "schedules", "samplers", "estimators"}));
+  auto* list = app.add_subcommand("list", "print every registered target, schedule, sampler, estimator and score error");
+  list->add_option("kind", kind, "targets | schedules | samplers | estimators | score_errors | all")
+      ->check(CLI::IsMember({"all", "targets", "schedules", "samplers", "estimators", "score_errors"}));
 
   dmconv::cli::DemoOptions demo_options;
   auto* demo = app.add_subcommand("demo", "sample the example mixture with every sampler; moments vs exact");

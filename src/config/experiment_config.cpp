@@ -12,6 +12,7 @@
 #include "core/estimator.hpp"
 #include "core/schedule.hpp"
 #include "samplers/registry.hpp"
+#include "score_errors/score_error.hpp"
 #include "targets/registry.hpp"
 
 namespace dmconv::config {
@@ -280,8 +281,8 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   }
   config.hash = fnv1a_hex(config.text);
 
-  const std::set<std::string> sections = {"experiment", "target", "schedule", "sampling", "estimator", "sweep",
-                                          "claim"};
+  const std::set<std::string> sections = {"experiment", "target", "schedule", "score_error", "sampling",
+                                          "estimator", "sweep", "claim"};
   check_keys(reader, "(top level)", document, sections);
   auto required_table = [&](const std::string& section) -> const toml::table& {
     const toml::node* node = document.get(section);
@@ -311,6 +312,21 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   config.schedule = reader.component("schedule", required_table("schedule"));
   check_registered(reader, schedule_registry(), "schedule", "schedule", "kind", config.schedule.kind,
                    *required_table("schedule").get("kind"));
+
+  // [score_error] (optional)
+  config.score_error.section = "score_error";
+  config.score_error.kind = "none";
+  config.score_error.location = {source_name, 0};
+  if (const toml::node* n = document.get("score_error")) {
+    const toml::table& table = reader.table("score_error", *n);
+    config.score_error = reader.component("score_error", table, {"measure_samples"});
+    check_registered(reader, score_errors::score_error_registry(), "score error", "score_error", "kind",
+                     config.score_error.kind, *table.get("kind"));
+    if (const toml::node* m = table.get("measure_samples")) {
+      config.measure_samples = static_cast<Eigen::Index>(reader.integer("score_error", "measure_samples", *m, 0));
+      if (config.measure_samples == 1) reader.bad("score_error", "measure_samples", *m, "must be 0 (skip) or at least 2");
+    }
+  }
 
   // [sampling]
   const toml::table& sampling = required_table("sampling");
@@ -401,8 +417,11 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
       const auto dot = path.find('.');
       const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
       const std::string name = dot == std::string::npos ? "" : path.substr(dot + 1);
-      if (section != "target" && section != "schedule" && section != "sampling")
-        reader.bad("sweep", "\"" + path + "\"", node, "sweep keys are \"target.KEY\", \"schedule.KEY\" or \"sampling.KEY\"");
+      if (section != "target" && section != "schedule" && section != "sampling" && section != "score_error")
+        reader.bad("sweep", "\"" + path + "\"", node,
+                   "sweep keys are \"target.KEY\", \"schedule.KEY\", \"score_error.KEY\" or \"sampling.KEY\"");
+      if (section == "score_error" && name == "measure_samples")
+        reader.bad("sweep", "\"" + path + "\"", node, "measure_samples cannot be swept");
       if (name == "kind")
         reader.bad("sweep", "\"" + path + "\"", node, "the kind of a component cannot be swept (write one config per kind)");
       if (section == "sampling" && name != "particles" && name != "initialisation")
@@ -436,7 +455,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
       const toml::table& table = reader.table(section, *claims->get(i));
       check_keys(reader, section, table,
                  {"name", "source", "sampler", "versus", "metric", "estimator", "axis", "slope", "tolerance", "bound",
-                  "log_power", "min", "max", "where"});
+                  "log_power", "min", "max", "where", "baseline"});
       ClaimSpec claim;
       claim.location = reader.where(table);
       auto need = [&](const char* key) -> const toml::node& {
@@ -506,6 +525,10 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
           claim.log_power = reader.number(section, "log_power", *v);
         }
       }
+      if (const toml::node* v = table.get("baseline")) {
+        claim.baseline = reader.number(section, "baseline", *v);
+        if (!claim.versus.empty()) reader.bad(section, "baseline", *v, "cannot be combined with versus");
+      }
       if (const toml::node* v = table.get("min")) claim.min = reader.number(section, "min", *v);
       if (const toml::node* v = table.get("max")) claim.max = reader.number(section, "max", *v);
       if (claim.min && claim.max && *claim.min >= *claim.max)
@@ -535,6 +558,7 @@ std::vector<RunSpec> expand_runs(const ExperimentConfig& config) {
     RunSpec base;
     base.target = config.target;
     base.schedule = config.schedule;
+    base.score_error = config.score_error;
     base.particles = config.particles;
     base.initialisation = config.initialisation;
     std::string prefix;
@@ -545,7 +569,10 @@ std::vector<RunSpec> expand_runs(const ExperimentConfig& config) {
       prefix += axis.path + "=" + value.to_string() + ";";
       const auto dot = axis.path.find('.');
       const std::string section = axis.path.substr(0, dot), key = axis.path.substr(dot + 1);
-      ComponentSpec* component = section == "target" ? &base.target : section == "schedule" ? &base.schedule : nullptr;
+      ComponentSpec* component = section == "target"        ? &base.target
+                                 : section == "schedule"    ? &base.schedule
+                                 : section == "score_error" ? &base.score_error
+                                                            : nullptr;
       if (component != nullptr) {
         component->params.set(key, value);
         component->key_locations[key] = axis.location;

@@ -10,11 +10,16 @@
 //                  initialisation ("exact": Y_T ~ p_{X_T}, default; "standard_normal"),
 //                  comparison_level (1: Y_1 vs X_1, default; 0: Y_0 vs the data),
 //                  particles (integer >= 1, default 20000; Monte Carlo estimators only)
+//   [score_error]  optional: kind = a registered score-error model (`dmconv list score_errors`,
+//                  default "none" = exact score); every other key is a parameter of the model,
+//                  except measure_samples (integer >= 0, default 1000: exact samples of p_t per
+//                  level for the realised eps_score / eps_Jacobi of THEORY.md §3; 0 = skip)
 //   [[estimator]]  kind = a registered estimator; optional metrics (list; default: all it
 //                  reports) and samplers (list; default: every sampler it supports); every
 //                  other key is a parameter of the estimator
-//   [sweep]        "section.key" = [values...]: extra Cartesian axes over target, schedule or
-//                  sampling parameters (e.g. "target.dim" = [1, 2, 4], "schedule.c1" = [4, 6])
+//   [sweep]        "section.key" = [values...]: extra Cartesian axes over target, schedule,
+//                  score_error or sampling parameters (e.g. "target.dim" = [1, 2, 4],
+//                  "schedule.c1" = [4, 6], "score_error.omega" = [1, 4, 16])
 //   [[claim]]      a rate claim checked on the results (ClaimSpec)
 //
 // Sweep axes, in order (outermost first): the [sweep] axes in file order, samplers, steps,
@@ -96,6 +101,9 @@ struct ClaimSpec {
   std::optional<double> log_power;  // fixed k; nullopt with log_power_free = true: k fitted
   bool log_power_free = true;
   std::optional<double> min, max;   // asymptotic window on the axis
+  // Fit err(x) - err(baseline) instead of err(x) (e.g. TV(eps) - TV(0) for claim 2); the
+  // baseline point must be in the sweep and is not itself fitted.
+  std::optional<double> baseline;
   std::vector<std::pair<std::string, ParamValue>> where;  // sweep path = value filters
   SourceLocation location;
 };
@@ -111,6 +119,8 @@ struct ExperimentConfig {
   int replicates = 1;
   ComponentSpec target;
   ComponentSpec schedule;
+  ComponentSpec score_error;              // kind "none" when the section is absent
+  Eigen::Index measure_samples = 1000;    // realised-error samples per level (0: skip)
   std::vector<std::string> samplers;
   std::vector<int> steps;
   Initialisation initialisation = Initialisation::kExactMarginal;
@@ -132,6 +142,7 @@ struct RunSpec {
   std::vector<std::pair<std::string, ParamValue>> swept;  // [sweep] path -> value
   ComponentSpec target;     // with swept values substituted
   ComponentSpec schedule;
+  ComponentSpec score_error;
   Eigen::Index particles = 0;
   Initialisation initialisation = Initialisation::kExactMarginal;
 };

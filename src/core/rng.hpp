@@ -21,6 +21,8 @@ enum class StreamPurpose : std::uint64_t {
   kInitialState = 1,  // Y_T
   kStepNoise = 2,     // noise injections of sampler steps (index = step t)
   kTargetSample = 3,  // exact samples of p_t drawn by targets (index chosen by the caller)
+  kScoreErrorField = 4,   // random features of score-error models (score_errors/; index 0)
+  kScoreErrorSample = 5,  // exact samples of p_t for realised score errors (index = grid step t)
   kTest = 15,         // reserved for tests and benchmarks
 };
 

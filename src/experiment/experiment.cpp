@@ -7,6 +7,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -17,6 +18,8 @@
 #include "core/score_model.hpp"
 #include "dmconv/version.hpp"
 #include "samplers/registry.hpp"
+#include "score_errors/realised_error.hpp"
+#include "score_errors/score_error.hpp"
 #include "targets/registry.hpp"
 
 namespace dmconv::experiment {
@@ -32,6 +35,16 @@ template <class Registry>
 auto build(const Registry& registry, const ComponentSpec& spec) {
   try {
     return registry.make(spec.kind, spec.params);
+  } catch (const InvalidArgument& error) {
+    throw ConfigError(spec.locate(error.what()).str() + ": [" + spec.section + "] kind = \"" + spec.kind +
+                      "\": " + error.what());
+  }
+}
+
+// The score the samplers use: exact, or perturbed by the config's score-error model.
+std::unique_ptr<ScoreModel> build_score(const ComponentSpec& spec, const Target& target, std::uint64_t seed) {
+  try {
+    return score_errors::make_score_model(spec.kind, spec.params, target, seed);
   } catch (const InvalidArgument& error) {
     throw ConfigError(spec.locate(error.what()).str() + ": [" + spec.section + "] kind = \"" + spec.kind +
                       "\": " + error.what());
@@ -93,8 +106,25 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
   const auto schedule = build(schedule_registry(), run.schedule);
   const TimeGrid grid = build_grid(config, *schedule, run);
   const auto sampler = sampler_registry().make(run.sampler, {});
-  const ExactScore score(*target);
+  const auto score_model = build_score(run.score_error, *target, config.seed);
+  const ScoreModel& score = *score_model;
   const EstimationProblem problem{*sampler, grid, *target, score, run_options(config, run, threads)};
+
+  // Realised score errors of THEORY.md §3 on this grid (exactly 0 for the exact score).
+  double eps_score = 0.0, eps_score_se = 0.0, eps_jacobi = 0.0, eps_jacobi_se = 0.0;
+  if (run.score_error.kind != "none") {
+    if (config.measure_samples >= 2) {
+      const score_errors::RealisedError realised = score_errors::measure_score_error(
+          *target, score, grid, config.measure_samples, config.seed, static_cast<std::uint64_t>(run.replicate), threads);
+      eps_score = realised.eps_score;
+      eps_score_se = realised.eps_score_se;
+      eps_jacobi = realised.eps_jacobi;
+      eps_jacobi_se = realised.eps_jacobi_se;
+      score.reset_count();
+    } else {
+      eps_score = eps_score_se = eps_jacobi = eps_jacobi_se = NAN;
+    }
+  }
 
   std::vector<RunRow> rows;
   for (std::size_t e : plan.estimators_of_run[index]) {
@@ -106,6 +136,7 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
     base.target = run.target.kind;
     base.sampler = run.sampler;
     base.schedule = run.schedule.kind;
+    base.score_error = run.score_error.kind;
     base.estimator = spec.component.kind;
     base.initialisation = initialisation_name(run.initialisation);
     base.dim = target->dim();
@@ -116,6 +147,10 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
     base.comparison_level = config.comparison_level;
     base.nfe = static_cast<double>(sampler->score_evaluations_per_step()) * (run.steps - config.comparison_level);
     for (const auto& [path, value] : run.swept) base.swept.push_back(value);
+    base.eps_score = eps_score;
+    base.eps_score_se = eps_score_se;
+    base.eps_jacobi = eps_jacobi;
+    base.eps_jacobi_se = eps_jacobi_se;
 
     const auto start = std::chrono::steady_clock::now();
     std::vector<Estimate> estimates;
@@ -245,8 +280,8 @@ Plan make_plan(const ExperimentConfig& config) {
       continue;
     }
     const auto sampler = sampler_registry().make(run.sampler, {});
-    const ExactScore score(*target);
-    const EstimationProblem problem{*sampler, grid, *target, score, run_options(config, run, 1)};
+    const auto score_model = build_score(run.score_error, *target, config.seed);
+    const EstimationProblem problem{*sampler, grid, *target, *score_model, run_options(config, run, 1)};
     std::vector<std::size_t> chosen;
     std::string reasons;
     for (std::size_t e = 0; e < config.estimators.size(); ++e) {
@@ -435,8 +470,24 @@ std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector
         continue;
       }
       std::vector<RatePoint> points;
+      std::optional<Aggregate> base;
+      if (claim.baseline) {
+        const auto found = primary[group].find(*claim.baseline);
+        if (found == primary[group].end()) {
+          fit.verdict = to_string(Verdict::kInconclusive);
+          fit.message = message + "no result at the baseline " + claim.axis + " = " + format_number(*claim.baseline);
+          fits.push_back(fit);
+          continue;
+        }
+        base = aggregate(found->second);
+      }
       for (const auto& [x, a_rows] : primary[group]) {
         const Aggregate a = aggregate(a_rows);
+        if (base) {
+          if (x == *claim.baseline) continue;
+          points.push_back({x, a.value - base->value, std::hypot(a.std_error, base->std_error), a.floor + base->floor});
+          continue;
+        }
         if (claim.versus.empty()) {
           points.push_back({x, a.value, a.std_error, a.floor});
           continue;
@@ -527,6 +578,7 @@ results::ResultsFile make_results_file(const ExperimentConfig& config, const std
   strings("target", [](const RunRow& r) { return r.target; });
   strings("sampler", [](const RunRow& r) { return r.sampler; });
   strings("schedule", [](const RunRow& r) { return r.schedule; });
+  strings("score_error", [](const RunRow& r) { return r.score_error; });
   strings("estimator", [](const RunRow& r) { return r.estimator; });
   strings("metric", [](const RunRow& r) { return r.metric; });
   strings("kind", [](const RunRow& r) { return r.kind; });
@@ -546,6 +598,8 @@ results::ResultsFile make_results_file(const ExperimentConfig& config, const std
   doubles("wall_seconds", [](const RunRow& r) { return r.wall_seconds; });
   doubles("eps_score", [](const RunRow& r) { return r.eps_score; });
   doubles("eps_jacobi", [](const RunRow& r) { return r.eps_jacobi; });
+  doubles("eps_score_se", [](const RunRow& r) { return r.eps_score_se; });
+  doubles("eps_jacobi_se", [](const RunRow& r) { return r.eps_jacobi_se; });
   for (std::size_t a = 0; a < config.sweep.size(); ++a) {
     const bool numeric = config.sweep[a].values.front().is_number();
     if (numeric) {
@@ -621,6 +675,7 @@ std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const Experi
   s("target", &RunRow::target);
   s("sampler", &RunRow::sampler);
   s("schedule", &RunRow::schedule);
+  s("score_error", &RunRow::score_error);
   s("estimator", &RunRow::estimator);
   s("metric", &RunRow::metric);
   s("kind", &RunRow::kind);
@@ -640,6 +695,8 @@ std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const Experi
   f64("wall_seconds", &RunRow::wall_seconds);
   f64("eps_score", &RunRow::eps_score);
   f64("eps_jacobi", &RunRow::eps_jacobi);
+  f64("eps_score_se", &RunRow::eps_score_se);
+  f64("eps_jacobi_se", &RunRow::eps_jacobi_se);
   for (const config::SweepAxis& axis : config.sweep) {
     const results::Column* column = runs->find(axis.path);
     if (column == nullptr) throw InvalidArgument("results file: /runs has no column '" + axis.path + "'");

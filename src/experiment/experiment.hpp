@@ -33,12 +33,15 @@ inline constexpr std::int64_t kSchemaVersion = 1;
 // One row of /runs: one (run, estimator, metric).
 struct RunRow {
   std::int64_t run_index = 0;
-  std::string run_key, target, sampler, schedule, estimator, metric, kind, status, message, initialisation;
+  std::string run_key, target, sampler, schedule, score_error, estimator, metric, kind, status, message,
+      initialisation;
   std::int64_t dim = 0, steps = 0, replicate = 0, seed = 0, particles = 0, comparison_level = 1;
   double value = std::numeric_limits<double>::quiet_NaN();
   double std_error = 0.0, floor = 0.0, nfe = 0.0, wall_seconds = 0.0;
   double eps_score = std::numeric_limits<double>::quiet_NaN();
   double eps_jacobi = std::numeric_limits<double>::quiet_NaN();
+  double eps_score_se = std::numeric_limits<double>::quiet_NaN();
+  double eps_jacobi_se = std::numeric_limits<double>::quiet_NaN();
   std::vector<ParamValue> swept;  // aligned with config.sweep
 };
 

@@ -223,5 +223,25 @@ TEST(ExperimentConfig, ClaimsAreValidated) {
   EXPECT_NE(sampler.find("'acc_sde_a' is not in [sampling] samplers"), std::string::npos) << sampler;
 }
 
+TEST(ExperimentConfig, ScoreErrorSectionIsValidatedAndSweepable) {
+  const std::string section = "\n[score_error]\nkind = \"fourier\"\na = 0.002\nomega = 4.0\nmeasure_samples = 500\n";
+  const ExperimentConfig config = parse_config(kValid + section + "\n[sweep]\n\"score_error.omega\" = [1.0, 4.0]\n",
+                                               "unit.toml");
+  EXPECT_EQ(config.score_error.kind, "fourier");
+  EXPECT_EQ(config.measure_samples, 500);
+  const std::vector<RunSpec> runs = expand_runs(config);
+  ASSERT_EQ(runs.size(), 8u);
+  EXPECT_EQ(runs.back().score_error.params.number("s", "omega"), 4.0);
+  EXPECT_NO_THROW(experiment::make_plan(config));
+  const std::string kind = error_of(kValid + "\n[score_error]\nkind = \"fourrier\"\n");
+  EXPECT_NE(kind.find("unknown score error 'fourrier'"), std::string::npos) << kind;
+  EXPECT_NE(kind.find("fourier"), std::string::npos) << kind;
+  const std::string negative = error_of(kValid + "\n[score_error]\nkind = \"fourier\"\na = -1.0\nomega = 2.0\n");
+  EXPECT_NE(negative.find("unit.toml:40"), std::string::npos) << negative;
+  EXPECT_NE(negative.find("'a'"), std::string::npos) << negative;
+  const std::string unknown = error_of(kValid + "\n[score_error]\nkind = \"constant_bias\"\nomega = 2.0\n");
+  EXPECT_NE(unknown.find("unknown key"), std::string::npos) << unknown;
+}
+
 }  // namespace
 }  // namespace dmconv::config

@@ -48,6 +48,7 @@ std::vector<RatePoint> sweep(const Estimator& estimator, const std::string& metr
     const ExactScore score(target);
     RunOptions run;
     run.particles = 20000;
+    run.threads = 1;  // ctest runs the rate tests side by side (-j): one thread each
     const EstimationProblem problem{*sampler, grid, target, score, run};
     for (const Estimate& e : estimator.estimate(problem)) {
       if (e.metric == metric) points.push_back({static_cast<double>(T), e.value, e.std_error, e.floor});
@@ -204,6 +205,7 @@ TEST(RateClaims, ProductTargetDimensionScaling) {
     RunOptions run;
     run.particles = 40000;
     run.seed = 19;
+    run.threads = 1;
     const EstimationProblem problem{*sampler, grid, *target, score, run};
     for (const Estimate& e : ChangeOfVariablesEstimator().estimate(problem)) {
       // RatePoint x = 1/d so that "err ~ x^{-p}" reads err ~ d^{p}.
