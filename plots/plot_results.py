@@ -61,7 +61,10 @@ FITS_REQUIRED = ["claim", "group", "sampler", "metric", "axis", "slope"]
 NON_CONFIG_COLUMNS = {
     "run_index", "run_key", "kind", "status", "message", "replicate", "seed",
     "value", "std_error", "floor", "nfe", "wall_seconds", "eps_score", "eps_jacobi",
+    "eps_score_se", "eps_jacobi_se",
 }
+# Realised score errors (measured per run): plotted against when they vary, never figure keys.
+REALISED_ERROR_AXES = ["eps_score", "eps_jacobi"]
 # Columns that always separate figures (never merged even if they co-vary with the axis).
 STRUCTURAL_COLUMNS = {"target", "schedule", "estimator", "metric"}
 # Estimator details that may legitimately differ between samplers of one figure (e.g. an
@@ -75,11 +78,13 @@ FIXED_RUN_COLUMNS = {
     "run_index", "run_key", "target", "sampler", "schedule", "estimator", "metric", "kind",
     "status", "message", "dim", "steps", "replicate", "seed", "particles", "comparison_level",
     "initialisation", "value", "std_error", "floor", "nfe", "wall_seconds", "eps_score",
-    "eps_jacobi",
+    "eps_jacobi", "eps_score_se", "eps_jacobi_se", "score_error",
 }
 
 AXIS_SHORT = {"steps": "T", "dim": "d"}
-AXIS_LONG = {"steps": "T (number of steps)", "dim": "d (dimension)"}
+AXIS_LONG = {
+    "eps_score": "realised eps_score (THEORY §3)",
+    "eps_jacobi": "realised eps_Jacobi (THEORY §3)","steps": "T (number of steps)", "dim": "d (dimension)"}
 AXIS_ALIASES = {"T": "steps", "t": "steps", "steps": "steps",
                 "d": "dim", "dim": "dim", "dimension": "dim"}
 
@@ -379,6 +384,13 @@ def plot_axes(runs):
         if len(distinct_numeric(runs[col])) < 2:
             continue
         axes.append(col)
+    # Error vs the realised score errors (THEORY.md §3), when a score-error parameter is swept.
+    # Only when it varies by more than Monte Carlo noise (e.g. not in a frequency sweep at fixed L2 size).
+    for col in REALISED_ERROR_AXES:
+        vals = distinct_numeric(runs[col]) if col in runs else np.array([])
+        vals = vals[vals > 0]
+        if len(vals) >= 2 and vals.max() >= 1.5 * vals.min():
+            axes.append(col)
     return axes
 
 

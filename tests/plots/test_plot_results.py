@@ -152,6 +152,8 @@ def expected_names():
              for a in ("0", "0.01", "0.04")]
     names += ["tv_vs_score_error.amplitude__gaussian_mixture__grid_law__T=%d.png" % T
               for T in TS]
+    # The realised eps_score (= amplitude here, 0 at amplitude 0) varies: error vs eps_score too.
+    names += ["tv_vs_eps_score__gaussian_mixture__grid_law__T=%d.png" % T for T in TS]
     return names
 
 
@@ -195,7 +197,7 @@ class PlotResultsTest(unittest.TestCase):
         mod = self.mod
         _, runs, fits = mod.load_results(self.results)
         axes = mod.plot_axes(runs)
-        self.assertEqual(axes, ["steps", "score_error.amplitude"])
+        self.assertEqual(axes, ["steps", "score_error.amplitude", "eps_score"])
         by_axis = {a: mod.build_figures(runs, a) for a in axes}
         self.assertEqual(mod.attach_fits(by_axis, runs, fits), [])
         for fig in by_axis["steps"]:
