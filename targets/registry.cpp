@@ -3,13 +3,17 @@
 //   gaussian_mixture:  weights = [..];  means = [[..],..] (K rows);  one of
 //                      covariances = [[[..]..]..] (K matrices) | variances = [[..]..] (K rows) |
 //                      variance = [..] (K numbers, isotropic)
-//   product:           dim = d; weights, means, variances = [..] (K numbers each): the 1-D factor
+//   product:           dim = d; factor = "gaussian_mixture" (default) with weights, means,
+//                      variances = [..] (K numbers each), or factor = "uniform_box" with
+//                      half_width = A: the 1-D factor
+//   uniform_box:       half_width = A > 0; dim = d >= 1
 #include "targets/registry.hpp"
 
 #include "core/error.hpp"
 #include "targets/gaussian.hpp"
 #include "targets/gaussian_mixture.hpp"
 #include "targets/product.hpp"
+#include "targets/uniform_box.hpp"
 
 namespace dmconv {
 namespace {
@@ -66,26 +70,47 @@ std::unique_ptr<Target> make_gaussian_mixture(const ParamTable& p) {
                                                  std::move(components));
 }
 
-// product: dim = d; the 1-D factor is the mixture sum_k weights_k N(means_k, variances_k).
+// product: dim = d; the 1-D factor is named by 'factor' (default "gaussian_mixture": the mixture
+// sum_k weights_k N(means_k, variances_k); "uniform_box": U([-half_width, half_width])).
 std::unique_ptr<Target> make_product(const ParamTable& p) {
   const std::string context = "target 'product'";
-  p.require_only(context, {"dim", "weights", "means", "variances"});
+  const std::string factor_name = p.string(context, "factor", std::string("gaussian_mixture"));
+  std::unique_ptr<Target> factor;
+  if (factor_name == "gaussian_mixture") {
+    p.require_only(context, {"dim", "factor", "weights", "means", "variances"});
+    const Vector weights = p.vector(context, "weights");
+    const Vector means = p.vector(context, "means");
+    const Vector variances = p.vector(context, "variances");
+    require(means.size() == weights.size() && variances.size() == weights.size(),
+            context + ": 'weights', 'means' and 'variances' must have the same length (got " +
+                std::to_string(weights.size()) + ", " + std::to_string(means.size()) + ", " +
+                std::to_string(variances.size()) + ")");
+    std::vector<GaussianComponent> components;
+    for (Eigen::Index k = 0; k < weights.size(); ++k)
+      components.push_back(GaussianComponent::isotropic(Vector::Constant(1, means(k)), variances(k),
+                                                        context + " factor component " + std::to_string(k)));
+    factor = std::make_unique<GaussianMixtureTarget>(
+        std::vector<double>(weights.data(), weights.data() + weights.size()), std::move(components));
+  } else if (factor_name == "uniform_box") {
+    p.require_only(context, {"dim", "factor", "half_width"});
+    factor = std::make_unique<UniformBoxTarget>(p.number(context, "half_width"), 1);
+  } else {
+    throw InvalidArgument(context + ": key 'factor' = '" + factor_name +
+                          "' is not a 1-D factor; valid factors are: gaussian_mixture, uniform_box");
+  }
   const long dim = p.integer(context, "dim");
-  const Vector weights = p.vector(context, "weights");
-  const Vector means = p.vector(context, "means");
-  const Vector variances = p.vector(context, "variances");
-  require(means.size() == weights.size() && variances.size() == weights.size(),
-          context + ": 'weights', 'means' and 'variances' must have the same length (got " +
-              std::to_string(weights.size()) + ", " + std::to_string(means.size()) + ", " +
-              std::to_string(variances.size()) + ")");
-  std::vector<GaussianComponent> components;
-  for (Eigen::Index k = 0; k < weights.size(); ++k)
-    components.push_back(GaussianComponent::isotropic(Vector::Constant(1, means(k)), variances(k),
-                                                      context + " factor component " + std::to_string(k)));
-  auto factor = std::make_unique<GaussianMixtureTarget>(
-      std::vector<double>(weights.data(), weights.data() + weights.size()), std::move(components));
   require(dim >= 1 && dim < 16384, context + ": key 'dim' = " + std::to_string(dim) + " must lie in [1, 16383]");
   return std::make_unique<ProductTarget>(std::move(factor), static_cast<int>(dim));
+}
+
+// uniform_box: half_width = A, dim = d.
+std::unique_ptr<Target> make_uniform_box(const ParamTable& p) {
+  const std::string context = "target 'uniform_box'";
+  p.require_only(context, {"half_width", "dim"});
+  const double half_width = p.number(context, "half_width");
+  const long dim = p.integer(context, "dim");
+  require(dim >= 1 && dim < 16384, context + ": key 'dim' = " + std::to_string(dim) + " must lie in [1, 16383]");
+  return std::make_unique<UniformBoxTarget>(half_width, static_cast<int>(dim));
 }
 
 // The 2-D three-component mixture with full, anisotropic covariances and unequal weights
@@ -111,10 +136,12 @@ const Registry<Target>& target_registry() {
             {"covariance", ParamValue::List{std::vector<double>{0.5, 0.2}, std::vector<double>{0.2, 0.3}}}}});
     r.add({"gaussian_mixture", "Gaussian mixture sum_k pi_k N(mu_k, Sigma_k), any K and d; full/diagonal/isotropic",
            "THEORY.md §8.1", make_gaussian_mixture, mixture_example()});
-    r.add({"product", "product of d independent copies of a 1-D Gaussian mixture (separable score, diagonal Jacobian)",
+    r.add({"product", "product of d independent copies of a 1-D factor (Gaussian mixture or uniform_box; separable score, diagonal Jacobian)",
            "THEORY.md §6.5, §8.1", make_product,
            {{"dim", 3}, {"weights", std::vector<double>{0.3, 0.7}}, {"means", std::vector<double>{-2.0, 1.5}},
             {"variances", std::vector<double>{0.25, 0.5}}}});
+    r.add({"uniform_box", "uniform on [-A, A]^d (bounded support, non-smooth density; diagonal Jacobian)",
+           "THEORY.md §6.3, §8.2", make_uniform_box, {{"half_width", 1.0}, {"dim", 2}}});
     return r;
   }();
   return registry;

@@ -100,6 +100,11 @@ std::vector<TargetCase> AllCases() {
   // Gaussian with a diagonal covariance, d = 3.
   cases.push_back({"gaussian_diagonal_d3", "gaussian",
                    {{"mean", std::vector<double>{-0.5, 0.25, 1.0}}, {"variances", std::vector<double>{0.05, 0.7, 3.0}}}});
+  // Uniform boxes (THEORY.md §8.2): d = 1 and d = 3, and a product with a uniform_box factor.
+  cases.push_back({"uniform_box_d1", "uniform_box", {{"half_width", 1.0}, {"dim", 1}}});
+  cases.push_back({"uniform_box_d3", "uniform_box", {{"half_width", 0.7}, {"dim", 3}}});
+  cases.push_back({"product_uniform_box_d2", "product",
+                   {{"dim", 2}, {"factor", std::string("uniform_box")}, {"half_width", 1.5}}});
   return cases;
 }
 
