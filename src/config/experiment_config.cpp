@@ -18,7 +18,7 @@
 namespace dmconv::config {
 namespace {
 
-const std::set<std::string> kMetrics = {"tv", "kl_target_output", "kl_output_target", "w2", "hellinger"};
+const std::set<std::string> kMetrics = {"tv", "kl_target_output", "kl_output_target", "w2", "hellinger", "sliced_w2", "mmd2"};
 
 SourceLocation location_of(const std::string& file, const toml::source_region& region) {
   // Overrides are parsed from a document named "--set".

@@ -23,6 +23,8 @@ enum class StreamPurpose : std::uint64_t {
   kTargetSample = 3,  // exact samples of p_t drawn by targets (index chosen by the caller)
   kScoreErrorField = 4,   // random features of score-error models (score_errors/; index 0)
   kScoreErrorSample = 5,  // exact samples of p_t for realised score errors (index = grid step t)
+  kSampleEstimator = 6,   // sample-based estimators (estimators/sample_based.hpp): index 0 = oracle
+                          // samples of p_{X_stop}, index 1 = random directions of sliced W2
   kTest = 15,         // reserved for tests and benchmarks
 };
 

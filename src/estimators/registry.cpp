@@ -3,6 +3,7 @@
 #include "estimators/change_of_variables.hpp"
 #include "estimators/gaussian_law.hpp"
 #include "estimators/grid_law.hpp"
+#include "estimators/sample_based.hpp"
 #include "estimators/separable.hpp"
 
 namespace dmconv {
@@ -72,6 +73,30 @@ const Registry<Estimator>& estimator_registry() {
                                                        static_cast<int>(p.integer(c, "grid_order", 12))};
              options.exact_tv_max_dim = static_cast<int>(p.integer(c, "exact_tv_max_dim", 2));
              return std::make_unique<estimators::SeparableEstimator>(options);
+           },
+           {}});
+    r.add({"w2_1d", "any sampler, d = 1, Gaussian/mixture targets: W2 between the empirical law of n samples and "
+           "the exact law (exact quantile function, closed-form integration); floor = oracle W2 of n exact samples",
+           "issue 6 (a)",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             p.require_only("estimator 'w2_1d'", {});
+             return std::make_unique<estimators::W2OneDimEstimator>();
+           },
+           {}});
+    r.add({"sliced_w2", "any sampler, any d, Gaussian/mixture targets: sliced W2 against the exact projected "
+           "marginals over random directions (SE over directions); floor = oracle sliced W2", "issue 6 (b)",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             const std::string c = "estimator 'sliced_w2'";
+             p.require_only(c, {"directions"});
+             return std::make_unique<estimators::SlicedW2Estimator>(static_cast<int>(p.integer(c, "directions", 64)));
+           },
+           {}});
+    r.add({"mmd", "any sampler, any d, Gaussian/mixture targets: unbiased squared MMD (Gaussian kernel, "
+           "closed-form cross and target terms), SE by Hoeffding decomposition", "issue 6 (c)",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             const std::string c = "estimator 'mmd'";
+             p.require_only(c, {"bandwidth"});
+             return std::make_unique<estimators::MmdEstimator>(p.number(c, "bandwidth", 1.0));
            },
            {}});
     return r;

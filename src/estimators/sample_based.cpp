@@ -1,0 +1,348 @@
+#include "estimators/sample_based.hpp"
+
+#include <algorithm>
+#include <boost/math/special_functions/erf.hpp>
+#include <boost/math/tools/roots.hpp>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include <omp.h>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "core/run_sampler.hpp"
+#include "targets/gaussian.hpp"
+#include "targets/gaussian_mixture.hpp"
+
+namespace dmconv::estimators {
+namespace {
+
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+
+double normal_cdf(double z) { return 0.5 * std::erfc(-z * kInvSqrt2); }
+double normal_pdf(double z) { return kInvSqrt2Pi * std::exp(-0.5 * z * z); }
+
+// Components of p_t for Gaussian / Gaussian-mixture targets: weight, mean, dense covariance.
+struct Component {
+  double weight;
+  Vector mean;
+  Matrix covariance;
+};
+
+std::optional<std::vector<Component>> marginal_components(const Target& target, const NoiseLevel& level) {
+  auto at_level = [&](double w, const GaussianComponent& c) {
+    Matrix cov = level.abar() * c.covariance();
+    cov.diagonal().array() += level.one_minus_abar();
+    return Component{w, level.sqrt_abar() * c.mean(), cov};
+  };
+  std::vector<Component> out;
+  if (const auto* g = dynamic_cast<const GaussianTarget*>(&target)) {
+    out.push_back(at_level(1.0, g->component()));
+    return out;
+  }
+  if (const auto* m = dynamic_cast<const GaussianMixtureTarget*>(&target)) {
+    for (std::size_t k = 0; k < m->components().size(); ++k) out.push_back(at_level(m->weights()[k], m->components()[k]));
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> common_reason(const std::string& name, const EstimationProblem& problem) {
+  if (dynamic_cast<const GaussianTarget*>(&problem.target) == nullptr &&
+      dynamic_cast<const GaussianMixtureTarget*>(&problem.target) == nullptr) {
+    return name + " requires a target with exact projected marginals ('gaussian' or 'gaussian_mixture'); the target is '" +
+           problem.target.name() + "'";
+  }
+  if (problem.score.dim() != problem.target.dim()) {
+    return name + ": score model dimension " + std::to_string(problem.score.dim()) + " != target dimension " +
+           std::to_string(problem.target.dim());
+  }
+  return std::nullopt;
+}
+
+// Runs the sampler; `finite` is false when the run produced non-finite particles.
+Matrix run_samples(const EstimationProblem& problem, bool& finite) {
+  RunResult result = run_sampler(problem.sampler, problem.grid, problem.score, problem.target, problem.run);
+  finite = result.status == RunStatus::kOk && result.samples.allFinite();
+  return std::move(result.samples);
+}
+
+int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
+}  // namespace
+
+double Mixture1d::cdf(double x) const {
+  double c = 0.0;
+  for (std::size_t k = 0; k < weights.size(); ++k) c += weights[k] * normal_cdf((x - means[k]) / sds[k]);
+  return c;
+}
+
+double Mixture1d::partial_mean(double x) const {
+  if (x == -std::numeric_limits<double>::infinity()) return 0.0;
+  double m = 0.0;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    if (x == std::numeric_limits<double>::infinity()) {
+      m += weights[k] * means[k];
+    } else {
+      const double z = (x - means[k]) / sds[k];
+      m += weights[k] * (means[k] * normal_cdf(z) - sds[k] * normal_pdf(z));
+    }
+  }
+  return m;
+}
+
+double Mixture1d::second_moment() const {
+  double s = 0.0;
+  for (std::size_t k = 0; k < weights.size(); ++k) s += weights[k] * (means[k] * means[k] + sds[k] * sds[k]);
+  return s;
+}
+
+double Mixture1d::quantile(double u) const {
+  // Q(u) lies between the smallest and the largest component quantile.
+  const double z = -std::sqrt(2.0) * boost::math::erfc_inv(2.0 * u);
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    lo = std::min(lo, means[k] + sds[k] * z);
+    hi = std::max(hi, means[k] + sds[k] * z);
+  }
+  if (weights.size() == 1 || hi - lo <= 0.0) return lo;
+  const auto f = [&](double x) { return cdf(x) - u; };
+  double flo = f(lo), fhi = f(hi);
+  if (flo >= 0.0) return lo;
+  if (fhi <= 0.0) return hi;
+  std::uintmax_t iterations = 200;
+  const auto r = boost::math::tools::toms748_solve(f, lo, hi, flo, fhi, boost::math::tools::eps_tolerance<double>(52),
+                                                   iterations);
+  return 0.5 * (r.first + r.second);
+}
+
+std::optional<Mixture1d> projected_marginal(const Target& target, const NoiseLevel& level, const Vector& theta) {
+  const auto components = marginal_components(target, level);
+  if (!components) return std::nullopt;
+  Mixture1d law;
+  for (const Component& c : *components) {
+    law.weights.push_back(c.weight);
+    law.means.push_back(theta.dot(c.mean));
+    law.sds.push_back(std::sqrt(theta.dot(c.covariance * theta)));
+  }
+  return law;
+}
+
+double w2_squared_1d(std::vector<double> samples, const Mixture1d& law, int threads) {
+  const auto n = static_cast<std::ptrdiff_t>(samples.size());
+  require(n > 0, "w2_1d: no samples");
+  std::sort(samples.begin(), samples.end());
+  // Partial first moments at the quantile boundaries Q(i/n), i = 0..n.
+  std::vector<double> partial(static_cast<std::size_t>(n + 1));
+  const double dn = static_cast<double>(n);
+#pragma omp parallel for schedule(static) num_threads(thread_count(threads))
+  for (std::ptrdiff_t i = 0; i <= n; ++i) {
+    double value;
+    if (i == 0) {
+      value = law.partial_mean(-std::numeric_limits<double>::infinity());
+    } else if (i == n) {
+      value = law.partial_mean(std::numeric_limits<double>::infinity());
+    } else {
+      value = law.partial_mean(law.quantile(static_cast<double>(i) / dn));
+    }
+    partial[static_cast<std::size_t>(i)] = value;
+  }
+  double sum = 0.0;  // serial: fixed order
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    const double y = samples[static_cast<std::size_t>(i)];
+    sum += y * y / dn - 2.0 * y * (partial[static_cast<std::size_t>(i + 1)] - partial[static_cast<std::size_t>(i)]);
+  }
+  return std::max(0.0, law.second_moment() + sum);
+}
+
+Matrix sliced_directions(std::uint64_t seed, std::uint64_t run, int d, int count) {
+  const RandomStreams streams(seed, run);
+  Matrix theta(d, count);
+  for (int l = 0; l < count; ++l) {
+    streams.normals(static_cast<std::uint64_t>(l), StreamTag(StreamPurpose::kSampleEstimator, 1), theta.col(l).data(), d);
+    theta.col(l) /= theta.col(l).norm();
+  }
+  return theta;
+}
+
+Matrix oracle_samples(const EstimationProblem& problem) {
+  const RandomStreams streams(problem.run.seed, problem.run.run);
+  return problem.target.sample(problem.grid.level(problem.run.stop_index), streams, problem.run.first_particle,
+                               problem.run.particles, StreamTag(StreamPurpose::kSampleEstimator, 0));
+}
+
+MmdResult mmd2_u_statistic(const Matrix& samples, const Target& target, const NoiseLevel& level, double bandwidth,
+                           int threads) {
+  const auto components = marginal_components(target, level);
+  require(components.has_value(), "mmd: the target has no closed-form Gaussian components");
+  const Eigen::Index d = samples.rows(), n = samples.cols();
+  require(n >= 3, "mmd: need at least 3 particles");
+  const double h2 = bandwidth * bandwidth;
+  // g(y) = E k(y, X): per component det(I + C/h^2)^{-1/2} exp(-(y-m)^T (C + h^2 I)^{-1} (y-m)/2).
+  Vector g = Vector::Zero(n);
+  for (const Component& c : *components) {
+    Matrix shifted = c.covariance;
+    shifted.diagonal().array() += h2;
+    const Eigen::LLT<Matrix> llt(shifted);
+    const double log_det = 2.0 * llt.matrixLLT().diagonal().array().log().sum() -
+                           static_cast<double>(d) * std::log(h2);  // log det(I + C/h^2)
+    const Matrix centred = samples.colwise() - c.mean;
+    const Matrix whitened = llt.matrixL().solve(centred);
+    g.array() += c.weight * std::exp(-0.5 * log_det) * (-0.5 * whitened.colwise().squaredNorm().array()).exp().transpose();
+  }
+  // E k(X, X').
+  double target_term = 0.0;
+  for (const Component& a : *components) {
+    for (const Component& b : *components) {
+      Matrix shifted = a.covariance + b.covariance;
+      shifted.diagonal().array() += h2;
+      const Eigen::LLT<Matrix> llt(shifted);
+      const double log_det = 2.0 * llt.matrixLLT().diagonal().array().log().sum() - static_cast<double>(d) * std::log(h2);
+      const Vector w = llt.matrixL().solve(a.mean - b.mean);
+      target_term += a.weight * b.weight * std::exp(-0.5 * log_det - 0.5 * w.squaredNorm());
+    }
+  }
+  // Row sums of the sample-sample kernel and of H^2, each row in a fixed order.
+  Vector row_k(n), row_h2(n);
+  const double inv_2h2 = 1.0 / (2.0 * h2);
+#pragma omp parallel for schedule(dynamic, 16) num_threads(thread_count(threads))
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double sk = 0.0, sh = 0.0;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      if (j == i) continue;
+      const double k = std::exp(-(samples.col(i) - samples.col(j)).squaredNorm() * inv_2h2);
+      const double hij = k - g(i) - g(j) + target_term;
+      sk += k;
+      sh += hij * hij;
+    }
+    row_k(i) = sk;
+    row_h2(i) = sh;
+  }
+  const double dn = static_cast<double>(n);
+  const double pairs = dn * (dn - 1.0);
+  const double u = row_k.sum() / pairs - 2.0 * g.mean() + target_term;
+  const double zeta2 = std::max(0.0, row_h2.sum() / pairs - u * u);
+  const Vector h1 = row_k / (dn - 1.0) - g;
+  const double var_h1 = (h1.array() - h1.mean()).square().sum() / (dn - 1.0);
+  const double zeta1 = std::max(0.0, var_h1 - zeta2 / (dn - 1.0));
+  const double variance = 4.0 * (dn - 2.0) / pairs * zeta1 + 2.0 / pairs * zeta2;
+  return {u, std::sqrt(variance)};
+}
+
+// ---- w2_1d ----
+
+std::optional<std::string> W2OneDimEstimator::unsupported_reason(const EstimationProblem& problem) const {
+  if (auto reason = common_reason("w2_1d", problem)) return reason;
+  if (problem.target.dim() != 1) return "w2_1d requires d = 1 (use sliced_w2 in higher dimension); d = " +
+                                        std::to_string(problem.target.dim());
+  return std::nullopt;
+}
+
+double W2OneDimEstimator::value_for(const Matrix& samples, const EstimationProblem& problem) const {
+  const auto law = projected_marginal(problem.target, problem.grid.level(problem.run.stop_index), Vector::Ones(1));
+  const std::vector<double> y(samples.data(), samples.data() + samples.cols());
+  return std::sqrt(w2_squared_1d(y, *law, problem.run.threads));
+}
+
+std::vector<Estimate> W2OneDimEstimator::estimate(const EstimationProblem& problem) const {
+  if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
+  problem.run.validate(problem.grid);
+  bool finite = true;
+  const Matrix y = run_samples(problem, finite);
+  Estimate e;
+  e.metric = "w2";
+  e.kind = EstimateKind::kBiasedWithFloor;
+  e.method = "w2_1d(n=" + std::to_string(problem.run.particles) + ")";
+  e.value = finite ? value_for(y, problem) : std::numeric_limits<double>::quiet_NaN();
+  e.floor = value_for(oracle_samples(problem), problem);
+  return {e};
+}
+
+// ---- sliced_w2 ----
+
+SlicedW2Estimator::SlicedW2Estimator(int directions) : directions_(directions) {
+  require(directions >= 2, "sliced_w2: directions = " + std::to_string(directions) + " must be >= 2");
+}
+
+std::optional<std::string> SlicedW2Estimator::unsupported_reason(const EstimationProblem& problem) const {
+  return common_reason("sliced_w2", problem);
+}
+
+std::vector<double> SlicedW2Estimator::squared_per_direction(const Matrix& samples,
+                                                             const EstimationProblem& problem) const {
+  const Matrix theta = sliced_directions(problem.run.seed, problem.run.run, problem.target.dim(), directions_);
+  const NoiseLevel& level = problem.grid.level(problem.run.stop_index);
+  std::vector<double> out(static_cast<std::size_t>(directions_));
+  for (int l = 0; l < directions_; ++l) {
+    const Vector t = theta.col(l);
+    const Vector projected = samples.transpose() * t;
+    const std::vector<double> y(projected.data(), projected.data() + projected.size());
+    out[static_cast<std::size_t>(l)] = w2_squared_1d(y, *projected_marginal(problem.target, level, t), problem.run.threads);
+  }
+  return out;
+}
+
+std::vector<Estimate> SlicedW2Estimator::estimate(const EstimationProblem& problem) const {
+  if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
+  problem.run.validate(problem.grid);
+  bool finite = true;
+  const Matrix y = run_samples(problem, finite);
+  auto summarise = [&](const std::vector<double>& sq, double& value, double& se) {
+    const double L = static_cast<double>(sq.size());
+    double mean = 0.0, var = 0.0;
+    for (double s : sq) mean += s;
+    mean /= L;
+    for (double s : sq) var += (s - mean) * (s - mean);
+    var /= (L - 1.0);
+    value = std::sqrt(mean);
+    se = value > 0.0 ? std::sqrt(var / L) / (2.0 * value) : 0.0;
+  };
+  Estimate e;
+  e.metric = "sliced_w2";
+  e.kind = EstimateKind::kBiasedWithFloor;
+  e.method = "sliced_w2(directions=" + std::to_string(directions_) + ", n=" + std::to_string(problem.run.particles) + ")";
+  if (finite) {
+    summarise(squared_per_direction(y, problem), e.value, e.std_error);
+  } else {
+    e.value = std::numeric_limits<double>::quiet_NaN();
+  }
+  double floor_se = 0.0;
+  summarise(squared_per_direction(oracle_samples(problem), problem), e.floor, floor_se);
+  return {e};
+}
+
+// ---- mmd ----
+
+MmdEstimator::MmdEstimator(double bandwidth) : bandwidth_(bandwidth) {
+  require(bandwidth > 0.0 && std::isfinite(bandwidth), "mmd: bandwidth must be positive and finite");
+}
+
+std::optional<std::string> MmdEstimator::unsupported_reason(const EstimationProblem& problem) const {
+  return common_reason("mmd", problem);
+}
+
+std::vector<Estimate> MmdEstimator::estimate(const EstimationProblem& problem) const {
+  if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
+  problem.run.validate(problem.grid);
+  bool finite = true;
+  const Matrix y = run_samples(problem, finite);
+  Estimate e;
+  e.metric = "mmd2";
+  e.kind = EstimateKind::kUnbiasedMonteCarlo;
+  std::ostringstream method;
+  method << "mmd(bandwidth=" << bandwidth_ << ", n=" << problem.run.particles << ")";
+  e.method = method.str();
+  if (finite) {
+    const MmdResult r = mmd2_u_statistic(y, problem.target, problem.grid.level(problem.run.stop_index), bandwidth_,
+                                         problem.run.threads);
+    e.value = r.value;
+    e.std_error = r.std_error;
+  } else {
+    e.value = std::numeric_limits<double>::quiet_NaN();
+  }
+  return {e};
+}
+
+}  // namespace dmconv::estimators
