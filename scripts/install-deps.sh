@@ -10,6 +10,7 @@ packages=(
   libhdf5-dev            # HDF5 C and C++ (results files)
   libtomlplusplus-dev    # toml++ (configs)
   libcli11-dev           # CLI11 (command line)
+  liblemon-dev           # LEMON graph library: network simplex for exact optimal transport
   librandom123-dev       # Random123 (Philox counter-based RNG)
   libgtest-dev libgmock-dev
   libbenchmark-dev

@@ -3,6 +3,7 @@
 #include "estimators/change_of_variables.hpp"
 #include "estimators/gaussian_law.hpp"
 #include "estimators/grid_law.hpp"
+#include "estimators/optimal_transport.hpp"
 #include "estimators/sample_based.hpp"
 #include "estimators/separable.hpp"
 
@@ -95,8 +96,18 @@ const Registry<Estimator>& estimator_registry() {
            "closed-form cross and target terms), SE by Hoeffding decomposition", "issue 6 (c)",
            [](const ParamTable& p) -> std::unique_ptr<Estimator> {
              const std::string c = "estimator 'mmd'";
-             p.require_only(c, {"bandwidth"});
-             return std::make_unique<estimators::MmdEstimator>(p.number(c, "bandwidth", 1.0));
+             p.require_only(c, {"bandwidth", "block"});
+             return std::make_unique<estimators::MmdEstimator>(p.number(c, "bandwidth", 1.0), p.integer(c, "block", 0));
+           },
+           {}});
+    r.add({"ot_w2", "any sampler, any target that samples p_t, any d: exact W2 between the n outputs and n exact "
+           "samples (sorted matching in d = 1, LEMON network simplex assignment in d >= 2); floor = the same for "
+           "two exact samples", "issue 6 (c)",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             const std::string c = "estimator 'ot_w2'";
+             p.require_only(c, {"max_particles"});
+             return std::make_unique<estimators::OptimalTransportW2Estimator>(
+                 static_cast<int>(p.integer(c, "max_particles", 4096)));
            },
            {}});
     return r;

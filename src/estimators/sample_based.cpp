@@ -62,13 +62,6 @@ std::optional<std::string> common_reason(const std::string& name, const Estimati
   return std::nullopt;
 }
 
-// Runs the sampler; `finite` is false when the run produced non-finite particles.
-Matrix run_samples(const EstimationProblem& problem, bool& finite) {
-  RunResult result = run_sampler(problem.sampler, problem.grid, problem.score, problem.target, problem.run);
-  finite = result.status == RunStatus::kOk && result.samples.allFinite();
-  return std::move(result.samples);
-}
-
 int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
 }  // namespace
@@ -157,6 +150,12 @@ double w2_squared_1d(std::vector<double> samples, const Mixture1d& law, int thre
   return std::max(0.0, law.second_moment() + sum);
 }
 
+Matrix sampler_output(const EstimationProblem& problem, bool& finite) {
+  RunResult result = run_sampler(problem.sampler, problem.grid, problem.score, problem.target, problem.run);
+  finite = result.status == RunStatus::kOk && result.samples.allFinite();
+  return std::move(result.samples);
+}
+
 Matrix sliced_directions(std::uint64_t seed, std::uint64_t run, int d, int count) {
   const RandomStreams streams(seed, run);
   Matrix theta(d, count);
@@ -167,11 +166,13 @@ Matrix sliced_directions(std::uint64_t seed, std::uint64_t run, int d, int count
   return theta;
 }
 
-Matrix oracle_samples(const EstimationProblem& problem) {
+Matrix exact_samples(const EstimationProblem& problem, std::uint64_t index) {
   const RandomStreams streams(problem.run.seed, problem.run.run);
   return problem.target.sample(problem.grid.level(problem.run.stop_index), streams, problem.run.first_particle,
-                               problem.run.particles, StreamTag(StreamPurpose::kSampleEstimator, 0));
+                               problem.run.particles, StreamTag(StreamPurpose::kSampleEstimator, index));
 }
+
+Matrix oracle_samples(const EstimationProblem& problem) { return exact_samples(problem, 0); }
 
 MmdResult mmd2_u_statistic(const Matrix& samples, const Target& target, const NoiseLevel& level, double bandwidth,
                            int threads) {
@@ -231,6 +232,28 @@ MmdResult mmd2_u_statistic(const Matrix& samples, const Target& target, const No
   return {u, std::sqrt(variance)};
 }
 
+MmdResult mmd2_block_statistic(const Matrix& samples, const Target& target, const NoiseLevel& level, double bandwidth,
+                               Eigen::Index block, int threads) {
+  const Eigen::Index n = samples.cols();
+  require(block >= 3, "mmd: block = " + std::to_string(block) + " must be >= 3");
+  const Eigen::Index blocks = n / block;
+  require(blocks >= 2, "mmd: block = " + std::to_string(block) + " leaves fewer than 2 blocks of " +
+                           std::to_string(n) + " particles");
+  std::vector<double> u(static_cast<std::size_t>(blocks));
+  for (Eigen::Index b = 0; b < blocks; ++b) {
+    // The last block takes the remainder so that every particle is used.
+    const Eigen::Index begin = b * block, size = b + 1 == blocks ? n - begin : block;
+    u[static_cast<std::size_t>(b)] =
+        mmd2_u_statistic(samples.middleCols(begin, size), target, level, bandwidth, threads).value;
+  }
+  double mean = 0.0, var = 0.0;
+  for (double v : u) mean += v;
+  mean /= static_cast<double>(blocks);
+  for (double v : u) var += (v - mean) * (v - mean);
+  var /= static_cast<double>(blocks - 1);
+  return {mean, std::sqrt(var / static_cast<double>(blocks))};
+}
+
 // ---- w2_1d ----
 
 std::optional<std::string> W2OneDimEstimator::unsupported_reason(const EstimationProblem& problem) const {
@@ -250,7 +273,7 @@ std::vector<Estimate> W2OneDimEstimator::estimate(const EstimationProblem& probl
   if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
   problem.run.validate(problem.grid);
   bool finite = true;
-  const Matrix y = run_samples(problem, finite);
+  const Matrix y = sampler_output(problem, finite);
   Estimate e;
   e.metric = "w2";
   e.kind = EstimateKind::kBiasedWithFloor;
@@ -288,7 +311,7 @@ std::vector<Estimate> SlicedW2Estimator::estimate(const EstimationProblem& probl
   if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
   problem.run.validate(problem.grid);
   bool finite = true;
-  const Matrix y = run_samples(problem, finite);
+  const Matrix y = sampler_output(problem, finite);
   auto summarise = [&](const std::vector<double>& sq, double& value, double& se) {
     const double L = static_cast<double>(sq.size());
     double mean = 0.0, var = 0.0;
@@ -315,28 +338,37 @@ std::vector<Estimate> SlicedW2Estimator::estimate(const EstimationProblem& probl
 
 // ---- mmd ----
 
-MmdEstimator::MmdEstimator(double bandwidth) : bandwidth_(bandwidth) {
+MmdEstimator::MmdEstimator(double bandwidth, long block) : bandwidth_(bandwidth), block_(block) {
   require(bandwidth > 0.0 && std::isfinite(bandwidth), "mmd: bandwidth must be positive and finite");
+  require(block == 0 || block >= 3, "mmd: block = " + std::to_string(block) + " must be 0 (all pairs) or >= 3");
 }
 
 std::optional<std::string> MmdEstimator::unsupported_reason(const EstimationProblem& problem) const {
-  return common_reason("mmd", problem);
+  if (auto reason = common_reason("mmd", problem)) return reason;
+  if (block_ > 0 && problem.run.particles / block_ < 2)
+    return "mmd: block = " + std::to_string(block_) + " leaves fewer than 2 blocks of " +
+           std::to_string(problem.run.particles) + " particles";
+  return std::nullopt;
 }
 
 std::vector<Estimate> MmdEstimator::estimate(const EstimationProblem& problem) const {
   if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
   problem.run.validate(problem.grid);
   bool finite = true;
-  const Matrix y = run_samples(problem, finite);
+  const Matrix y = sampler_output(problem, finite);
   Estimate e;
   e.metric = "mmd2";
   e.kind = EstimateKind::kUnbiasedMonteCarlo;
   std::ostringstream method;
-  method << "mmd(bandwidth=" << bandwidth_ << ", n=" << problem.run.particles << ")";
+  method << "mmd(bandwidth=" << bandwidth_ << ", n=" << problem.run.particles;
+  if (block_ > 0) method << ", block=" << block_;
+  method << ")";
   e.method = method.str();
   if (finite) {
-    const MmdResult r = mmd2_u_statistic(y, problem.target, problem.grid.level(problem.run.stop_index), bandwidth_,
-                                         problem.run.threads);
+    const NoiseLevel& level = problem.grid.level(problem.run.stop_index);
+    const MmdResult r = block_ > 0
+                            ? mmd2_block_statistic(y, problem.target, level, bandwidth_, block_, problem.run.threads)
+                            : mmd2_u_statistic(y, problem.target, level, bandwidth_, problem.run.threads);
     e.value = r.value;
     e.std_error = r.std_error;
   } else {
