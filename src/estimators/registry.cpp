@@ -4,6 +4,7 @@
 #include "estimators/gaussian_law.hpp"
 #include "estimators/grid_law.hpp"
 #include "estimators/optimal_transport.hpp"
+#include "estimators/rao_blackwell.hpp"
 #include "estimators/sample_based.hpp"
 #include "estimators/separable.hpp"
 
@@ -108,6 +109,18 @@ const Registry<Estimator>& estimator_registry() {
              p.require_only(c, {"max_particles"});
              return std::make_unique<estimators::OptimalTransportW2Estimator>(
                  static_cast<int>(p.integer(c, "max_particles", 4096)));
+           },
+           {}});
+    r.add({"rao_blackwell", "stochastic samplers with a Gaussian last step, d <= 3, targets with a density: TV and "
+           "Hellinger through the exact Gaussian kernel of the last step (Rao-Blackwellised density), jackknife SE "
+           "and bias floor", "issue 6 (e)",
+           [](const ParamTable& p) -> std::unique_ptr<Estimator> {
+             const std::string c = "estimator 'rao_blackwell'";
+             p.require_only(c, {"points", "max_dim"});
+             estimators::RaoBlackwellOptions options;
+             options.points = p.integer(c, "points", 0);
+             options.max_dim = static_cast<int>(p.integer(c, "max_dim", 3));
+             return std::make_unique<estimators::RaoBlackwellTvEstimator>(options);
            },
            {}});
     return r;
