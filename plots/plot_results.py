@@ -616,9 +616,13 @@ class Style:
         cmap = plt.get_cmap("tab10")
         self.color = {}
         self.marker = {}
-        for k, s in enumerate(sorted(samplers)):
+        for k, s in enumerate(sorted(x for x in samplers if x != "oracle")):
             self.color[s] = cmap(k % 10)
             self.marker[s] = MARKERS[k % len(MARKERS)]
+        # Oracle rows (the estimator on exact samples: its floor) in grey, below which no
+        # sampler can be resolved.
+        self.color["oracle"] = "0.55"
+        self.marker["oracle"] = "x"
 
 
 def fit_label(fits, j, sampler, versus="", axis="x"):

@@ -88,6 +88,12 @@ struct Reader {
     return i->get();
   }
 
+  bool boolean(const std::string& section, const std::string& key, const toml::node& node) const {
+    const auto* b = node.as_boolean();
+    if (b == nullptr) bad(section, key, node, "must be true or false");
+    return b->get();
+  }
+
   double number(const std::string& section, const std::string& key, const toml::node& node) const {
     double value = 0.0;
     if (const auto* i = node.as_integer()) {
@@ -330,7 +336,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
 
   // [sampling]
   const toml::table& sampling = required_table("sampling");
-  check_keys(reader, "sampling", sampling, {"samplers", "steps", "initialisation", "comparison_level", "particles"});
+  check_keys(reader, "sampling", sampling, {"samplers", "steps", "initialisation", "comparison_level", "particles", "oracle"});
   for (auto&& [key, node] : sampling) config.sampling_locations[std::string(key.str())] = location_of(source_name, key.source());
   if (const toml::node* n = sampling.get("samplers")) {
     config.samplers = reader.strings("sampling", "samplers", *n);
@@ -377,6 +383,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   if (const toml::node* n = sampling.get("particles")) {
     config.particles = static_cast<Eigen::Index>(reader.integer("sampling", "particles", *n, 1));
   }
+  if (const toml::node* n = sampling.get("oracle")) config.oracle_rows = reader.boolean("sampling", "oracle", *n);
 
   // [[estimator]]
   const toml::node* estimators = document.get("estimator");
@@ -454,7 +461,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
       const std::string section = "claim #" + std::to_string(i + 1);
       const toml::table& table = reader.table(section, *claims->get(i));
       check_keys(reader, section, table,
-                 {"name", "source", "sampler", "versus", "metric", "estimator", "axis", "slope", "tolerance", "bound",
+                 {"name", "source", "sampler", "versus", "metric", "estimator", "axis", "slope", "tolerance", "floor_factor", "bound",
                   "log_power", "min", "max", "where", "baseline"});
       ClaimSpec claim;
       claim.location = reader.where(table);
@@ -467,8 +474,12 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
       if (const toml::node* v = table.get("source")) claim.source = reader.string(section, "source", *v);
       claim.sampler = reader.string(section, "sampler", need("sampler"));
       auto in_samplers = [&](const std::string& key, const std::string& s, const toml::node& node) {
+        if (s == "oracle") {
+          if (!config.oracle_rows) reader.bad(section, key, node, "'oracle' rows need [sampling] oracle = true");
+          return;
+        }
         if (std::find(config.samplers.begin(), config.samplers.end(), s) == config.samplers.end())
-          reader.bad(section, key, node, "'" + s + "' is not in [sampling] samplers");
+          reader.bad(section, key, node, "'" + s + "' is not in [sampling] samplers (or 'oracle')");
       };
       in_samplers("sampler", claim.sampler, need("sampler"));
       if (const toml::node* v = table.get("versus")) {
@@ -495,6 +506,10 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
       if (const toml::node* v = table.get("tolerance")) {
         claim.tolerance = reader.number(section, "tolerance", *v);
         if (claim.tolerance < 0.0) reader.bad(section, "tolerance", *v, "must be non-negative");
+      }
+      if (const toml::node* v = table.get("floor_factor")) {
+        claim.floor_factor = reader.number(section, "floor_factor", *v);
+        if (claim.floor_factor < 0.0) reader.bad(section, "floor_factor", *v, "must be non-negative");
       }
       if (const toml::node* v = table.get("bound")) {
         const std::string bound = reader.string(section, "bound", *v);

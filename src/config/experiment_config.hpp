@@ -9,7 +9,10 @@
 //   [sampling]     samplers (name or list), steps (T: integer >= 2 or list),
 //                  initialisation ("exact": Y_T ~ p_{X_T}, default; "standard_normal"),
 //                  comparison_level (1: Y_1 vs X_1, default; 0: Y_0 vs the data),
-//                  particles (integer >= 1, default 20000; Monte Carlo estimators only)
+//                  particles (integer >= 1, default 20000; Monte Carlo estimators only),
+//                  oracle (boolean, default false): for every estimate with a measured floor
+//                  (kind biased_with_floor) also record an "oracle" row, sampler = "oracle",
+//                  value = the estimator applied to exact samples of the comparison law
 //   [score_error]  optional: kind = a registered score-error model (`dmconv list score_errors`,
 //                  default "none" = exact score); every other key is a parameter of the model,
 //                  except measure_samples (integer >= 0, default 1000: exact samples of p_t per
@@ -97,6 +100,9 @@ struct ClaimSpec {
   std::string axis;        // "T", or a sweep path ("target.dim", ...); "d" means "target.dim"
   double slope = 0.0;
   double tolerance = 0.1;
+  // Points whose error is below floor_factor x their floor (round-off, quadrature, oracle
+  // sample-noise floor) are excluded from the fit and listed with the reason.
+  double floor_factor = 10.0;
   Bound bound = Bound::kUpper;
   std::optional<double> log_power;  // fixed k; nullopt with log_power_free = true: k fitted
   bool log_power_free = true;
@@ -126,6 +132,7 @@ struct ExperimentConfig {
   Initialisation initialisation = Initialisation::kExactMarginal;
   int comparison_level = 1;
   Eigen::Index particles = 20000;
+  bool oracle_rows = false;
   std::vector<EstimatorSpec> estimators;
   std::vector<SweepAxis> sweep;
   std::vector<ClaimSpec> claims;

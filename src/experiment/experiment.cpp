@@ -193,6 +193,20 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
         row.status = estimate.method.find("FAILED") != std::string::npos ? "failed" : "non_finite";
       }
       rows.push_back(row);
+      if (config.oracle_rows && estimate.kind == EstimateKind::kBiasedWithFloor) {
+        // The floor IS the estimator on exact samples of the comparison law (sample-based
+        // estimators) or its bias estimate: recorded as its own row so that tables and plots
+        // show the level below which no sampler can be resolved.
+        RunRow oracle = row;
+        oracle.sampler = "oracle";
+        oracle.value = estimate.floor;
+        oracle.std_error = 0.0;
+        oracle.kind = "oracle";
+        oracle.nfe = 0.0;
+        oracle.status = std::isfinite(estimate.floor) ? "ok" : "non_finite";
+        oracle.message = "oracle floor of " + estimate.method;
+        rows.push_back(oracle);
+      }
     }
   }
   return rows;
@@ -512,6 +526,7 @@ std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector
       }
       options.x_min = claim.min;
       options.x_max = claim.max;
+      options.floor_factor = claim.floor_factor;
       const RateFit result = fit_rate(points, options);
       fit.points_used = static_cast<std::int64_t>(result.points_used);
       fit.points_excluded = static_cast<std::int64_t>(result.excluded.size());

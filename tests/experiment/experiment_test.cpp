@@ -216,5 +216,103 @@ TEST_F(Runner, ClaimsGetFitsAndVerdicts) {
   EXPECT_EQ(stored[2].group, fits[2].group);
 }
 
+// Oracle rows: with [sampling] oracle = true every estimate with a measured floor also gives a
+// row "oracle" whose value is the estimator on exact samples; its decay in n is a claim like any
+// other (W2 of n exact 1-D samples ~ n^{-1/2} up to log log n); floor_factor excludes points.
+const std::string kOracleConfig = R"([experiment]
+name = "oracle rows"
+seed = 3
+replicates = 3
+
+[target]
+kind = "gaussian"
+mean = [1.5]
+variance = 0.25
+
+[schedule]
+kind = "logsnr_uniform"
+
+[sampling]
+samplers = ["ddpm"]
+steps = 64
+oracle = true
+
+[[estimator]]
+kind = "w2_1d"
+
+[sweep]
+"sampling.particles" = [1000, 4000, 16000, 64000]
+
+[[claim]]
+name = "oracle W2 of n exact samples"
+sampler = "oracle"
+metric = "w2"
+axis = "sampling.particles"
+log_power = "none"
+slope = -0.5
+tolerance = 0.15
+bound = "exact"
+floor_factor = 0
+
+[[claim]]
+name = "everything within 1e6 x the floor is excluded"
+sampler = "ddpm"
+metric = "w2"
+axis = "sampling.particles"
+slope = 0.0
+floor_factor = 1e6
+)";
+
+TEST(OracleRows, OracleRowsCarryTheFloorAndTheirDecayIsFitted) {
+  const Plan plan = make_plan(config::parse_config(kOracleConfig, "oracle.toml"));
+  ExecutionOptions options;
+  options.out = temp_file("oracle");
+  options.threads = 2;
+  const Outcome outcome = run_experiment(plan, options);
+  std::filesystem::remove(temp_file("oracle"));
+  std::size_t oracle_rows = 0;
+  for (std::size_t i = 0; i < outcome.rows.size(); ++i) {
+    const RunRow& row = outcome.rows[i];
+    if (row.sampler != "oracle") continue;
+    ++oracle_rows;
+    ASSERT_GT(i, 0u);
+    const RunRow& measured = outcome.rows[i - 1];  // the oracle row follows its estimate
+    EXPECT_EQ(row.kind, "oracle");
+    EXPECT_EQ(row.value, measured.floor);
+    EXPECT_EQ(row.run_key, measured.run_key);
+  }
+  EXPECT_EQ(oracle_rows, 4u * 3u);
+  ASSERT_EQ(outcome.fits.size(), 2u);
+  const FitRow& oracle = outcome.fits[0];
+  std::printf("oracle W2 slope in n: %.3f [%.3f, %.3f] %s\n", oracle.slope, oracle.slope_low, oracle.slope_high,
+              oracle.verdict.c_str());
+  EXPECT_EQ(oracle.verdict, "holds") << oracle.message << oracle.exclusions;
+  EXPECT_EQ(oracle.points_used, 4);
+  const FitRow& excluded = outcome.fits[1];
+  EXPECT_EQ(excluded.points_used, 0);
+  EXPECT_EQ(excluded.points_excluded, 4);
+  EXPECT_NE(excluded.exclusions.find("1e+06x of its floor"), std::string::npos) << excluded.exclusions;
+  EXPECT_EQ(excluded.verdict, "inconclusive");
+}
+
+TEST(OracleRows, ConfigRulesForOracleAndFloorFactor) {
+  auto error_of = [](const std::vector<std::string>& overrides, const std::string& text) {
+    try {
+      config::parse_config(text, "oracle.toml", overrides);
+    } catch (const config::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string no_oracle = error_of({"sampling.oracle=false"}, kOracleConfig);
+  EXPECT_NE(no_oracle.find("'oracle' rows need [sampling] oracle = true"), std::string::npos) << no_oracle;
+  const std::string not_bool = error_of({"sampling.oracle=1"}, kOracleConfig);
+  EXPECT_NE(not_bool.find("[sampling] oracle = 1: must be true or false"), std::string::npos) << not_bool;
+  std::string negative = kOracleConfig;
+  negative.replace(negative.find("floor_factor = 1e6"), 18, "floor_factor = -1");
+  const std::string message = error_of({}, negative);
+  EXPECT_NE(message.find("floor_factor = -1: must be non-negative"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace dmconv::experiment
