@@ -7,9 +7,14 @@
 //                      variances = [..] (K numbers each), or factor = "uniform_box" with
 //                      half_width = A: the 1-D factor
 //   uniform_box:       half_width = A > 0; dim = d >= 1
+//   random_mixture:    dim = d, components = K, radius = R >= 0, variance = v > 0, seed = s >= 0
+//                      (default 0): K equal-weight N(mu_k, v I), |mu_k| = R, random directions
 #include "targets/registry.hpp"
 
+#include <cmath>
+
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "targets/gaussian.hpp"
 #include "targets/gaussian_mixture.hpp"
 #include "targets/product.hpp"
@@ -113,6 +118,37 @@ std::unique_ptr<Target> make_uniform_box(const ParamTable& p) {
   return std::make_unique<UniformBoxTarget>(half_width, static_cast<int>(dim));
 }
 
+// random_mixture: K equal-weight isotropic components N(mu_k, variance I_d) with |mu_k| = radius
+// and directions mu_k / |mu_k| = g_k / |g_k|, g_k ~ N(0, I_d) from stream (seed, particle k) of
+// purpose kTargetConstruction: K points in general position (almost surely) for every d, the
+// same for the same seed. A non-product target whose d-dependence is not coordinate-wise.
+std::unique_ptr<Target> make_random_mixture(const ParamTable& p) {
+  const std::string context = "target 'random_mixture'";
+  p.require_only(context, {"dim", "components", "radius", "variance", "seed"});
+  const long dim = p.integer(context, "dim");
+  require(dim >= 1 && dim < 16384, context + ": key 'dim' = " + std::to_string(dim) + " must lie in [1, 16383]");
+  const long count = p.integer(context, "components");
+  require(count >= 1 && count <= 4096,
+          context + ": key 'components' = " + std::to_string(count) + " must lie in [1, 4096]");
+  const double radius = p.number(context, "radius");
+  require(radius >= 0.0 && std::isfinite(radius),
+          context + ": key 'radius' = " + std::to_string(radius) + " must be finite and >= 0");
+  const double variance = p.number(context, "variance");
+  const long seed = p.integer(context, "seed", 0);
+  require(seed >= 0, context + ": key 'seed' = " + std::to_string(seed) + " must be >= 0");
+  const RandomStreams streams(static_cast<std::uint64_t>(seed), 0);
+  std::vector<GaussianComponent> components;
+  for (long k = 0; k < count; ++k) {
+    Vector direction(dim);
+    streams.normals(static_cast<std::uint64_t>(k), StreamTag(StreamPurpose::kTargetConstruction, 0),
+                    direction.data(), dim);
+    components.push_back(GaussianComponent::isotropic(radius * direction / direction.norm(), variance,
+                                                      context + " component " + std::to_string(k)));
+  }
+  return std::make_unique<GaussianMixtureTarget>(std::vector<double>(static_cast<std::size_t>(count), 1.0 / count),
+                                                 std::move(components));
+}
+
 // The 2-D three-component mixture with full, anisotropic covariances and unequal weights
 // used by the demonstration and the quickstart.
 ParamTable mixture_example() {
@@ -142,6 +178,10 @@ const Registry<Target>& target_registry() {
             {"variances", std::vector<double>{0.25, 0.5}}}});
     r.add({"uniform_box", "uniform on [-A, A]^d (bounded support, non-smooth density; diagonal Jacobian)",
            "THEORY.md §6.3, §8.2", make_uniform_box, {{"half_width", 1.0}, {"dim", 2}}});
+    r.add({"random_mixture", "K equal-weight isotropic Gaussians with means of norm 'radius' in random general "
+           "position (seeded): a non-product mixture for dimension scaling",
+           "THEORY.md §6.5 (non-product targets), §8.1", make_random_mixture,
+           {{"dim", 5}, {"components", 6}, {"radius", 2.5}, {"variance", 0.3}, {"seed", 1}}});
     return r;
   }();
   return registry;

@@ -24,7 +24,9 @@ enum class StreamPurpose : std::uint64_t {
   kScoreErrorField = 4,   // random features of score-error models (score_errors/; index 0)
   kScoreErrorSample = 5,  // exact samples of p_t for realised score errors (index = grid step t)
   kSampleEstimator = 6,   // sample-based estimators (estimators/sample_based.hpp): index 0 = oracle
-                          // samples of p_{X_stop}, index 1 = random directions of sliced W2
+                          // samples of p_{X_stop}, index 1 = random directions of sliced W2,
+                          // 2 = ot_w2 reference sample, 3 = rao_blackwell points, 4 = its pre-noise
+  kTargetConstruction = 7,  // random parameters of generated targets (random_mixture means)
   kTest = 15,         // reserved for tests and benchmarks
 };
 
