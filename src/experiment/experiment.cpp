@@ -388,7 +388,8 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
       line << "[" << finished << "/" << plan.runs.size() << "] " << run.key << ":";
       for (const RunRow& row : by_run[i]) {
         char value[64];
-        std::snprintf(value, sizeof value, " %s/%s %.4g", row.estimator.c_str(), row.metric.c_str(), row.value);
+        std::snprintf(value, sizeof value, " %s%s/%s %.4g", row.sampler == "oracle" ? "oracle:" : "",
+                      row.estimator.c_str(), row.metric.c_str(), row.value);
         line << value;
         if (row.status != "ok") line << " (" << row.status << ")";
       }
@@ -791,7 +792,9 @@ void print_error_table(std::ostream& out, const ExperimentConfig& config, const 
       out << cell;
     }
     out << "\n";
-    for (const std::string& sampler : config.samplers) {
+    std::vector<std::string> samplers = config.samplers;
+    if (config.oracle_rows) samplers.push_back("oracle");  // the floor: the estimator on exact samples
+    for (const std::string& sampler : samplers) {
       if (!cells[key].count(sampler)) continue;
       std::snprintf(cell, sizeof cell, "%-18s", sampler.c_str());
       out << cell;
