@@ -124,21 +124,42 @@ std::vector<Estimate> RaoBlackwellTvEstimator::estimate(const EstimationProblem&
     return {{"tv", kNaN, 0.0, kNaN, EstimateKind::kBiasedWithFloor, method},
             {"hellinger", kNaN, 0.0, kNaN, EstimateKind::kBiasedWithFloor, method}};
   }
-  // ratio(i, g) = sum over particles j of group g of phi(X_i - m_j) / p_X(X_i).
+  // ratio(i, g) = sum over particles j of group g of phi(X_i - m_j) / p_X(X_i). Centres are
+  // sorted by their first coordinate and only those within kCutoff kernel widths of X_i in that
+  // coordinate are visited: every term left out is below exp(-kCutoff^2 / 2) = e^{-800} times
+  // exp(log_norm - log p_X(X_i)), i.e. it underflows unless log p_X(X_i) < -700 (far-tail points,
+  // whose r^ is then ~0 either way). The sum over the window runs in sorted order, which depends
+  // only on the centres, so the result is the same for any thread count.
+  constexpr double kCutoff = 40.0;
   const double v = kernel.variance;
   const double log_norm = -0.5 * static_cast<double>(d) * std::log(2.0 * std::numbers::pi * v);
-  std::vector<Eigen::Index> start(static_cast<std::size_t>(groups) + 1, n);
-  for (Eigen::Index j = n - 1; j >= 0; --j) start[static_cast<std::size_t>(group_of(j, n))] = j;
-  Matrix ratio(m, groups);
+  const double window = kCutoff * std::sqrt(v);
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
+  for (Eigen::Index j = 0; j < n; ++j) order[static_cast<std::size_t>(j)] = j;
+  std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) {
+    return kernel.centres(0, a) < kernel.centres(0, b);
+  });
+  Matrix sorted(d, n);
+  std::vector<double> first(static_cast<std::size_t>(n));
+  std::vector<int> group_sorted(static_cast<std::size_t>(n));
+  for (Eigen::Index k = 0; k < n; ++k) {
+    const Eigen::Index j = order[static_cast<std::size_t>(k)];
+    sorted.col(k) = kernel.centres.col(j);
+    first[static_cast<std::size_t>(k)] = kernel.centres(0, j);
+    group_sorted[static_cast<std::size_t>(k)] = group_of(j, n);
+  }
+  Matrix ratio = Matrix::Zero(m, groups);
   const int threads = problem.run.threads > 0 ? problem.run.threads : omp_get_max_threads();
 #pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
   for (Eigen::Index i = 0; i < m; ++i) {
     const double shift = log_norm - log_p(i);
-    for (int g = 0; g < groups; ++g) {
-      double sum = 0.0;
-      for (Eigen::Index j = start[static_cast<std::size_t>(g)]; j < start[static_cast<std::size_t>(g) + 1]; ++j)
-        sum += std::exp(shift - 0.5 * (kernel.centres.col(j) - points.col(i)).squaredNorm() / v);
-      ratio(i, g) = sum;
+    const double x0 = points(0, i);
+    const auto begin = std::lower_bound(first.begin(), first.end(), x0 - window);
+    const auto end = std::upper_bound(begin, first.end(), x0 + window);
+    for (auto it = begin; it != end; ++it) {
+      const auto k = static_cast<Eigen::Index>(it - first.begin());
+      const double r2 = (sorted.col(k) - points.col(i)).squaredNorm();
+      ratio(i, group_sorted[static_cast<std::size_t>(k)]) += std::exp(shift - 0.5 * r2 / v);
     }
   }
   // Plug-in values with all particles/points and with group g deleted.

@@ -374,7 +374,7 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
       const double eta = done_work > 0.0 ? elapsed * (total_work - done_work) / done_work : NAN;
       char line[256];
       std::snprintf(line, sizeof line, "\r[%zu/%zu] %3.0f%% elapsed %s ETA %s  %s T=%d     ", finished,
-                    plan.runs.size(), 100.0 * finished / plan.runs.size(), format_duration(elapsed).c_str(),
+                    plan.runs.size(), 100.0 * static_cast<double>(finished) / static_cast<double>(plan.runs.size()), format_duration(elapsed).c_str(),
                     std::isfinite(eta) ? format_duration(eta).c_str() : "--:--", run.sampler.c_str(), run.steps);
       *options.progress << line << std::flush;
     }
