@@ -2,12 +2,18 @@
 
 #include <sstream>
 
+#include "analysis/subgaussian.hpp"
+
 namespace dmconv {
 
 std::string GaussianTarget::describe() const {
   std::ostringstream out;
   out << "Gaussian N(mu, Sigma) in d=" << dim() << " with " << to_string(component_.kind()) << " covariance";
   return out.str();
+}
+
+SubgaussianNorms GaussianTarget::subgaussian_norms() const {
+  return gaussian_mixture_norms({1.0}, {component_.mean()}, {component_.covariance()});
 }
 
 void GaussianTarget::log_density(const NoiseLevel& level, ConstMatrixRef x, VectorRef out) const {

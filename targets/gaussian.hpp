@@ -17,6 +17,7 @@ class GaussianTarget final : public Target {
 
   std::string name() const override { return "gaussian"; }
   std::string describe() const override;
+  SubgaussianNorms subgaussian_norms() const override;
   int dim() const override { return component_.dim(); }
   bool score_is_affine() const override { return true; }
 

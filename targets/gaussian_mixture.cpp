@@ -1,5 +1,7 @@
 #include "targets/gaussian_mixture.hpp"
 
+#include "analysis/subgaussian.hpp"
+
 #include <cmath>
 #include <numeric>
 #include <sstream>
@@ -56,6 +58,16 @@ std::string GaussianMixtureTarget::describe() const {
   }
   out << ")";
   return out.str();
+}
+
+SubgaussianNorms GaussianMixtureTarget::subgaussian_norms() const {
+  std::vector<Vector> means;
+  std::vector<Matrix> covariances;
+  for (const GaussianComponent& c : components_) {
+    means.push_back(c.mean());
+    covariances.push_back(c.covariance());
+  }
+  return gaussian_mixture_norms(weights_, means, covariances);
 }
 
 std::vector<GaussianComponent::AtLevel> GaussianMixtureTarget::evaluate(

@@ -36,6 +36,7 @@ class GaussianMixtureTarget final : public Target {
   void score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const override;
   void score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const override;
   std::optional<Moments> moments(const NoiseLevel& level) const override;
+  SubgaussianNorms subgaussian_norms() const override;
   void score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
                             MatrixRef out) const override;
   void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,

@@ -7,12 +7,17 @@
 //                      variances = [..] (K numbers each), or factor = "uniform_box" with
 //                      half_width = A: the 1-D factor
 //   uniform_box:       half_width = A > 0; dim = d >= 1
+//   subgaussian_mixture: dim = d, variance = v (default 0.25), psi2_norm = K >= sqrt(8v/3): the
+//                      symmetric pair of N(+-R e_1, v I) whose per-direction psi2 norm is K
 //   random_mixture:    dim = d, components = K, radius = R >= 0, variance = v > 0, seed = s >= 0
 //                      (default 0): K equal-weight N(mu_k, v I), |mu_k| = R, random directions
 #include "targets/registry.hpp"
 
 #include <cmath>
 
+#include <boost/math/tools/roots.hpp>
+
+#include "analysis/subgaussian.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "targets/gaussian.hpp"
@@ -145,8 +150,47 @@ std::unique_ptr<Target> make_random_mixture(const ParamTable& p) {
     components.push_back(GaussianComponent::isotropic(radius * direction / direction.norm(), variance,
                                                       context + " component " + std::to_string(k)));
   }
-  return std::make_unique<GaussianMixtureTarget>(std::vector<double>(static_cast<std::size_t>(count), 1.0 / count),
+  return std::make_unique<GaussianMixtureTarget>(std::vector<double>(static_cast<std::size_t>(count), 1.0 / static_cast<double>(count)),
                                                  std::move(components));
+}
+
+// subgaussian_mixture: the symmetric two-point mixture (1/2) N(R e_1, v I_d) + (1/2) N(-R e_1, v I_d)
+// with R chosen so that its per-direction psi2 norm (THEORY.md §8.4 convention (ii), attained
+// along e_1) equals psi2_norm = K; K >= sqrt(8 v / 3) (R = 0) is required. A scale family with
+// the subgaussian norm as its parameter (Pedrotti, Maas, Mondelli: T1 ~ log of it).
+std::unique_ptr<Target> make_subgaussian_mixture(const ParamTable& p) {
+  const std::string context = "target 'subgaussian_mixture'";
+  p.require_only(context, {"dim", "variance", "psi2_norm"});
+  const long dim = p.integer(context, "dim");
+  require(dim >= 1 && dim < 16384, context + ": key 'dim' = " + std::to_string(dim) + " must lie in [1, 16383]");
+  const double variance = p.number(context, "variance", 0.25);
+  require(variance > 0.0 && std::isfinite(variance),
+          context + ": key 'variance' = " + std::to_string(variance) + " must be positive and finite");
+  const double norm = p.number(context, "psi2_norm");
+  const double smallest = std::sqrt(8.0 * variance / 3.0);
+  require(norm >= smallest && std::isfinite(norm),
+          context + ": key 'psi2_norm' = " + std::to_string(norm) + " must be finite and >= sqrt(8 variance / 3) = " +
+              std::to_string(smallest) + " (the norm of N(0, variance) itself)");
+  auto psi2_of = [variance](double radius) {
+    return gaussian_mixture_norms({0.5, 0.5}, {Vector::Constant(1, radius), Vector::Constant(1, -radius)},
+                                  {Matrix::Constant(1, 1, variance), Matrix::Constant(1, 1, variance)})
+        .per_direction;
+  };
+  // psi2 increases in R from sqrt(8v/3) (R = 0) and stays below sqrt(R^2/ln 2 + 8v/3).
+  double radius = 0.0;
+  if (norm > smallest) {
+    std::uintmax_t iterations = 200;
+    const auto [lo, hi] = boost::math::tools::toms748_solve([&](double r) { return psi2_of(r) - norm; }, 0.0,
+                                                            norm * std::sqrt(std::log(2.0)) + 1.0, 
+                                                            boost::math::tools::eps_tolerance<double>(50), iterations);
+    radius = 0.5 * (lo + hi);
+  }
+  Vector mean = Vector::Zero(dim);
+  mean(0) = radius;
+  std::vector<GaussianComponent> components;
+  components.push_back(GaussianComponent::isotropic(mean, variance, context + " component 0"));
+  components.push_back(GaussianComponent::isotropic(-mean, variance, context + " component 1"));
+  return std::make_unique<GaussianMixtureTarget>(std::vector<double>{0.5, 0.5}, std::move(components));
 }
 
 // The 2-D three-component mixture with full, anisotropic covariances and unequal weights
@@ -182,6 +226,9 @@ const Registry<Target>& target_registry() {
            "position (seeded): a non-product mixture for dimension scaling",
            "THEORY.md §6.5 (non-product targets), §8.1", make_random_mixture,
            {{"dim", 5}, {"components", 6}, {"radius", 2.5}, {"variance", 0.3}, {"seed", 1}}});
+    r.add({"subgaussian_mixture", "(1/2) N(R e_1, v I) + (1/2) N(-R e_1, v I) with R set by its per-direction "
+           "psi2 norm (a scale family indexed by the subgaussian norm)", "THEORY.md §8.4; 2305.14164",
+           make_subgaussian_mixture, {{"dim", 2}, {"variance", 0.25}, {"psi2_norm", 3.0}}});
     return r;
   }();
   return registry;

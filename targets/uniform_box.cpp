@@ -5,6 +5,7 @@
 #include <numbers>
 #include <sstream>
 
+#include "analysis/subgaussian.hpp"
 #include "core/error.hpp"
 
 namespace dmconv {
@@ -170,6 +171,14 @@ std::optional<DiagonalPlusLowRank> UniformBoxTarget::score_jacobian_structured(c
   Vector diagonal(x.size());
   for (Eigen::Index i = 0; i < x.size(); ++i) diagonal(i) = evaluate(half_width_, level, x(i)).curvature;
   return DiagonalPlusLowRank{diagonal, Matrix::Zero(dim_, 0), Matrix::Zero(0, 0)};
+}
+
+SubgaussianNorms UniformBoxTarget::subgaussian_norms() const {
+  SubgaussianNorms out;
+  const double a = half_width_, d = static_cast<double>(dim_);
+  out.norm_based = psi2_root([a, d](double k) { return d * log_mgf_square_uniform(a, k); }, 0.0);
+  if (dim_ == 1) out.per_direction = psi2_uniform(a);
+  return out;
 }
 
 std::optional<Moments> UniformBoxTarget::moments(const NoiseLevel& level) const {

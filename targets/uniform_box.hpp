@@ -62,6 +62,9 @@ class UniformBoxTarget final : public Target {
   std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel& level,
                                                                ConstVectorRef x) const override;
   std::optional<Moments> moments(const NoiseLevel& level) const override;
+  // (i) from (E exp(U^2/K^2))^d = 2; (ii) = psi2(U[-A, A]) = 0.7727 A for d = 1, NaN for d > 1
+  // (the supremum over directions is approached by spread-out u, towards sqrt(8/9) A).
+  SubgaussianNorms subgaussian_norms() const override;
   void sample(const NoiseLevel& level, const RandomStreams& streams, std::uint64_t first_particle,
               StreamTag tag, MatrixRef out) const override;
 

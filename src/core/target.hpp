@@ -8,6 +8,7 @@
 // that results are the same for every batch size and thread count.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,13 @@ struct DiagonalPlusLowRank {
   }
 };
 
+// The psi_2 norms of the data law p_0 in the two conventions of THEORY.md §8.4 (computed in
+// analysis/subgaussian.hpp): NaN = not computed for this law, +infinity = not subgaussian.
+struct SubgaussianNorms {
+  double per_direction = std::numeric_limits<double>::quiet_NaN();  // (ii) sup_u ||<u, X>||_psi2
+  double norm_based = std::numeric_limits<double>::quiet_NaN();     // (i)  || |X|_2 ||_psi2
+};
+
 struct Moments {
   Vector mean;
   Matrix covariance;
@@ -76,6 +84,8 @@ class Target {
   // diagonal-plus-low-rank Jacobians override it with the matrix determinant lemma.
   virtual void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                        VectorRef out) const;
+  // The subgaussian norms of p_0 (THEORY.md §8.4), when known.
+  virtual SubgaussianNorms subgaussian_norms() const { return {}; }
   // True when s*_t is affine in x at every level (Gaussian targets): every sampler then maps
   // Gaussians to Gaussians and errors follow by exact law propagation.
   virtual bool score_is_affine() const { return false; }
