@@ -4,8 +4,8 @@
 // separable, s*_t(x)_i = (log q_t)'(x_i), and the Jacobian is diagonal,
 // J*_t(x) = diag((log q_t)''(x_i)). Every sampler then acts coordinate-wise with independent
 // noise, the output is a product law, and KL_d = d KL_1, 1 - H^2_d = (1 - H^2_1)^d exactly
-// (claim 19). The factor q is any 1-D target (the registry offers a Gaussian mixture or
-// uniform_box, key 'factor').
+// (claim 19). The factor q is any 1-D target (the registry offers a Gaussian mixture,
+// uniform_box or student_t, key 'factor').
 // Samples: coordinate i of a particle uses the factor's streams under tag.sub(4 i).
 #pragma once
 #include <memory>
