@@ -4,10 +4,11 @@
 // separable, s*_t(x)_i = (log q_t)'(x_i), and the Jacobian is diagonal,
 // J*_t(x) = diag((log q_t)''(x_i)). Every sampler then acts coordinate-wise with independent
 // noise, the output is a product law, and KL_d = d KL_1, 1 - H^2_d = (1 - H^2_1)^d exactly
-// (claim 19). The factor q is any 1-D target (the registry offers a Gaussian mixture or
-// uniform_box, key 'factor').
+// (claim 19). The factor q is any 1-D target (the registry offers a Gaussian mixture,
+// uniform_box or student_t, key 'factor').
 // Samples: coordinate i of a particle uses the factor's streams under tag.sub(4 i).
 #pragma once
+#include <cmath>
 #include <memory>
 
 #include "core/target.hpp"
@@ -38,6 +39,12 @@ class ProductTarget final : public Target {
   std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel& level,
                                                                ConstVectorRef x) const override;
   std::optional<Moments> moments(const NoiseLevel& level) const override;
+  // Infinite when the factor is not subgaussian; otherwise not computed here (NaN).
+  SubgaussianNorms subgaussian_norms() const override {
+    const SubgaussianNorms f = factor_->subgaussian_norms();
+    if (std::isinf(f.per_direction)) return f;
+    return {};
+  }
   bool score_is_affine() const override { return factor_->score_is_affine(); }
   void sample(const NoiseLevel& level, const RandomStreams& streams, std::uint64_t first_particle,
               StreamTag tag, MatrixRef out) const override;

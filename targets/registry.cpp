@@ -5,7 +5,10 @@
 //                      variance = [..] (K numbers, isotropic)
 //   product:           dim = d; factor = "gaussian_mixture" (default) with weights, means,
 //                      variances = [..] (K numbers each), or factor = "uniform_box" with
-//                      half_width = A: the 1-D factor
+//                      half_width = A, or factor = "student_t" with degrees_of_freedom = nu,
+//                      scale = s: the 1-D factor
+//   student_t:         degrees_of_freedom = nu in [0.1, 100]; scale = s > 0 (1-D only; use
+//                      product with factor = "student_t" for d > 1)
 //   uniform_box:       half_width = A > 0; dim = d >= 1
 //   subgaussian_mixture: dim = d, variance = v (default 0.25), psi2_norm = K >= sqrt(8v/3): the
 //                      symmetric pair of N(+-R e_1, v I) whose per-direction psi2 norm is K
@@ -23,6 +26,7 @@
 #include "targets/gaussian.hpp"
 #include "targets/gaussian_mixture.hpp"
 #include "targets/product.hpp"
+#include "targets/student_t.hpp"
 #include "targets/uniform_box.hpp"
 
 namespace dmconv {
@@ -81,7 +85,8 @@ std::unique_ptr<Target> make_gaussian_mixture(const ParamTable& p) {
 }
 
 // product: dim = d; the 1-D factor is named by 'factor' (default "gaussian_mixture": the mixture
-// sum_k weights_k N(means_k, variances_k); "uniform_box": U([-half_width, half_width])).
+// sum_k weights_k N(means_k, variances_k); "uniform_box": U([-half_width, half_width]);
+// "student_t": scale * t_{degrees_of_freedom}).
 std::unique_ptr<Target> make_product(const ParamTable& p) {
   const std::string context = "target 'product'";
   const std::string factor_name = p.string(context, "factor", std::string("gaussian_mixture"));
@@ -104,13 +109,23 @@ std::unique_ptr<Target> make_product(const ParamTable& p) {
   } else if (factor_name == "uniform_box") {
     p.require_only(context, {"dim", "factor", "half_width"});
     factor = std::make_unique<UniformBoxTarget>(p.number(context, "half_width"), 1);
+  } else if (factor_name == "student_t") {
+    p.require_only(context, {"dim", "factor", "degrees_of_freedom", "scale"});
+    factor = std::make_unique<StudentTTarget>(p.number(context, "degrees_of_freedom"), p.number(context, "scale"));
   } else {
     throw InvalidArgument(context + ": key 'factor' = '" + factor_name +
-                          "' is not a 1-D factor; valid factors are: gaussian_mixture, uniform_box");
+                          "' is not a 1-D factor; valid factors are: gaussian_mixture, student_t, uniform_box");
   }
   const long dim = p.integer(context, "dim");
   require(dim >= 1 && dim < 16384, context + ": key 'dim' = " + std::to_string(dim) + " must lie in [1, 16383]");
   return std::make_unique<ProductTarget>(std::move(factor), static_cast<int>(dim));
+}
+
+// student_t: degrees_of_freedom = nu, scale = s (1-D).
+std::unique_ptr<Target> make_student_t(const ParamTable& p) {
+  const std::string context = "target 'student_t'";
+  p.require_only(context, {"degrees_of_freedom", "scale"});
+  return std::make_unique<StudentTTarget>(p.number(context, "degrees_of_freedom"), p.number(context, "scale"));
 }
 
 // uniform_box: half_width = A, dim = d.
@@ -216,10 +231,12 @@ const Registry<Target>& target_registry() {
             {"covariance", ParamValue::List{std::vector<double>{0.5, 0.2}, std::vector<double>{0.2, 0.3}}}}});
     r.add({"gaussian_mixture", "Gaussian mixture sum_k pi_k N(mu_k, Sigma_k), any K and d; full/diagonal/isotropic",
            "THEORY.md §8.1", make_gaussian_mixture, mixture_example()});
-    r.add({"product", "product of d independent copies of a 1-D factor (Gaussian mixture or uniform_box; separable score, diagonal Jacobian)",
+    r.add({"product", "product of d independent copies of a 1-D factor (Gaussian mixture, uniform_box or student_t; separable score, diagonal Jacobian)",
            "THEORY.md §6.5, §8.1", make_product,
            {{"dim", 3}, {"weights", std::vector<double>{0.3, 0.7}}, {"means", std::vector<double>{-2.0, 1.5}},
             {"variances", std::vector<double>{0.25, 0.5}}}});
+    r.add({"student_t", "scaled Student t_nu, 1-D (heavy-tailed control: not subgaussian; scores by quadrature)",
+           "THEORY.md §8 (heavy-tailed control), §8.4", make_student_t, {{"degrees_of_freedom", 4.0}, {"scale", 1.5}}});
     r.add({"uniform_box", "uniform on [-A, A]^d (bounded support, non-smooth density; diagonal Jacobian)",
            "THEORY.md §6.3, §8.2", make_uniform_box, {{"half_width", 1.0}, {"dim", 2}}});
     r.add({"random_mixture", "K equal-weight isotropic Gaussians with means of norm 'radius' in random general "

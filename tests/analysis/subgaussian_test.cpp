@@ -69,6 +69,15 @@ TEST(Subgaussian, MixturesAgainstMpmath) {
   EXPECT_TRUE(std::isfinite(general->subgaussian_norms().norm_based));
 }
 
+TEST(Subgaussian, HeavyTailedControlsAreNotSubgaussian) {
+  const auto t = target_registry().make("student_t", {{"degrees_of_freedom", 3.0}, {"scale", 1.0}});
+  EXPECT_TRUE(std::isinf(t->subgaussian_norms().per_direction));
+  EXPECT_TRUE(std::isinf(t->subgaussian_norms().norm_based));
+  const auto product = target_registry().make(
+      "product", {{"dim", 3}, {"factor", std::string("student_t")}, {"degrees_of_freedom", 2.5}, {"scale", 1.0}});
+  EXPECT_TRUE(std::isinf(product->subgaussian_norms().per_direction));
+}
+
 TEST(Subgaussian, ScaleFamilyIsIndexedByItsNorm) {
   // psi2_norm = 3 with v = 0.25 needs R = 2.3767262728256599826 (mpmath: nested findroot).
   const auto target = target_registry().make("subgaussian_mixture", {{"dim", 5}, {"variance", 0.25}, {"psi2_norm", 3.0}});
