@@ -7,12 +7,14 @@
 //                      variances = [..] (K numbers each), or factor = "uniform_box" with
 //                      half_width = A: the 1-D factor
 //   uniform_box:       half_width = A > 0; dim = d >= 1
+//   sphere:            radius = r > 0; dim = d in [2, 16383] (uniform on S^{d-1}(r) in R^d)
 #include "targets/registry.hpp"
 
 #include "core/error.hpp"
 #include "targets/gaussian.hpp"
 #include "targets/gaussian_mixture.hpp"
 #include "targets/product.hpp"
+#include "targets/sphere.hpp"
 #include "targets/uniform_box.hpp"
 
 namespace dmconv {
@@ -113,6 +115,16 @@ std::unique_ptr<Target> make_uniform_box(const ParamTable& p) {
   return std::make_unique<UniformBoxTarget>(half_width, static_cast<int>(dim));
 }
 
+// sphere: radius = r, dim = d.
+std::unique_ptr<Target> make_sphere(const ParamTable& p) {
+  const std::string context = "target 'sphere'";
+  p.require_only(context, {"radius", "dim"});
+  const double radius = p.number(context, "radius");
+  const long dim = p.integer(context, "dim");
+  require(dim >= 2 && dim < 16384, context + ": key 'dim' = " + std::to_string(dim) + " must lie in [2, 16383]");
+  return std::make_unique<SphereTarget>(radius, static_cast<int>(dim));
+}
+
 // The 2-D three-component mixture with full, anisotropic covariances and unequal weights
 // used by the demonstration and the quickstart.
 ParamTable mixture_example() {
@@ -142,6 +154,8 @@ const Registry<Target>& target_registry() {
             {"variances", std::vector<double>{0.25, 0.5}}}});
     r.add({"uniform_box", "uniform on [-A, A]^d (bounded support, non-smooth density; diagonal Jacobian)",
            "THEORY.md §6.3, §8.2", make_uniform_box, {{"half_width", 1.0}, {"dim", 2}}});
+    r.add({"sphere", "uniform on the sphere S^{d-1} of radius r in R^d (no density at the data level, non-product; rank-1-plus-isotropic Jacobian)",
+           "THEORY.md §8.3, §8.4", make_sphere, {{"radius", 1.0}, {"dim", 3}}});
     return r;
   }();
   return registry;

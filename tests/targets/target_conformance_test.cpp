@@ -105,6 +105,10 @@ std::vector<TargetCase> AllCases() {
   cases.push_back({"uniform_box_d3", "uniform_box", {{"half_width", 0.7}, {"dim", 3}}});
   cases.push_back({"product_uniform_box_d2", "product",
                    {{"dim", 2}, {"factor", std::string("uniform_box")}, {"half_width", 1.5}}});
+  // Spheres (THEORY.md §8.3): the circle of radius 1.5 and S^7 of radius 2 (generic checks only:
+  // ReadMixture returns nullopt, so the mixture closed-form checks skip, as for uniform_box).
+  cases.push_back({"sphere_d2", "sphere", {{"radius", 1.5}, {"dim", 2}}});
+  cases.push_back({"sphere_d8", "sphere", {{"radius", 2.0}, {"dim", 8}}});
   return cases;
 }
 
