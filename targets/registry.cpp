@@ -14,6 +14,7 @@
 //                      symmetric pair of N(+-R e_1, v I) whose per-direction psi2 norm is K
 //   random_mixture:    dim = d, components = K, radius = R >= 0, variance = v > 0, seed = s >= 0
 //                      (default 0): K equal-weight N(mu_k, v I), |mu_k| = R, random directions
+//   sphere:            radius = r > 0; dim = d in [2, 16383] (uniform on S^{d-1}(r) in R^d)
 #include "targets/registry.hpp"
 
 #include <cmath>
@@ -27,6 +28,7 @@
 #include "targets/gaussian_mixture.hpp"
 #include "targets/product.hpp"
 #include "targets/student_t.hpp"
+#include "targets/sphere.hpp"
 #include "targets/uniform_box.hpp"
 
 namespace dmconv {
@@ -208,6 +210,16 @@ std::unique_ptr<Target> make_subgaussian_mixture(const ParamTable& p) {
   return std::make_unique<GaussianMixtureTarget>(std::vector<double>{0.5, 0.5}, std::move(components));
 }
 
+// sphere: radius = r, dim = d.
+std::unique_ptr<Target> make_sphere(const ParamTable& p) {
+  const std::string context = "target 'sphere'";
+  p.require_only(context, {"radius", "dim"});
+  const double radius = p.number(context, "radius");
+  const long dim = p.integer(context, "dim");
+  require(dim >= 2 && dim < 16384, context + ": key 'dim' = " + std::to_string(dim) + " must lie in [2, 16383]");
+  return std::make_unique<SphereTarget>(radius, static_cast<int>(dim));
+}
+
 // The 2-D three-component mixture with full, anisotropic covariances and unequal weights
 // used by the demonstration and the quickstart.
 ParamTable mixture_example() {
@@ -246,6 +258,8 @@ const Registry<Target>& target_registry() {
     r.add({"subgaussian_mixture", "(1/2) N(R e_1, v I) + (1/2) N(-R e_1, v I) with R set by its per-direction "
            "psi2 norm (a scale family indexed by the subgaussian norm)", "THEORY.md §8.4; 2305.14164",
            make_subgaussian_mixture, {{"dim", 2}, {"variance", 0.25}, {"psi2_norm", 3.0}}});
+    r.add({"sphere", "uniform on the sphere S^{d-1} of radius r in R^d (no density at the data level, non-product; rank-1-plus-isotropic Jacobian)",
+           "THEORY.md §8.3, §8.4", make_sphere, {{"radius", 1.0}, {"dim", 3}}});
     return r;
   }();
   return registry;

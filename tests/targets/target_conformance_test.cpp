@@ -115,6 +115,10 @@ std::vector<TargetCase> AllCases() {
   cases.push_back({"student_t_nu3", "student_t", {{"degrees_of_freedom", 3.0}, {"scale", 1.0}}});
   cases.push_back({"product_student_t_d3", "product",
                    {{"dim", 3}, {"factor", std::string("student_t")}, {"degrees_of_freedom", 2.5}, {"scale", 1.0}}});
+  // Spheres (THEORY.md §8.3): the circle of radius 1.5 and S^7 of radius 2 (generic checks only:
+  // ReadMixture returns nullopt, so the mixture closed-form checks skip, as for uniform_box).
+  cases.push_back({"sphere_d2", "sphere", {{"radius", 1.5}, {"dim", 2}}});
+  cases.push_back({"sphere_d8", "sphere", {{"radius", 2.0}, {"dim", 8}}});
   return cases;
 }
 
