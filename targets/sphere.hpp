@@ -120,8 +120,8 @@ double norm(const double* x, int size);
 double projected_density(double radius, int dim, double s);
 // Its CDF, I_{(1+s/r)/2}((d-1)/2, (d-1)/2) by boost::math::ibeta (0 below -r, 1 above r).
 double projected_cdf(double radius, int dim, double s);
-// E exp(lambda <u, X_0>^2 / r^2) = 1F1(1/2; d/2; lambda), by adaptive Gauss-Kronrod quadrature
-// over the angle (weight sin^{d-2}, normalised by the same rule).
+// E exp(lambda <u, X_0>^2 / r^2) = 1F1(1/2; d/2; lambda) (Kummer's function; Boost.Math
+// log_hypergeometric_1F1).
 double projected_square_mgf(int dim, double lambda);
 double log_projected_square_mgf(int dim, double lambda);  // its logarithm (no overflow)
 
