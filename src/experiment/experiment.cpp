@@ -349,8 +349,21 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
   }
 
   auto collect = [&] {
+    // Oracle rows do not depend on the sampler: several samplers' runs at the same sweep point
+    // give the same oracle (same streams), which is kept once.
     std::vector<RunRow> rows;
-    for (const auto& run_rows : by_run) rows.insert(rows.end(), run_rows.begin(), run_rows.end());
+    std::set<std::string> oracles;
+    for (const auto& run_rows : by_run) {
+      for (const RunRow& row : run_rows) {
+        if (row.sampler == "oracle") {
+          std::ostringstream key;
+          key << group_key(config, row, "") << ";metric=" << row.metric << ";T=" << row.steps
+              << ";replicate=" << row.replicate << ";particles=" << row.particles << ";value=" << row.value;
+          if (!oracles.insert(key.str()).second) continue;
+        }
+        rows.push_back(row);
+      }
+    }
     return rows;
   };
   // Cost model for the ETA: work proportional to T.

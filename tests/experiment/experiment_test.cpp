@@ -233,7 +233,7 @@ variance = 0.25
 kind = "logsnr_uniform"
 
 [sampling]
-samplers = ["ddpm"]
+samplers = ["ddpm", "ddim"]
 steps = 64
 oracle = true
 
@@ -276,11 +276,13 @@ TEST(OracleRows, OracleRowsCarryTheFloorAndTheirDecayIsFitted) {
     if (row.sampler != "oracle") continue;
     ++oracle_rows;
     ASSERT_GT(i, 0u);
-    const RunRow& measured = outcome.rows[i - 1];  // the oracle row follows its estimate
+    const RunRow& measured = outcome.rows[i - 1];  // the oracle row follows its (ddpm) estimate
     EXPECT_EQ(row.kind, "oracle");
     EXPECT_EQ(row.value, measured.floor);
     EXPECT_EQ(row.run_key, measured.run_key);
   }
+  // One oracle per sweep point and replicate: the ddim runs give the same oracle (same streams),
+  // kept once.
   EXPECT_EQ(oracle_rows, 4u * 3u);
   ASSERT_EQ(outcome.fits.size(), 2u);
   const FitRow& oracle = outcome.fits[0];
