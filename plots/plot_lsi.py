@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Plots of the log-Sobolev behaviour of p_T1 (issue 7, THEORY.md §5.6, claims 13-14) from the CSV
+of build/bench/dmconv_lsi_profile --csv FILE.
+
+  plot_lsi.py FILE.csv [--out DIR]
+
+Figures: (1) per separation m, the Bakry-Emery bound, the log-Sobolev and Poincare constants and
+half the measured KL decay rate against T1 (all tend to 1, the N(0, 1) value); (2) T1*(0.9), the
+T1 at which the Bakry-Emery bound reaches 0.9, against the effective radius R, next to the
+DERIVED sufficient (1/2) ln((1 + R^2)/0.1).
+"""
+import argparse
+import csv
+import math
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("csv")
+    parser.add_argument("--out", default=None, help="output directory (default: next to the CSV)")
+    args = parser.parse_args()
+    try:
+        with open(args.csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        sys.exit("plot_lsi: cannot read %s: %s" % (args.csv, e))
+    profile = [r for r in rows if r["kind"] == "profile"]
+    stars = [r for r in rows if r["kind"] == "t1_star"]
+    if not profile:
+        sys.exit("plot_lsi: %s has no 'profile' rows (is it dmconv_lsi_profile --csv output?)" % args.csv)
+    out = args.out or os.path.dirname(os.path.abspath(args.csv))
+    os.makedirs(out, exist_ok=True)
+
+    separations = sorted({float(r["m"]) for r in profile})
+    fig, axes = plt.subplots(1, len(separations), figsize=(4.2 * len(separations), 4), sharey=True, squeeze=False)
+    for ax, m in zip(axes[0], separations):
+        sel = sorted((r for r in profile if float(r["m"]) == m), key=lambda r: float(r["t1"]))
+        t1 = [float(r["t1"]) for r in sel]
+        ax.plot(t1, [float(r["kappa"]) for r in sel], "o-", label="Bakry-Emery bound")
+        ax.plot(t1, [float(r["lsi"]) for r in sel], "s-", label="log-Sobolev (grid)")
+        ax.plot(t1, [float(r["poincare"]) for r in sel], "^--", label="Poincare (grid)")
+        ax.plot(t1, [0.5 * float(r["kl_rate"]) for r in sel], "x:", label="KL rate / 2 (Fokker-Planck)")
+        ax.axhline(1.0, color="0.6", lw=0.8)
+        ax.axhline(0.9, color="0.8", lw=0.8, ls="--")
+        ax.set_ylim(-0.2, 1.1)
+        ax.set_title("0.5 N(-%g, v) + 0.5 N(%g, v)" % (m, m), fontsize=9)
+        ax.set_xlabel("T1")
+    axes[0][0].set_ylabel("constant of p_T1")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    path = os.path.join(out, "lsi_constants_vs_t1.png")
+    fig.savefig(path, dpi=110)
+    print(path)
+
+    if stars:
+        fig, ax = plt.subplots(figsize=(5, 4))
+        radius = [float(r["radius"]) for r in stars]
+        ax.plot(radius, [float(r["t1"]) for r in stars], "o-", label="T1 where Bakry-Emery reaches 0.9")
+        grid = [min(radius) * (max(radius) / min(radius)) ** (k / 50) for k in range(51)]
+        ax.plot(grid, [0.5 * math.log((1 + r * r) / 0.1) for r in grid], "-", color="0.5",
+                label="(1/2) ln((1+R^2)/0.1) (DERIVED, sufficient)")
+        ax.set_xscale("log")
+        ax.set_xlabel("effective radius R = m + 3 sd")
+        ax.set_ylabel("T1")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = os.path.join(out, "lsi_t1_needed_vs_radius.png")
+        fig.savefig(path, dpi=110)
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
