@@ -336,7 +336,8 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
 
   // [sampling]
   const toml::table& sampling = required_table("sampling");
-  check_keys(reader, "sampling", sampling, {"samplers", "steps", "initialisation", "comparison_level", "particles", "oracle"});
+  check_keys(reader, "sampling", sampling,
+             {"samplers", "steps", "initialisation", "comparison_level", "particles", "oracle", "params"});
   for (auto&& [key, node] : sampling) config.sampling_locations[std::string(key.str())] = location_of(source_name, key.source());
   if (const toml::node* n = sampling.get("samplers")) {
     config.samplers = reader.strings("sampling", "samplers", *n);
@@ -346,6 +347,24 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
       if (!seen.insert(s).second) reader.bad("sampling", "samplers", *n, "lists '" + s + "' twice");
   } else {
     fail(reader.where(sampling), "[sampling]", "key 'samplers' is required");
+  }
+  if (const toml::node* n = sampling.get("params")) {
+    // [sampling.params.NAME]: the parameters of sampler NAME, validated by its factory now.
+    for (auto&& [key, node] : reader.table("sampling.params", *n)) {
+      const std::string name(key.str());
+      const std::string section = "sampling.params." + name;
+      if (std::find(config.samplers.begin(), config.samplers.end(), name) == config.samplers.end())
+        fail(location_of(source_name, key.source()), "[" + section + "]", "'" + name + "' is not in [sampling] samplers");
+      ParamTable params;
+      for (auto&& [param_key, param_node] : reader.table(section, node))
+        params.set(std::string(param_key.str()), reader.to_param(section, std::string(param_key.str()), param_node));
+      try {
+        sampler_registry().make(name, params);
+      } catch (const InvalidArgument& error) {
+        fail(reader.where(node), "[" + section + "]", error.what());
+      }
+      config.sampler_params[name] = params;
+    }
   }
   if (const toml::node* n = sampling.get("steps")) {
     auto one = [&](const toml::node& v) {

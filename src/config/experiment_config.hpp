@@ -13,6 +13,10 @@
 //                  oracle (boolean, default false): for every estimate with a measured floor
 //                  (kind biased_with_floor) also record an "oracle" row, sampler = "oracle",
 //                  value = the estimator applied to exact samples of the comparison law
+//   [sampling.params.NAME]  optional, one per listed sampler NAME: its parameters (e.g.
+//                  pmm_pc langevin_time, langevin_step, truncation, integrator; song_pc
+//                  predictor, corrector_steps, snr, ...), checked by the sampler's factory
+//                  at parse time; not a sweep axis
 //   [score_error]  optional: kind = a registered score-error model (`dmconv list score_errors`,
 //                  default "none" = exact score); every other key is a parameter of the model,
 //                  except measure_samples (integer >= 0, default 1000: exact samples of p_t per
@@ -128,6 +132,9 @@ struct ExperimentConfig {
   ComponentSpec score_error;              // kind "none" when the section is absent
   Eigen::Index measure_samples = 1000;    // realised-error samples per level (0: skip)
   std::vector<std::string> samplers;
+  // [sampling.params.NAME] tables: parameters of sampler NAME (e.g. pmm_pc langevin_time);
+  // samplers without a table are built with no parameters (their defaults).
+  std::map<std::string, ParamTable> sampler_params;
   std::vector<int> steps;
   Initialisation initialisation = Initialisation::kExactMarginal;
   int comparison_level = 1;

@@ -48,11 +48,15 @@ void run_block(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& s
                             Matrix(x.rows(), x.cols()));
   const int total_steps = from_index - stop_index;
   for (int t = from_index; t > stop_index; --t) {
-    for (std::size_t k = 0; k < noise.size(); ++k) {
+    const StepContext context{grid, t, t == stop_index + 1, total_steps};
+    const auto used = static_cast<std::size_t>(sampler.noise_injections_at(context));
+    require(used <= noise.size(), "run_block: sampler '" + sampler.name() + "' asks for " + std::to_string(used) +
+                                      " noise matrices at t = " + std::to_string(t) + " but declares at most " +
+                                      std::to_string(noise.size()));
+    for (std::size_t k = 0; k < used; ++k) {
       streams.fill_normals(first_particle, StreamTag(StreamPurpose::kStepNoise, t, k), noise[k]);
     }
-    const StepContext context{grid, t, t == stop_index + 1, total_steps};
-    sampler.step(context, score, noise, x, state);
+    sampler.step(context, score, std::span<const Matrix>(noise.data(), used), x, state);
   }
 }
 
@@ -95,6 +99,13 @@ RunResult run_sampler(const Sampler& sampler, const TimeGrid& grid, const ScoreM
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+double declared_nfe(const Sampler& sampler, const TimeGrid& grid, int from_index, int stop_index) {
+  double total = 0.0;
+  for (int t = from_index; t > stop_index; --t)
+    total += sampler.score_evaluations_at(StepContext{grid, t, t == stop_index + 1, from_index - stop_index});
+  return total;
 }
 
 std::string to_string(RunStatus status) {

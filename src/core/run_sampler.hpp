@@ -59,6 +59,10 @@ void run_block(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& s
 RunResult run_sampler(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
                       const Target& target, const RunOptions& options);
 
+// Score evaluations per particle that sampler declares (Sampler::score_evaluations_at) for the
+// steps from_index .. stop_index + 1, as run_block takes them.
+double declared_nfe(const Sampler& sampler, const TimeGrid& grid, int from_index, int stop_index);
+
 std::string to_string(RunStatus status);
 
 }  // namespace dmconv

@@ -2,8 +2,9 @@
 //
 //   Y_{t-1} = step(grid, t, s, noise, Y_t; state)
 //
-// The noise is an input: a stochastic sampler consumes noise_injections() matrices of
-// i.i.d. N(0, 1) entries, each shaped like Y_t; deterministic samplers consume none and must
+// The noise is an input: a stochastic sampler consumes noise_injections_at(context) matrices
+// of i.i.d. N(0, 1) entries at the step `context`, each shaped like Y_t (for most samplers
+// that is noise_injections() at every step); deterministic samplers consume none and must
 // not read them. Passing the noise in lets common random numbers, exact law propagation
 // (probing the affine step) and tests all use one interface. Multistep samplers keep their
 // cache in `state`, which the run loop resets at the start of every run.
@@ -65,6 +66,20 @@ class Sampler {
   virtual int score_evaluations_per_step() const = 0;
   bool is_deterministic() const { return noise_injections() == 0; }
 
+  // Per-step counts, for samplers whose steps differ (pmm_pc: K Langevin iterations at the
+  // first step only; song_pc: no corrector on the final step if asked). Defaults: the
+  // per-step counts above. Invariant: 0 <= noise_injections_at(c) <= noise_injections() for
+  // every context, and noise_injections() > 0 iff some step consumes noise (it stays the
+  // "is stochastic" flag). The run loop fills injection k of step t from the stream
+  // (kStepNoise, t, k), k < noise_injections_at(context).
+  virtual int noise_injections_at(const StepContext&) const { return noise_injections(); }
+  virtual int score_evaluations_at(const StepContext&) const { return score_evaluations_per_step(); }
+
+  // Whether every step is affine in (Y, noise) whenever the score is affine in x. False for
+  // steps with data-dependent step sizes or clipping (song_pc's SNR rule, pmm_pc's score
+  // truncation); exact Gaussian law propagation (estimators/gaussian_law) needs true.
+  virtual bool is_affine_for_affine_score() const { return true; }
+
   // The step as a LinearScoreStep when it has that form (ode_euler, ddim); std::nullopt for
   // multistep, multi-evaluation and stochastic samplers.
   virtual std::optional<LinearScoreStep> linear_score_step(const StepContext&) const { return std::nullopt; }
@@ -74,8 +89,8 @@ class Sampler {
     return std::nullopt;
   }
 
-  // Precondition: 1 <= context.t <= grid.steps(); noise.size() == noise_injections(), each
-  // shaped like x. x holds Y_t on entry and Y_{t-1} on return.
+  // Precondition: 1 <= context.t <= grid.steps(); noise.size() >= noise_injections_at(context)
+  // (only the first noise_injections_at(context) are read), each shaped like x. x holds Y_t on entry and Y_{t-1} on return.
   virtual void step(const StepContext& context, const ScoreModel& score,
                     std::span<const Matrix> noise, Matrix& x, SamplerState& state) const = 0;
 };

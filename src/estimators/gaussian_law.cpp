@@ -133,14 +133,17 @@ GaussianLaw propagate_markov(const Sampler& sampler, const TimeGrid& grid, const
                              const GaussianLaw& initial, int from_index, int stop_index) {
   check_propagation(grid, score, initial, from_index, stop_index);
   const Eigen::Index d = initial.dim();
-  const int injections = sampler.noise_injections();
-  const Eigen::Index columns = 1 + (injections + 1) * d;
   GaussianLaw law{initial.mean, symmetrised(initial.covariance)};
   SamplerState state;
-  std::vector<Matrix> noise(static_cast<std::size_t>(injections));
-  Matrix x(d, columns), a(d, d);
+  std::vector<Matrix> noise;
+  Matrix x, a(d, d);
   const int total_steps = from_index - stop_index;
   for (int t = from_index; t > stop_index; --t) {
+    const StepContext context{grid, t, t == stop_index + 1, total_steps};
+    const int injections = sampler.noise_injections_at(context);
+    const Eigen::Index columns = 1 + (injections + 1) * d;
+    noise.resize(static_cast<std::size_t>(injections));
+    x.resize(d, columns);
     // Columns: 0 -> (Y = 0, Z = 0); 1 + i -> (Y = lambda e_i); 1 + (k + 1) d + i -> (Z_k = lambda e_i).
     x.setZero();
     for (Eigen::Index i = 0; i < d; ++i) x(i, 1 + i) = kProbeScale;
@@ -149,7 +152,6 @@ GaussianLaw propagate_markov(const Sampler& sampler, const TimeGrid& grid, const
       z.setZero(d, columns);
       for (Eigen::Index i = 0; i < d; ++i) z(i, 1 + (k + 1) * d + i) = kProbeScale;
     }
-    const StepContext context{grid, t, t == stop_index + 1, total_steps};
     sampler.step(context, score, noise, x, state);
     if (state.has_previous()) {
       throw InvalidArgument("gaussian law propagation: sampler '" + sampler.name() +
@@ -171,6 +173,8 @@ GaussianLaw propagate_markov(const Sampler& sampler, const TimeGrid& grid, const
 
 GaussianLaw propagate_gaussian_law(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
                                    const GaussianLaw& initial, int from_index, int stop_index) {
+  require(sampler.is_affine_for_affine_score(), "gaussian law propagation: sampler '" + sampler.name() +
+                                                    "' has a step that is not affine in (Y, noise)");
   if (sampler.is_deterministic()) return propagate_deterministic(sampler, grid, score, initial, from_index, stop_index);
   return propagate_markov(sampler, grid, score, initial, from_index, stop_index);
 }
@@ -187,6 +191,11 @@ std::optional<std::string> GaussianLawEstimator::unsupported_reason(const Estima
   if (!problem.score.is_affine()) {
     return "gaussian_law requires an affine score model (exact Gaussian score or an affine perturbation of it); "
            "this score model is not affine";
+  }
+  if (!problem.sampler.is_affine_for_affine_score()) {
+    return "gaussian_law: sampler '" + problem.sampler.name() +
+           "' has a step that is not affine in (Y, noise) (data-dependent step size or clipping), so its output "
+           "law is not Gaussian";
   }
   if (problem.score.dim() != problem.target.dim()) {
     return "gaussian_law: score model dimension " + std::to_string(problem.score.dim()) + " != target dimension " +

@@ -48,9 +48,11 @@ LastStepKernel last_step_kernel(const EstimationProblem& problem) {
     SamplerState state;
     std::vector<Matrix> noise(static_cast<std::size_t>(problem.sampler.noise_injections()), Matrix(d, count));
     for (int t = steps; t > stop + 1; --t) {
-      for (std::size_t k = 0; k < noise.size(); ++k)
+      const auto used = static_cast<std::size_t>(problem.sampler.noise_injections_at(context_at(problem, t)));
+      for (std::size_t k = 0; k < used; ++k)
         streams.fill_normals(first, StreamTag(StreamPurpose::kStepNoise, static_cast<std::uint64_t>(t), k), noise[k]);
-      problem.sampler.step(context_at(problem, t), problem.score, noise, x, state);
+      problem.sampler.step(context_at(problem, t), problem.score, std::span<const Matrix>(noise.data(), used), x,
+                           state);
     }
     // The last step up to its Gaussian post-noise.
     if (last.pre_noise_variance > 0.0) {

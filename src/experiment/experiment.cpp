@@ -51,6 +51,11 @@ std::unique_ptr<ScoreModel> build_score(const ComponentSpec& spec, const Target&
   }
 }
 
+std::unique_ptr<Sampler> make_sampler(const ExperimentConfig& config, const std::string& name) {
+  const auto found = config.sampler_params.find(name);
+  return sampler_registry().make(name, found != config.sampler_params.end() ? found->second : ParamTable{});
+}
+
 TimeGrid build_grid(const ExperimentConfig& config, const Schedule& schedule, const RunSpec& run) {
   try {
     return schedule.grid(run.steps);
@@ -105,7 +110,7 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
   const auto target = build(target_registry(), run.target);
   const auto schedule = build(schedule_registry(), run.schedule);
   const TimeGrid grid = build_grid(config, *schedule, run);
-  const auto sampler = sampler_registry().make(run.sampler, {});
+  const auto sampler = make_sampler(config, run.sampler);
   const auto score_model = build_score(run.score_error, *target, config.seed);
   const ScoreModel& score = *score_model;
   const EstimationProblem problem{*sampler, grid, *target, score, run_options(config, run, threads)};
@@ -145,7 +150,7 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
     base.seed = static_cast<std::int64_t>(config.seed);
     base.particles = static_cast<std::int64_t>(run.particles);
     base.comparison_level = config.comparison_level;
-    base.nfe = static_cast<double>(sampler->score_evaluations_per_step()) * (run.steps - config.comparison_level);
+    base.nfe = declared_nfe(*sampler, grid, grid.steps(), config.comparison_level);
     for (const auto& [path, value] : run.swept) base.swept.push_back(value);
     base.eps_score = eps_score;
     base.eps_score_se = eps_score_se;
@@ -293,7 +298,7 @@ Plan make_plan(const ExperimentConfig& config) {
       plan.estimators_of_run[i] = found->second;
       continue;
     }
-    const auto sampler = sampler_registry().make(run.sampler, {});
+    const auto sampler = make_sampler(config, run.sampler);
     const auto score_model = build_score(run.score_error, *target, config.seed);
     const EstimationProblem problem{*sampler, grid, *target, *score_model, run_options(config, run, 1)};
     std::vector<std::size_t> chosen;

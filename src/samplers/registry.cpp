@@ -7,7 +7,9 @@
 #include "samplers/ddpm.hpp"
 #include "samplers/dpm_solver_2.hpp"
 #include "samplers/dpm_solver_pp_2m.hpp"
+#include "samplers/pmm_pc.hpp"
 #include "samplers/probability_flow_euler.hpp"
+#include "samplers/song_pc.hpp"
 
 namespace dmconv {
 namespace {
@@ -19,6 +21,32 @@ typename Registry<Sampler>::Factory plain(const char* name, Args... args) {
     p.require_only(std::string("sampler '") + name + "'", {});
     return std::make_unique<SamplerType>(args...);
   };
+}
+
+std::unique_ptr<Sampler> make_pmm_pc(const ParamTable& p) {
+  const std::string c = "sampler 'pmm_pc'";
+  p.require_only(c, {"langevin_time", "langevin_step", "truncation", "integrator"});
+  samplers::PmmPredictorCorrector::Options o;
+  o.langevin_time = p.number(c, "langevin_time", o.langevin_time);
+  o.langevin_step = p.number(c, "langevin_step", o.langevin_step);
+  o.truncation = p.number(c, "truncation", o.truncation);
+  o.integrator = p.string(c, "integrator", o.integrator);
+  return std::make_unique<samplers::PmmPredictorCorrector>(o);
+}
+
+std::unique_ptr<Sampler> make_song_pc(const ParamTable& p) {
+  const std::string c = "sampler 'song_pc'";
+  p.require_only(c, {"predictor", "corrector_steps", "snr", "corrector_step", "skip_final_corrector"});
+  samplers::SongPredictorCorrector::Options o;
+  o.predictor = p.string(c, "predictor", o.predictor);
+  o.corrector_steps = p.integer(c, "corrector_steps", o.corrector_steps);
+  o.snr = p.number(c, "snr", o.snr);
+  o.corrector_step = p.number(c, "corrector_step", o.corrector_step);
+  const long skip = p.integer(c, "skip_final_corrector", 0);
+  if (skip != 0 && skip != 1)
+    throw InvalidArgument(c + ": key 'skip_final_corrector' = " + std::to_string(skip) + ": must be 0 or 1");
+  o.skip_final_corrector = skip == 1;
+  return std::make_unique<samplers::SongPredictorCorrector>(o);
 }
 
 }  // namespace
@@ -53,6 +81,17 @@ const Registry<Sampler>& sampler_registry() {
            "Lu et al. 2022, dpm-solver code; THEORY.md §4.5", plain<DpmSolver2>("dpm_solver_2"), {}});
     r.add({"dpm_solver_pp_2m", "DPM-Solver++(2M), data prediction, multistep",
            "Lu et al. 2022b, dpm-solver code; THEORY.md §4.5", plain<DpmSolverPlusPlus2M>("dpm_solver_pp_2m"), {}});
+    r.add({"pmm_pc",
+           "Pedrotti-Maas-Mondelli predictor-corrector: ULA at the top level T1 (time langevin_time, step "
+           "langevin_step, optional norm truncation) then the probability-flow ODE (integrator ddim | acc_ode_noise | "
+           "dpm_solver_2)",
+           "arXiv 2305.14164 (Langevin corrector at T1 + probability-flow ODE; ULA discretisation [DERIVED]); THEORY.md §4.6 (4.1)-(4.2), §5.6 Thm 4.2 truncation", make_pmm_pc,
+           {{"langevin_time", 1.0}, {"langevin_step", 0.05}, {"truncation", 0.0}, {"integrator", "ddim"}}});
+    r.add({"song_pc",
+           "Song et al. predictor-corrector (VP): predictor ddpm | ddpm_noise_outside | ddim, then corrector_steps "
+           "Langevin steps at the new level with eps = 2 alpha_t (snr |z|/|s|)^2 per particle",
+           "Song et al. ICLR 2021, PC sampling with the VP Langevin corrector of Algorithm 5 (per-particle norms)", make_song_pc,
+           {{"predictor", "ddpm"}, {"corrector_steps", 1}, {"snr", 0.16}}});
     return r;
   }();
   return registry;

@@ -114,7 +114,7 @@ TEST(ExperimentConfig, UnknownKeyNamesFileLineKeyAndValidKeys) {
   const std::string message = error_of(with_line("particles", "particle = 1000"));
   EXPECT_NE(message.find("unit.toml:19"), std::string::npos) << message;
   EXPECT_NE(message.find("particle = 1000"), std::string::npos) << message;
-  EXPECT_NE(message.find("unknown key; valid keys are: comparison_level, initialisation, particles"),
+  EXPECT_NE(message.find("unknown key; valid keys are: comparison_level, initialisation, oracle, params, particles"),
             std::string::npos)
       << message;
 }
@@ -241,6 +241,38 @@ TEST(ExperimentConfig, ScoreErrorSectionIsValidatedAndSweepable) {
   EXPECT_NE(negative.find("'a'"), std::string::npos) << negative;
   const std::string unknown = error_of(kValid + "\n[score_error]\nkind = \"constant_bias\"\nomega = 2.0\n");
   EXPECT_NE(unknown.find("unknown key"), std::string::npos) << unknown;
+}
+
+}  // namespace
+}  // namespace dmconv::config
+
+namespace dmconv::config {
+namespace {
+
+// [sampling.params.NAME]: sampler parameters from the config, validated by the factory at
+// parse time (file, line and the factory's key/value/rule message).
+std::string with_sampler_params(const std::string& table) {
+  std::string text = kValid;
+  const std::string list = "samplers = [\"ddim\", \"ddpm\"]";
+  text.replace(text.find(list), list.size(), "samplers = [\"ddim\", \"ddpm\", \"pmm_pc\"]");
+  const std::string anchor = "particles = 1000\n";
+  text.insert(text.find(anchor) + anchor.size(), "\n" + table);
+  return text;
+}
+
+TEST(ExperimentConfig, SamplerParamsAreParsedAndValidated) {
+  const ExperimentConfig config = parse_config(
+      with_sampler_params("[sampling.params.pmm_pc]\nlangevin_time = 2.0\nintegrator = \"dpm_solver_2\"\n"), "unit.toml");
+  ASSERT_EQ(config.sampler_params.count("pmm_pc"), 1u);
+  EXPECT_EQ(config.sampler_params.at("pmm_pc").number("test", "langevin_time"), 2.0);
+  EXPECT_EQ(config.sampler_params.at("pmm_pc").string("test", "integrator"), "dpm_solver_2");
+  EXPECT_EQ(config.sampler_params.count("ddim"), 0u);
+  const std::string bad = error_of(with_sampler_params("[sampling.params.pmm_pc]\nlangevin_step = 0.0\n"));
+  EXPECT_NE(bad.find("unit.toml:"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("'langevin_step' = 0"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("> 0"), std::string::npos) << bad;
+  const std::string unlisted = error_of(with_sampler_params("[sampling.params.song_pc]\nsnr = 0.2\n"));
+  EXPECT_NE(unlisted.find("'song_pc' is not in [sampling] samplers"), std::string::npos) << unlisted;
 }
 
 }  // namespace

@@ -141,11 +141,18 @@ INSTANTIATE_TEST_SUITE_P(AllSamplers, SamplerOneStep, ::testing::ValuesIn(sample
                          [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 // A sampler added to the registry needs a closed form here (or an explicit exemption).
+// Exempt: the predictor-corrector samplers, whose steps are a predictor with a closed form
+// above (ddim, acc_ode_noise, dpm_solver_2, ddpm, ddpm_noise_outside, called as is) plus
+// corrector steps; song_pc's SNR step rule is not affine. Their exact tests (Gaussian moment
+// recursions, composition, Algorithm 5 by hand) are in pmm_pc_test.cpp and song_pc_test.cpp.
 TEST(SamplerOneStepCoverage, EveryRegisteredSamplerHasAClosedForm) {
   const auto& names = samplers_with_closed_form();
+  const std::vector<std::string> exempt{"pmm_pc", "song_pc"};
   for (const auto& entry : sampler_registry().entries())
-    EXPECT_NE(std::find(names.begin(), names.end(), entry.name), names.end())
-        << "sampler '" << entry.name << "' has no one-step closed form in tests/samplers";
+    if (std::find(exempt.begin(), exempt.end(), entry.name) == exempt.end()) {
+      EXPECT_NE(std::find(names.begin(), names.end(), entry.name), names.end())
+          << "sampler '" << entry.name << "' has no one-step closed form in tests/samplers";
+    }
 }
 
 // The figures quoted in the closing note: the largest one-step relative error per sampler over

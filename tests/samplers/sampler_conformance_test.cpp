@@ -5,6 +5,7 @@
 // grid: theory schedule c0 = 2, c1 = 6, T = 32 (THEORY.md §2); 300 particles.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -75,6 +76,18 @@ TEST_P(SamplerConformance, DeclaresItsNameAndCounts) {
   EXPECT_GE(sampler_->noise_injections(), 0);
   EXPECT_GE(sampler_->score_evaluations_per_step(), 1);
   EXPECT_EQ(sampler_->is_deterministic(), sampler_->noise_injections() == 0);
+  // Per-step counts (Sampler::noise_injections_at, score_evaluations_at): within the declared
+  // maximum, and some step uses noise iff the sampler is stochastic.
+  int most = 0;
+  for (int t = kSteps; t >= 1; --t) {
+    const StepContext context{grid_, t, t == 1, kSteps};
+    const int used = sampler_->noise_injections_at(context);
+    EXPECT_GE(used, 0) << "t=" << t;
+    EXPECT_LE(used, sampler_->noise_injections()) << "t=" << t;
+    EXPECT_GE(sampler_->score_evaluations_at(context), 1) << "t=" << t;
+    most = std::max(most, used);
+  }
+  EXPECT_EQ(most > 0, !sampler_->is_deterministic());
 }
 
 // Deterministic samplers must not read the noise: a trajectory with garbage (NaN) noise
@@ -97,18 +110,24 @@ TEST_P(SamplerConformance, NoiseIsUsedExactlyWhenDeclared) {
     EXPECT_TRUE(none == garbage);
     return;
   }
-  const auto K = static_cast<std::size_t>(sampler_->noise_injections());
   for (int t : {kSteps, 2}) {
+    // The step's own count (pmm_pc uses noise at its first step only).
+    const StepContext context{grid_, t, false, kSteps - 1};
+    const auto K = static_cast<std::size_t>(sampler_->noise_injections_at(context));
     std::vector<Matrix> noise;
     for (std::size_t k = 0; k < K; ++k) noise.push_back(normals(d, n, 10 + k));
     auto step = [&](const std::vector<Matrix>& z) {
       Matrix y = x;
       SamplerState state;
-      sampler_->step(StepContext{grid_, t, false, kSteps - 1}, score_, z, y, state);
+      sampler_->step(context, score_, z, y, state);
       return y;
     };
     const Matrix base = step(noise);
     EXPECT_TRUE(base == step(noise)) << "t=" << t;
+    // Matrices beyond noise_injections_at(context) are not read.
+    std::vector<Matrix> padded = noise;
+    padded.push_back(Matrix::Constant(d, n, std::numeric_limits<double>::quiet_NaN()));
+    EXPECT_TRUE(step(padded) == base) << "t=" << t;
     for (std::size_t k = 0; k < K; ++k) {
       std::vector<Matrix> other = noise;
       other[k] = normals(d, n, 20 + k);
@@ -165,22 +184,27 @@ TEST_P(SamplerConformance, StaleCacheIsNotUsed) {
   }
 }
 
-// NFE (THEORY.md §9.2): the evaluations counted by the ScoreModel over a run to Y_1 equal
-// score_evaluations_per_step() * (T - 1) per particle. (A run to Y_0 may use fewer on the step
-// to the data level, e.g. DPM-Solver-2's first-order last step, never more.)
+// NFE (THEORY.md §9.2): the evaluations counted by the ScoreModel over a run to Y_1 equal the
+// declared sum of score_evaluations_at over the steps T .. 2 per particle (for most samplers
+// score_evaluations_per_step() * (T - 1)). (A run to Y_0 may use fewer on the step to the data
+// level, e.g. DPM-Solver-2's first-order last step, never more.)
 TEST_P(SamplerConformance, NfeEqualsDeclaredEvaluationsPerStep) {
   RunOptions o = options();
   o.threads = 2;
   o.block_size = 64;
   score_.reset_count();
   const RunResult to_y1 = run(o);
-  const int per_step = sampler_->score_evaluations_per_step();
-  EXPECT_EQ(to_y1.nfe_per_particle, static_cast<double>(per_step * (kSteps - 1)));
-  EXPECT_EQ(score_.particle_evaluations(), static_cast<std::uint64_t>(per_step * (kSteps - 1) * kParticles));
+  const double declared = declared_nfe(*sampler_, grid_, kSteps, 1);
+  double summed = 0.0;
+  for (int t = kSteps; t >= 2; --t) summed += sampler_->score_evaluations_at(StepContext{grid_, t, t == 2, kSteps - 1});
+  EXPECT_EQ(declared, summed);
+  EXPECT_GE(declared, static_cast<double>(sampler_->score_evaluations_per_step() * (kSteps - 1)));
+  EXPECT_EQ(to_y1.nfe_per_particle, declared);
+  EXPECT_EQ(static_cast<double>(score_.particle_evaluations()), declared * kParticles);
   o.stop_index = 0;
   const RunResult to_y0 = run(o);
-  EXPECT_LE(to_y0.nfe_per_particle, static_cast<double>(per_step * kSteps));
-  EXPECT_GE(to_y0.nfe_per_particle, static_cast<double>(per_step * (kSteps - 1) + 1));
+  EXPECT_LE(to_y0.nfe_per_particle, declared_nfe(*sampler_, grid_, kSteps, 0));
+  EXPECT_GE(to_y0.nfe_per_particle, declared + 1);
 }
 
 // run_sampler's output is bitwise the same for 1 or 2 threads and block sizes 1, 7, 512

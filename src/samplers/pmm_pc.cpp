@@ -1,0 +1,76 @@
+#include "samplers/pmm_pc.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "samplers/accelerated_ode_noise.hpp"
+#include "samplers/ddim.hpp"
+#include "samplers/dpm_solver_2.hpp"
+
+namespace dmconv::samplers {
+namespace {
+
+[[noreturn]] void bad(const std::string& key, double value, const std::string& rule) {
+  std::ostringstream message;
+  message.precision(17);
+  message << "sampler 'pmm_pc': key '" << key << "' = " << value << ": " << rule;
+  throw InvalidArgument(message.str());
+}
+
+}  // namespace
+
+void truncate_score_norms(double max_norm, Matrix& s) {
+  for (Eigen::Index j = 0; j < s.cols(); ++j) {
+    const double norm = s.col(j).norm();
+    if (norm > max_norm) s.col(j) *= max_norm / norm;
+  }
+}
+
+PmmPredictorCorrector::PmmPredictorCorrector(Options options) : options_(std::move(options)) {
+  if (!std::isfinite(options_.langevin_time) || options_.langevin_time < 0.0)
+    bad("langevin_time", options_.langevin_time, "must be finite and >= 0 (the Langevin time T2)");
+  if (!std::isfinite(options_.langevin_step) || options_.langevin_step <= 0.0)
+    bad("langevin_step", options_.langevin_step, "must be finite and > 0 (the ULA step gamma)");
+  if (!std::isfinite(options_.truncation) || options_.truncation < 0.0)
+    bad("truncation", options_.truncation, "must be finite and >= 0 (score norm bound M; 0 = no truncation)");
+  const double k = std::round(options_.langevin_time / options_.langevin_step);
+  if (!(k <= static_cast<double>(kMaxLangevinIterations)))
+    bad("langevin_time", options_.langevin_time,
+        "langevin_time / langevin_step = " + std::to_string(k) + " Langevin iterations; at most " +
+            std::to_string(kMaxLangevinIterations) + " are allowed");
+  iterations_ = static_cast<int>(k);
+  if (options_.integrator == "ddim") {
+    predictor_ = std::make_unique<Ddim>();
+  } else if (options_.integrator == "acc_ode_noise") {
+    predictor_ = std::make_unique<AcceleratedOdeNoise>();
+  } else if (options_.integrator == "dpm_solver_2") {
+    predictor_ = std::make_unique<DpmSolver2>();
+  } else {
+    throw InvalidArgument("sampler 'pmm_pc': key 'integrator' = \"" + options_.integrator +
+                          "\": must be one of \"ddim\", \"acc_ode_noise\", \"dpm_solver_2\"");
+  }
+}
+
+void PmmPredictorCorrector::correct(const NoiseLevel& level, const ScoreModel& score, std::span<const Matrix> noise,
+                                    Matrix& x) const {
+  require(noise.size() >= static_cast<std::size_t>(iterations_),
+          "pmm_pc: the corrector needs " + std::to_string(iterations_) + " noise matrices, got " +
+              std::to_string(noise.size()));
+  const double gamma = options_.langevin_step;
+  const double noise_scale = std::sqrt(2.0 * gamma);
+  Matrix s(x.rows(), x.cols());
+  for (int k = 0; k < iterations_; ++k) {
+    score.evaluate(level, x, s);
+    if (options_.truncation > 0.0) truncate_score_norms(options_.truncation, s);
+    x += gamma * s + noise_scale * noise[static_cast<std::size_t>(k)];
+  }
+}
+
+void PmmPredictorCorrector::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise,
+                                 Matrix& x, SamplerState& state) const {
+  if (is_first_step(context) && iterations_ > 0) correct(context.grid.level(context.t), score, noise, x);
+  predictor_->step(context, score, {}, x, state);
+}
+
+}  // namespace dmconv::samplers
