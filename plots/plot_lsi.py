@@ -7,7 +7,8 @@ of build/bench/dmconv_lsi_profile --csv FILE.
 Figures: (1) per separation m, the Bakry-Emery bound, the log-Sobolev and Poincare constants and
 half the measured KL decay rate against T1 (all tend to 1, the N(0, 1) value); (2) T1*(0.9), the
 T1 at which the Bakry-Emery bound reaches 0.9, against the effective radius R, next to the
-DERIVED sufficient (1/2) ln((1 + R^2)/0.1).
+DERIVED sufficient (1/2) ln((1 + R^2)/0.1); (3) with --psi2 rows, that T1 against the psi2 norm K
+of subgaussian_mixture, next to ln K + const.
 """
 import argparse
 import csv
@@ -33,6 +34,7 @@ def main():
         sys.exit("plot_lsi: cannot read %s: %s" % (args.csv, e))
     profile = [r for r in rows if r["kind"] == "profile"]
     stars = [r for r in rows if r["kind"] == "t1_star"]
+    norm_stars = [r for r in rows if r["kind"] == "t1_star_norm"]
     if not profile:
         sys.exit("plot_lsi: %s has no 'profile' rows (is it dmconv_lsi_profile --csv output?)" % args.csv)
     out = args.out or os.path.dirname(os.path.abspath(args.csv))
@@ -72,6 +74,21 @@ def main():
         ax.legend(fontsize=8)
         fig.tight_layout()
         path = os.path.join(out, "lsi_t1_needed_vs_radius.png")
+        fig.savefig(path, dpi=110)
+        print(path)
+
+    if norm_stars:
+        fig, ax = plt.subplots(figsize=(5, 4))
+        norm = [float(r["m"]) for r in norm_stars]
+        ax.plot(norm, [float(r["t1"]) for r in norm_stars], "o-", label="T1 where Bakry-Emery reaches 0.9")
+        top = float(norm_stars[-1]["t1"])
+        ax.plot(norm, [top + math.log(k / norm[-1]) for k in norm], "--", color="0.5", label="ln K + const")
+        ax.set_xscale("log")
+        ax.set_xlabel("psi2 norm K (per direction) of subgaussian_mixture")
+        ax.set_ylabel("T1")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = os.path.join(out, "lsi_t1_needed_vs_psi2_norm.png")
         fig.savefig(path, dpi=110)
         print(path)
 

@@ -6,7 +6,10 @@
 // checks: rate >= 2 kappa (when kappa > 0) and lambda_LSI >= kappa, within the budgets.
 // Per m: T1*(0.9), the T1 at which the Bakry-Emery bound reaches 0.9 (bisection), next to the
 // DERIVED sufficient (1/2) ln((1 + R^2)/0.1) with the effective radius R = m + 3 sqrt(v).
-// Output: a table on stdout and, with --csv, the rows as CSV for plots/plot_lsi.py.
+// With --psi2 K...: T1*(0.9) for the scale family subgaussian_mixture against its psi2 norm K and
+// claim 14's norm dependence (T1* grows like ln K: slope of T1* on ln K at most 1.2).
+// Output: a table on stdout and, with --csv, the rows as CSV for plots/plot_lsi.py. Exit 1 when a
+// check is violated.
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "analysis/lsi.hpp"
+#include "targets/gaussian_mixture.hpp"
 #include "targets/registry.hpp"
 
 int main(int argc, char** argv) {
@@ -31,6 +35,10 @@ int main(int argc, char** argv) {
   app.add_option("--variance", variance, "component variance v")->check(CLI::PositiveNumber);
   app.add_option("--cells", cells, "grid cells for the spectral constants")->check(CLI::Range(16, 1 << 16));
   app.add_option("--csv", csv, "write the rows to this CSV file");
+  std::vector<double> norms;
+  int norm_dim = 1;
+  app.add_option("--psi2", norms, "psi2 norms K of subgaussian_mixture for T1*(0.9) vs K")->check(CLI::PositiveNumber);
+  app.add_option("--psi2-dim", norm_dim, "dimension of subgaussian_mixture for --psi2")->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
 
   std::ofstream out;
@@ -92,6 +100,51 @@ int main(int argc, char** argv) {
                 hi, derived, radius);
     if (out) out << "t1_star," << m << "," << hi << ",,,,,,,,,,," << radius << "," << derived << "\n";
   }
-  std::printf("\nclaim 13 (rate >= 2 kappa, lambda_LSI >= kappa): %d violation(s)\n", violations);
+  // T1*(0.9) against the subgaussian norm: the scale family subgaussian_mixture (psi2 norm K per
+  // direction, THEORY §8.4), where THEORY §5.6 predicts T1 ~ (1/2) ln(K^2 (d + log(1/delta))/delta):
+  // logarithmic growth in K.
+  if (!norms.empty()) {
+    std::printf("\nT1 at which the Bakry-Emery bound reaches 0.9 vs the psi2 norm K (subgaussian_mixture, d = %d, v = %g)\n",
+                norm_dim, variance);
+    std::printf("%8s %10s %10s\n", "K", "R", "T1*(0.9)");
+    std::vector<double> log_k, t1_star;
+    for (double k : norms) {
+      const auto target = target_registry().make("subgaussian_mixture",
+                                                 {{"dim", norm_dim}, {"variance", variance}, {"psi2_norm", k}});
+      const double radius = dynamic_cast<const GaussianMixtureTarget&>(*target).components()[0].mean().norm();
+      double lo = 0.01, hi = 10.0;
+      for (int i = 0; i < 40; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (bakry_emery_bound(*target, NoiseLevel::from_ou_time(mid)).kappa < 0.9 ? lo : hi) = mid;
+      }
+      std::printf("%8.3f %10.4f %10.4f%s\n", k, radius, hi, hi <= 0.0101 ? " (<= the search floor 0.01)" : "");
+      if (hi > 0.0101) {
+        log_k.push_back(std::log(k));
+        t1_star.push_back(hi);
+      }
+      if (out) out << "t1_star_norm," << k << "," << hi << ",,,,,,,,,,," << radius << ",\n";
+    }
+    // Claim 14 (norm dependence): T1* grows at most logarithmically, T1* ~ c + s ln K with s <= 1
+    // (THEORY §5.6: T1 ~ (1/2) ln K^2 = ln K); polynomial growth would show as a rising slope.
+    if (log_k.size() >= 3) {
+      const double n = static_cast<double>(log_k.size());
+      double mx = 0.0, my = 0.0;
+      for (std::size_t i = 0; i < log_k.size(); ++i) mx += log_k[i] / n, my += t1_star[i] / n;
+      double sxx = 0.0, sxy = 0.0;
+      for (std::size_t i = 0; i < log_k.size(); ++i) {
+        sxx += (log_k[i] - mx) * (log_k[i] - mx);
+        sxy += (log_k[i] - mx) * (t1_star[i] - my);
+      }
+      const double slope = sxy / sxx;
+      // The last doubling's increment over ln 2: ~1 for logarithmic growth, growing for polynomial.
+      const double last = (t1_star.back() - t1_star[t1_star.size() - 2]) / (log_k.back() - log_k[log_k.size() - 2]);
+      const bool holds = slope <= 1.2 && last <= 1.2;
+      std::printf("claim 14 (T1 needed grows like log K): slope of T1* on ln K %.3f, last increment %.3f per unit ln K: %s\n",
+                  slope, last, holds ? "holds" : "VIOLATED");
+      violations += holds ? 0 : 1;
+    }
+  }
+  std::printf("\nclaims 13 (rate >= 2 kappa, lambda_LSI >= kappa) and 14 (log growth in K): %d violation(s)\n",
+              violations);
   return violations > 0 ? 1 : 0;
 }
