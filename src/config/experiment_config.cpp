@@ -450,13 +450,38 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
         reader.bad("sweep", "\"" + path + "\"", node, "measure_samples cannot be swept");
       if (name == "kind")
         reader.bad("sweep", "\"" + path + "\"", node, "the kind of a component cannot be swept (write one config per kind)");
-      if (section == "sampling" && name != "particles" && name != "initialisation")
+      const bool sampler_param = section == "sampling" && name.rfind("params.", 0) == 0;
+      if (sampler_param) {
+        // "sampling.params.NAME.KEY": a parameter of sampler NAME (validated per value below).
+        const std::string rest = name.substr(7);
+        const auto split = rest.find('.');
+        const std::string sampler = rest.substr(0, split);
+        if (split == std::string::npos || split + 1 >= rest.size())
+          reader.bad("sweep", "\"" + path + "\"", node, "sampler parameters are swept as \"sampling.params.NAME.KEY\"");
+        if (std::find(config.samplers.begin(), config.samplers.end(), sampler) == config.samplers.end())
+          reader.bad("sweep", "\"" + path + "\"", node, "'" + sampler + "' is not in [sampling] samplers");
+      } else if (section == "sampling" && name != "particles" && name != "initialisation") {
         reader.bad("sweep", "\"" + path + "\"", node,
-                   "sampling.samplers and sampling.steps are sweep axes already; only sampling.particles and "
-                   "sampling.initialisation can be swept here");
+                   "sampling.samplers and sampling.steps are sweep axes already; only sampling.particles, "
+                   "sampling.initialisation and sampler parameters \"sampling.params.NAME.KEY\" can be swept here");
+      }
       const toml::array* values = node.as_array();
       if (values == nullptr || values->empty()) reader.bad("sweep", "\"" + path + "\"", node, "must be a non-empty list");
       for (const toml::node& v : *values) axis.values.push_back(reader.to_param("sweep", path, v));
+      if (sampler_param) {
+        // Every value must give a valid sampler (with the other [sampling.params.NAME] keys).
+        const std::string rest = name.substr(7);
+        const std::string sampler = rest.substr(0, rest.find('.')), param = rest.substr(rest.find('.') + 1);
+        for (std::size_t i = 0; i < axis.values.size(); ++i) {
+          ParamTable params = config.sampler_params.count(sampler) ? config.sampler_params.at(sampler) : ParamTable{};
+          params.set(param, axis.values[i]);
+          try {
+            sampler_registry().make(sampler, params);
+          } catch (const InvalidArgument& error) {
+            reader.bad("sweep", "\"" + path + "\"", (*values)[i], error.what());
+          }
+        }
+      }
       if (section == "sampling" && name == "particles")
         for (const toml::node& v : *values) reader.integer("sweep", path, v, 1);
       if (section == "sampling" && name == "initialisation")
@@ -595,6 +620,7 @@ std::vector<RunSpec> expand_runs(const ExperimentConfig& config) {
     base.score_error = config.score_error;
     base.particles = config.particles;
     base.initialisation = config.initialisation;
+    base.sampler_params = config.sampler_params;
     std::string prefix;
     for (std::size_t a = 0; a < config.sweep.size(); ++a) {
       const SweepAxis& axis = config.sweep[a];
@@ -610,6 +636,9 @@ std::vector<RunSpec> expand_runs(const ExperimentConfig& config) {
       if (component != nullptr) {
         component->params.set(key, value);
         component->key_locations[key] = axis.location;
+      } else if (key.rfind("params.", 0) == 0) {
+        const std::string rest = key.substr(7);
+        base.sampler_params[rest.substr(0, rest.find('.'))].set(rest.substr(rest.find('.') + 1), value);
       } else if (key == "particles") {
         base.particles = static_cast<Eigen::Index>(value.number());
       } else if (key == "initialisation") {

@@ -26,7 +26,10 @@
 //                  other key is a parameter of the estimator
 //   [sweep]        "section.key" = [values...]: extra Cartesian axes over target, schedule,
 //                  score_error or sampling parameters (e.g. "target.dim" = [1, 2, 4],
-//                  "schedule.c1" = [4, 6], "score_error.omega" = [1, 4, 16])
+//                  "schedule.c1" = [4, 6], "score_error.omega" = [1, 4, 16]), and sampler
+//                  parameters as "sampling.params.NAME.KEY" (e.g. the PMM corrector time
+//                  "sampling.params.pmm_pc.langevin_time" = [0, 1, 2, 4]); every value is
+//                  validated by the sampler's factory before any work
 //   [[claim]]      a rate claim checked on the results (ClaimSpec)
 //
 // Sweep axes, in order (outermost first): the [sweep] axes in file order, samplers, steps,
@@ -159,6 +162,7 @@ struct RunSpec {
   ComponentSpec score_error;
   Eigen::Index particles = 0;
   Initialisation initialisation = Initialisation::kExactMarginal;
+  std::map<std::string, ParamTable> sampler_params;  // [sampling.params.NAME] with swept values
 };
 
 // Parses and validates the file (syntax, sections, keys, types, ranges, registry names).

@@ -51,9 +51,9 @@ std::unique_ptr<ScoreModel> build_score(const ComponentSpec& spec, const Target&
   }
 }
 
-std::unique_ptr<Sampler> make_sampler(const ExperimentConfig& config, const std::string& name) {
-  const auto found = config.sampler_params.find(name);
-  return sampler_registry().make(name, found != config.sampler_params.end() ? found->second : ParamTable{});
+std::unique_ptr<Sampler> make_sampler(const RunSpec& run) {
+  const auto found = run.sampler_params.find(run.sampler);
+  return sampler_registry().make(run.sampler, found != run.sampler_params.end() ? found->second : ParamTable{});
 }
 
 TimeGrid build_grid(const ExperimentConfig& config, const Schedule& schedule, const RunSpec& run) {
@@ -110,7 +110,7 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
   const auto target = build(target_registry(), run.target);
   const auto schedule = build(schedule_registry(), run.schedule);
   const TimeGrid grid = build_grid(config, *schedule, run);
-  const auto sampler = make_sampler(config, run.sampler);
+  const auto sampler = make_sampler(run);
   const auto score_model = build_score(run.score_error, *target, config.seed);
   const ScoreModel& score = *score_model;
   const EstimationProblem problem{*sampler, grid, *target, score, run_options(config, run, threads)};
@@ -298,7 +298,7 @@ Plan make_plan(const ExperimentConfig& config) {
       plan.estimators_of_run[i] = found->second;
       continue;
     }
-    const auto sampler = make_sampler(config, run.sampler);
+    const auto sampler = make_sampler(run);
     const auto score_model = build_score(run.score_error, *target, config.seed);
     const EstimationProblem problem{*sampler, grid, *target, *score_model, run_options(config, run, 1)};
     std::vector<std::size_t> chosen;

@@ -3,6 +3,8 @@
 // documented Cartesian sweep.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <filesystem>
 #include <fstream>
 
@@ -273,6 +275,30 @@ TEST(ExperimentConfig, SamplerParamsAreParsedAndValidated) {
   EXPECT_NE(bad.find("> 0"), std::string::npos) << bad;
   const std::string unlisted = error_of(with_sampler_params("[sampling.params.song_pc]\nsnr = 0.2\n"));
   EXPECT_NE(unlisted.find("'song_pc' is not in [sampling] samplers"), std::string::npos) << unlisted;
+}
+
+TEST(ExperimentConfig, SamplerParamsAreSweepAxes) {
+  // "sampling.params.NAME.KEY" sweeps one parameter of one sampler; the others keep the table's.
+  const std::string text = with_sampler_params("[sampling.params.pmm_pc]\nlangevin_step = 0.02\n") +
+                           "\n[sweep]\n\"sampling.params.pmm_pc.langevin_time\" = [0.0, 2.5]\n";
+  const ExperimentConfig config = parse_config(text, "unit.toml");
+  const std::vector<RunSpec> runs = expand_runs(config);
+  std::set<double> times;
+  for (const RunSpec& run : runs) {
+    const ParamTable& p = run.sampler_params.at("pmm_pc");
+    EXPECT_EQ(p.number("test", "langevin_step"), 0.02);
+    times.insert(p.number("test", "langevin_time"));
+  }
+  EXPECT_EQ(times, (std::set<double>{0.0, 2.5}));
+  auto error_with = [&](const std::string& axis) {
+    return error_of(with_sampler_params("") + "\n[sweep]\n" + axis + "\n");
+  };
+  const std::string negative = error_with("\"sampling.params.pmm_pc.langevin_time\" = [1.0, -1.0]");
+  EXPECT_NE(negative.find("'langevin_time' = -1"), std::string::npos) << negative;
+  const std::string unlisted = error_with("\"sampling.params.song_pc.snr\" = [0.1]");
+  EXPECT_NE(unlisted.find("'song_pc' is not in [sampling] samplers"), std::string::npos) << unlisted;
+  const std::string malformed = error_with("\"sampling.params.pmm_pc\" = [1.0]");
+  EXPECT_NE(malformed.find("sampling.params.NAME.KEY"), std::string::npos) << malformed;
 }
 
 }  // namespace
