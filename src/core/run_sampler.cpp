@@ -42,13 +42,14 @@ void initial_state(const Target& target, const TimeGrid& grid, Initialisation in
 
 void run_block(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
                const RandomStreams& streams, std::uint64_t first_particle, int from_index,
-               int stop_index, Matrix& x) {
+               int stop_index, Matrix& x, int run_stop_index) {
+  if (run_stop_index < 0) run_stop_index = stop_index;
   SamplerState state;
   std::vector<Matrix> noise(static_cast<std::size_t>(sampler.noise_injections()),
                             Matrix(x.rows(), x.cols()));
-  const int total_steps = from_index - stop_index;
+  const int total_steps = from_index - run_stop_index;
   for (int t = from_index; t > stop_index; --t) {
-    const StepContext context{grid, t, t == stop_index + 1, total_steps};
+    const StepContext context{grid, t, t == run_stop_index + 1, total_steps};
     const auto used = static_cast<std::size_t>(sampler.noise_injections_at(context));
     require(used <= noise.size(), "run_block: sampler '" + sampler.name() + "' asks for " + std::to_string(used) +
                                       " noise matrices at t = " + std::to_string(t) + " but declares at most " +

@@ -51,10 +51,12 @@ void initial_state(const Target& target, const TimeGrid& grid, Initialisation in
                    const RandomStreams& streams, std::uint64_t first_particle, MatrixRef out);
 
 // Runs one block in place: x holds Y_from on entry, Y_stop on return. Exposed for tests and
-// for estimators that need trajectories.
+// for estimators that need trajectories. run_stop_index (default: stop_index) is where the whole
+// run ends: the step contexts (final_step, total_steps) are those of that run, so that stopping
+// early (e.g. one step before the last, to take the last step apart) reproduces the run's steps.
 void run_block(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
                const RandomStreams& streams, std::uint64_t first_particle, int from_index,
-               int stop_index, Matrix& x);
+               int stop_index, Matrix& x, int run_stop_index = -1);
 
 RunResult run_sampler(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
                       const Target& target, const RunOptions& options);

@@ -44,16 +44,8 @@ LastStepKernel last_step_kernel(const EstimationProblem& problem) {
     const std::uint64_t first = run.first_particle + static_cast<std::uint64_t>(begin);
     Matrix x(d, count);
     initial_state(problem.target, problem.grid, run.initialisation, streams, first, x);
-    // The steps T .. stop + 2 exactly as run_block takes them (same streams and contexts).
-    SamplerState state;
-    std::vector<Matrix> noise(static_cast<std::size_t>(problem.sampler.noise_injections()), Matrix(d, count));
-    for (int t = steps; t > stop + 1; --t) {
-      const auto used = static_cast<std::size_t>(problem.sampler.noise_injections_at(context_at(problem, t)));
-      for (std::size_t k = 0; k < used; ++k)
-        streams.fill_normals(first, StreamTag(StreamPurpose::kStepNoise, static_cast<std::uint64_t>(t), k), noise[k]);
-      problem.sampler.step(context_at(problem, t), problem.score, std::span<const Matrix>(noise.data(), used), x,
-                           state);
-    }
+    // The steps T .. stop + 2 exactly as the run takes them (same streams and contexts).
+    run_block(problem.sampler, problem.grid, problem.score, streams, first, steps, stop + 1, x, stop);
     // The last step up to its Gaussian post-noise.
     if (last.pre_noise_variance > 0.0) {
       Matrix z(d, count);

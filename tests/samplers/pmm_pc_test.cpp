@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "samplers/isotropic_gaussian_moments.hpp"
 #include "core/run_sampler.hpp"
 #include "samplers/pmm_pc.hpp"
 #include "samplers/registry.hpp"
@@ -24,14 +25,11 @@
 namespace dmconv {
 namespace {
 
-using Real = long double;
+using test_support::expect_moments;
+using Law = test_support::IsotropicGaussianLaw;
+using Real = test_support::Real;
 
 // Per-coordinate Gaussian law N(mean_i, variance).
-struct Law {
-  std::vector<Real> mean;
-  Real variance;
-};
-
 struct GaussianCase {
   std::vector<double> m{2.0, -1.0};
   double v = 0.25;
@@ -119,21 +117,6 @@ RunOptions standard_normal_run(Eigen::Index particles, int threads = 2, Eigen::I
   return o;
 }
 
-// Sample mean and variance of row i within 5 SE of the law.
-void expect_moments(const Matrix& y, const Law& law, const std::string& what) {
-  const double n = static_cast<double>(y.cols());
-  for (Eigen::Index i = 0; i < y.rows(); ++i) {
-    const double mean = y.row(i).mean();
-    const double var = (y.row(i).array() - mean).square().sum() / (n - 1);
-    const double mu = static_cast<double>(law.mean[static_cast<std::size_t>(i)]);
-    const double s2 = static_cast<double>(law.variance);
-    EXPECT_LE(std::fabs(mean - mu), 5 * std::sqrt(s2 / n)) << what << " row " << i << " mean " << mean << " vs " << mu;
-    EXPECT_LE(std::fabs(var - s2), 5 * s2 * std::sqrt(2 / (n - 1)))
-        << what << " row " << i << " variance " << var << " vs " << s2;
-    std::cout << "[ moments ] " << what << " row " << i << ": mean z = " << (mean - mu) / std::sqrt(s2 / n)
-              << ", variance z = " << (var - s2) / (s2 * std::sqrt(2 / (n - 1))) << " (exact variance " << s2 << ")\n";
-  }
-}
 
 std::unique_ptr<Sampler> pmm(double T2, double gamma, const std::string& integrator, double M = 0.0) {
   return sampler_registry().make(

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "samplers/isotropic_gaussian_moments.hpp"
 #include "core/run_sampler.hpp"
 #include "samplers/registry.hpp"
 #include "core/schedule.hpp"
@@ -24,12 +25,9 @@
 namespace dmconv {
 namespace {
 
-using Real = long double;
-
-struct Law {
-  std::vector<Real> mean;
-  Real variance;
-};
+using test_support::expect_moments;
+using Law = test_support::IsotropicGaussianLaw;
+using Real = test_support::Real;
 
 const std::vector<double> kMean{1.5, -0.5};
 constexpr double kVariance = 0.3;
@@ -75,20 +73,6 @@ RunOptions run_options(Eigen::Index particles, int threads = 2, Eigen::Index blo
   return o;
 }
 
-void expect_moments(const Matrix& y, const Law& law, const std::string& what) {
-  const double n = static_cast<double>(y.cols());
-  for (Eigen::Index i = 0; i < y.rows(); ++i) {
-    const double mean = y.row(i).mean();
-    const double var = (y.row(i).array() - mean).square().sum() / (n - 1);
-    const double mu = static_cast<double>(law.mean[static_cast<std::size_t>(i)]);
-    const double s2 = static_cast<double>(law.variance);
-    EXPECT_LE(std::fabs(mean - mu), 5 * std::sqrt(s2 / n)) << what << " row " << i << " mean " << mean << " vs " << mu;
-    EXPECT_LE(std::fabs(var - s2), 5 * s2 * std::sqrt(2 / (n - 1)))
-        << what << " row " << i << " variance " << var << " vs " << s2;
-    std::cout << "[ moments ] " << what << " row " << i << ": mean z = " << (mean - mu) / std::sqrt(s2 / n)
-              << ", variance z = " << (var - s2) / (s2 * std::sqrt(2 / (n - 1))) << " (exact variance " << s2 << ")\n";
-  }
-}
 
 TEST(SongPc, FixedStepMonteCarloMomentsMatchTheExactGaussianRecursion) {
   const auto target = gaussian();
