@@ -10,7 +10,10 @@ parameter column (dotted config path, e.g. "score_error.amplitude"). One figure 
 one marker set per sampler. Fits of the /fits table whose axis, metric, sampler and group
 match a figure are drawn over it (fitted line over the used range, dashed line of the
 claimed slope anchored at the first used point). Fits about a ratio (column "versus" not
-empty) get a figure of their own: sampler error / versus error against the axis.
+empty) get a figure of their own: sampler error / versus error against the axis. Figures
+carrying an exponential-model fit (column "model" = "exponential": log err linear in x, e.g.
+the Langevin corrector time T2) use a linear x axis (semi-log plot), where such fits are
+straight lines; all others are log-log.
 
 Conventions (see plots/README.md):
   * replicates (rows differing only in "replicate"/"seed") are averaged: the point is the
@@ -647,8 +650,13 @@ def fit_label(fits, j, sampler, versus="", axis="x"):
     return text
 
 
+def is_exponential(fits, j):
+    return fcol(fits, "model", j, "power") == "exponential"
+
+
 def fitted_curve(fits, j, used, xs):
-    """y on xs from log y = intercept + slope log x + k log log x (natural logs).
+    """y on xs from log y = intercept + slope log x + k log log x (natural logs), or
+    log y = intercept + slope x for an exponential-model fit.
 
     Without an "intercept" column the intercept is the mean residual over the used points.
     """
@@ -656,8 +664,12 @@ def fitted_curve(fits, j, used, xs):
     k = fcol(fits, "log_power", j)
     k = k if math.isfinite(k) else 0.0
 
+    exponential = is_exponential(fits, j)
+
     def shape(x):
         x = np.asarray(x, dtype=float)
+        if exponential:
+            return slope * x
         out = slope * np.log(x)
         if k != 0:
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -676,12 +688,14 @@ def fitted_curve(fits, j, used, xs):
     return np.exp(a + shape(xs))
 
 
-def draw_series(ax, points, color, marker, label, notes, axis_col, sampler):
-    pos = [p for p in points if p.x > 0 and p.value > 0]
+def draw_series(ax, points, color, marker, label, notes, axis_col, sampler, linear_x=False):
+    pos = [p for p in points if (linear_x or p.x > 0) and p.value > 0]
     for p in points:
         if p.value <= 0:
             notes.append("%s %s=%s: value %s not shown on log axis" % (
                 sampler, axis_short(axis_col), fmt_value(p.x), fmt_value(p.value)))
+        elif linear_x:
+            continue
         elif p.x == 0:
             ax.axhline(p.value, color=color, ls=":", lw=1.0, gid="zero_baseline")
             notes.append("%s at %s=0: %.3g (dotted horizontal line)" % (
@@ -716,7 +730,7 @@ def draw_series(ax, points, color, marker, label, notes, axis_col, sampler):
     return handle
 
 
-def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus=""):
+def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus="", linear_x=False):
     excl = parse_exclusions(fcol(fits, "exclusions", j, ""))
     used = used_points(points, excl)
     label = fit_label(fits, j, sampler, versus, axis_short(axis_col))
@@ -724,7 +738,10 @@ def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus=""):
         notes.append("%s (no used point found in the plotted data)" % label)
         return False
     x0, x1 = used[0].x, used[-1].x
-    xs = np.geomspace(x0, x1, 64) if x1 > x0 else np.array([x0])
+    if x1 <= x0:
+        xs = np.array([x0])
+    else:
+        xs = np.linspace(x0, x1, 64) if linear_x else np.geomspace(x0, x1, 64)
     ys = fitted_curve(fits, j, used, xs)
     if ys is not None and np.any(np.isfinite(ys)):
         ax.plot(xs, ys, "-", color=color, lw=2.0, alpha=0.9, zorder=4, label=label)
@@ -733,7 +750,9 @@ def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus=""):
     claimed = fcol(fits, "claimed_slope", j)
     if math.isfinite(claimed):
         y0 = used[0].value
-        ax.plot(xs, y0 * (xs / x0) ** claimed, "--", color=color, lw=1.3, alpha=0.9, zorder=4)
+        claimed_ys = (y0 * np.exp(claimed * (xs - x0)) if is_exponential(fits, j)
+                      else y0 * (xs / x0) ** claimed)
+        ax.plot(xs, claimed_ys, "--", color=color, lw=1.3, alpha=0.9, zorder=4)
     excluded = ["%s=%s: %s" % (axis_short(axis_col), fmt_value(x), r or "excluded")
                 for x, r in excl]
     if excluded:
@@ -793,7 +812,10 @@ def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, foot
     """series: [(sampler, points)]; fit_draws: [(fit row, sampler, versus, points, fits)]."""
     mfig = plt.figure(figsize=(9.0, 6.0))
     ax = mfig.add_subplot(1, 1, 1)
-    ax.set_xscale("log")
+    # Exponential-model fits are straight on semi-log axes.
+    linear_x = any(is_exponential(fits, j) for j, _, _, _, fits in fit_draws)
+    if not linear_x:
+        ax.set_xscale("log")
     ax.set_yscale("log")
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)
@@ -801,17 +823,18 @@ def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, foot
     any_data = False
     for sampler, points in series:
         h = draw_series(ax, points, style.color.get(sampler, "k"),
-                        style.marker.get(sampler, "o"), sampler, notes, fig.axis_col, sampler)
+                        style.marker.get(sampler, "o"), sampler, notes, fig.axis_col, sampler,
+                        linear_x)
         any_data = any_data or h is not None
     any_claimed = False
     for j, sampler, versus, points, fits in fit_draws:
         if draw_fit(ax, fits, j, points, style.color.get(sampler, "k"), fig.axis_col,
-                    notes, sampler, versus):
+                    notes, sampler, versus, linear_x):
             any_claimed = any_claimed or math.isfinite(fcol(fits, "claimed_slope", j))
     if not any_data:
         ax.text(0.5, 0.5, "no plottable point", transform=ax.transAxes, ha="center",
                 va="center", color="0.4")
-    xs = sorted({p.x for _, pts in series for p in pts if p.x > 0})
+    xs = sorted({p.x for _, pts in series for p in pts if linear_x or p.x > 0})
     if 2 <= len(xs) <= 12:
         # Few distinct x values: label them as they are (16, 32, ... rather than 2x10^1).
         ax.xaxis.set_major_locator(FixedLocator(xs))
@@ -823,7 +846,8 @@ def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, foot
     handles, labels = ax.get_legend_handles_labels()
     if any_claimed:
         handles.append(Line2D([], [], ls="--", color="0.3"))
-        labels.append("dashed: claimed slope, anchored at the first used point")
+        labels.append("dashed: claimed %s, anchored at the first used point"
+                      % ("rate (semi-log axes)" if linear_x else "slope"))
     if any(line.get_gid() == "zero_baseline" for line in ax.get_lines()):
         handles.append(Line2D([], [], ls=":", color="0.3"))
         labels.append("dotted: value at %s = 0 (not placeable on a log axis)"

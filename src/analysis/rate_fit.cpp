@@ -21,6 +21,8 @@ void RateFitOptions::validate() const {
     message << "rate fit: relative_floor = " << relative_floor << " must be > 0";
   } else if (!(confidence > 0.0 && confidence < 1.0)) {
     message << "rate fit: confidence = " << confidence << " must lie in (0, 1)";
+  } else if (model == Model::kExponential && log_factor != LogFactor::kNone) {
+    message << "rate fit: the exponential model has no log factor (log_factor must be none)";
   } else if (x_min && x_max && !(*x_min <= *x_max)) {
     message << "rate fit: x_min = " << *x_min << " exceeds x_max = " << *x_max;
   } else {
@@ -42,7 +44,7 @@ RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& opt
       reason << "non-positive value " << p.value;
     } else if (!(p.x > 1.0) && options.log_factor != RateFitOptions::LogFactor::kNone) {
       reason << "x = " << p.x << " <= 1: log log x undefined";
-    } else if (!(p.x > 0.0)) {
+    } else if (!(p.x > 0.0) && options.model == RateFitOptions::Model::kPowerLaw) {
       reason << "x = " << p.x << " must be positive";
     } else if ((options.x_min && p.x < *options.x_min) || (options.x_max && p.x > *options.x_max)) {
       reason << "x = " << p.x << " outside the asymptotic window";
@@ -61,6 +63,7 @@ RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& opt
   std::sort(used.begin(), used.end(), [&](std::size_t a, std::size_t b) { return points[a].x < points[b].x; });
   fit.points_used = used.size();
   const bool free_k = options.log_factor == RateFitOptions::LogFactor::kFree;
+  const bool exponential = options.model == RateFitOptions::Model::kExponential;
   const Eigen::Index parameters = free_k ? 3 : 2;
   const auto n = static_cast<Eigen::Index>(used.size());
   if (n < parameters + 1) {
@@ -73,17 +76,19 @@ RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& opt
   for (std::size_t i = 1; i < used.size(); ++i) {
     const RatePoint& a = points[used[i - 1]];
     const RatePoint& b = points[used[i]];
-    fit.local_slopes.push_back(std::log(b.value / a.value) / std::log(b.x / a.x));
+    const double run = exponential ? b.x - a.x : std::log(b.x / a.x);
+    fit.local_slopes.push_back(std::log(b.value / a.value) / run);
   }
 
-  // Design: log err - k_fixed log log x = a + beta log x (+ k log log x), beta = -p.
+  // Design: log err - k_fixed log log x = a + beta log x (+ k log log x), beta = -p;
+  // exponential: log err = a + beta x.
   Eigen::MatrixXd design(n, parameters);
   Eigen::VectorXd response(n), weight(n);
   for (Eigen::Index r = 0; r < n; ++r) {
     const RatePoint& p = points[used[static_cast<std::size_t>(r)]];
-    const double log_x = std::log(p.x);
+    const double log_x = exponential ? 0.0 : std::log(p.x);
     design(r, 0) = 1.0;
-    design(r, 1) = log_x;
+    design(r, 1) = exponential ? p.x : log_x;
     response(r) = std::log(p.value);
     if (options.log_factor == RateFitOptions::LogFactor::kFixed)
       response(r) -= options.log_factor_power * std::log(log_x);
@@ -128,6 +133,10 @@ RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& opt
 
 std::string to_string(RateFit::Status status) {
   return status == RateFit::Status::kOk ? "ok" : "too_few_points";
+}
+
+std::string to_string(RateFitOptions::Model model) {
+  return model == RateFitOptions::Model::kExponential ? "exponential" : "power";
 }
 
 std::string to_string(Verdict verdict) {

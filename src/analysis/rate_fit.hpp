@@ -1,6 +1,13 @@
-// Rate fits in log-log coordinates (THEORY.md §6.4, §7).
+// Rate fits in log-log or semi-log coordinates (THEORY.md §6.4, §7).
 //
-//   model   log err = a - p log x + k log log x        (x = T, d, 1/eps, ...)
+//   power law     log err = a - p log x + k log log x     (x = T, d, 1/eps, ...)
+//   exponential   log err = a - p x                        (x = corrector time T2, DPnP
+//                                                           iteration k, ...: err ~ e^{-p x})
+//
+// The exponential model is the one for geometric convergence (THEORY §7 claims 13, 14: the
+// Langevin corrector contracts like e^{-lambda T2}; claim 16: DPnP's log-error is linear in k);
+// it has no log factor. In both models the fitted "slope" is the derivative of log err in the
+// model's coordinate (d log err / d log x, or d log err / dx), i.e. -p.
 //
 // Weighted least squares with weights 1/s_i^2, s_i = max(SE_i / err_i, relative_floor)
 // (the delta-method standard error of log err_i, floored so exact values do not get infinite
@@ -29,7 +36,9 @@ struct RatePoint {
 };
 
 struct RateFitOptions {
-  enum class LogFactor { kNone, kFixed, kFree };
+  enum class Model { kPowerLaw, kExponential };
+  Model model = Model::kPowerLaw;
+  enum class LogFactor { kNone, kFixed, kFree };  // kNone with kExponential
   LogFactor log_factor = LogFactor::kNone;
   double log_factor_power = 0.0;    // k when kFixed
   std::optional<double> x_min;      // asymptotic window
@@ -52,7 +61,7 @@ struct RateFit {
   enum class Status { kOk, kTooFewPoints };
   Status status = Status::kTooFewPoints;
   std::string message;
-  double exponent = 0.0;         // p: err ~ x^{-p} (log x)^k; the log-log slope is -p
+  double exponent = 0.0;         // p: err ~ x^{-p} (log x)^k (power law), err ~ e^{-p x} (exponential)
   double exponent_se = 0.0;
   double exponent_low = 0.0;     // confidence interval for p
   double exponent_high = 0.0;
@@ -62,12 +71,14 @@ struct RateFit {
   double chi2_per_dof = 0.0;
   std::size_t points_used = 0;
   std::vector<ExcludedPoint> excluded;
-  // Slopes d log err / d log x between consecutive used points (x increasing).
+  // Slopes d log err / d log x (power law) or d log err / dx (exponential) between
+  // consecutive used points (x increasing).
   std::vector<double> local_slopes;
 };
 
 RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& options);
 std::string to_string(RateFit::Status status);
+std::string to_string(RateFitOptions::Model model);  // "power", "exponential"
 
 // A claim about an exponent (THEORY.md §7): theorems are upper bounds, so a decay-rate claim
 // is one-sided (falsified only by a slower decay, p < claimed - tolerance), while an exact

@@ -506,7 +506,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
       const toml::table& table = reader.table(section, *claims->get(i));
       check_keys(reader, section, table,
                  {"name", "source", "sampler", "versus", "metric", "estimator", "axis", "slope", "tolerance", "floor_factor", "bound",
-                  "log_power", "min", "max", "where", "baseline"});
+                  "log_power", "min", "max", "where", "baseline", "model"});
       ClaimSpec claim;
       claim.location = reader.where(table);
       auto need = [&](const char* key) -> const toml::node& {
@@ -568,7 +568,22 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
                      "must be \"upper\" (theorem bounds the error from above), \"lower\" or \"exact\" (two-sided)");
         }
       }
+      if (const toml::node* v = table.get("model")) {
+        const std::string model = reader.string(section, "model", *v);
+        if (model == "power") {
+          claim.model = ClaimSpec::Model::kPowerLaw;
+        } else if (model == "exponential") {
+          claim.model = ClaimSpec::Model::kExponential;
+          claim.log_power_free = false;  // no log factor in the exponential model
+        } else {
+          reader.bad(section, "model", *v,
+                     "must be \"power\" (log err linear in log x) or \"exponential\" (log err linear in x)");
+        }
+      }
       if (const toml::node* v = table.get("log_power")) {
+        if (claim.model == ClaimSpec::Model::kExponential &&
+            !(v->is_string() && v->as_string()->get() == "none"))
+          reader.bad(section, "log_power", *v, "must be \"none\" (or absent) with model = \"exponential\"");
         if (v->is_string()) {
           const std::string mode = v->as_string()->get();
           if (mode == "free") {

@@ -91,13 +91,16 @@ struct SweepAxis {
 };
 
 // A claim (THEORY.md §7) as data. The error of `sampler` (or the ratio sampler / versus),
-// for `metric`, is fitted against `axis` as  log err = a + slope log x + k log log x.
+// for `metric`, is fitted against `axis` as  log err = a + slope log x + k log log x
+// (model = "power", the default) or  log err = a + slope x  (model = "exponential": geometric
+// decay e^{slope x}, e.g. in the corrector time T2; no log factor).
 // bound = "upper": the theorem bounds the error from above, so the claim is falsified only by
 // a clearly larger slope (slower decay / stronger growth): fitted slope <= slope + tolerance;
 // "lower": falsified only by a clearly smaller slope (e.g. a ratio that must grow like T);
 // "exact": two-sided. One fit per group of the other swept axes (after `where` filters).
 struct ClaimSpec {
   enum class Bound { kUpper, kLower, kExact };
+  enum class Model { kPowerLaw, kExponential };
   std::string name;
   std::string source;
   std::string sampler;
@@ -111,6 +114,7 @@ struct ClaimSpec {
   // sample-noise floor) are excluded from the fit and listed with the reason.
   double floor_factor = 10.0;
   Bound bound = Bound::kUpper;
+  Model model = Model::kPowerLaw;
   std::optional<double> log_power;  // fixed k; nullopt with log_power_free = true: k fitted
   bool log_power_free = true;
   std::optional<double> min, max;   // asymptotic window on the axis

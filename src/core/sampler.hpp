@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/noise_level.hpp"
 #include "core/score_model.hpp"
@@ -87,6 +88,17 @@ class Sampler {
   // The step as a StochasticScoreStep when it has that form; std::nullopt otherwise.
   virtual std::optional<StochasticScoreStep> stochastic_score_step(const StepContext&) const {
     return std::nullopt;
+  }
+
+  // The step as a sequence of StochasticScoreSteps applied in order, every one evaluating the
+  // score at level t (pmm_pc: K Langevin iterations Y <- Y + gamma s_T(Y) + N(0, 2 gamma I),
+  // then the DDIM step, at t = T). Empty when the step has no such form. Default: the
+  // stochastic_score_step, else the linear_score_step as a noiseless one, else empty.
+  virtual std::vector<StochasticScoreStep> stochastic_score_substeps(const StepContext& context) const {
+    if (const auto step = stochastic_score_step(context)) return {*step};
+    if (const auto step = linear_score_step(context))
+      return {StochasticScoreStep{0.0, step->state_coefficient, step->score_coefficient, 0.0}};
+    return {};
   }
 
   // Precondition: 1 <= context.t <= grid.steps(); noise.size() >= noise_injections_at(context)

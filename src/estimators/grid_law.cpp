@@ -432,23 +432,28 @@ UniformGrid grid_law_grid(const EstimationProblem& problem, const GridLawOptions
   Vector rho = Vector::Ones(d);
   Moments law = *initial_moments;
   for (int t = steps; t > stop; --t) {
-    const std::optional<StochasticScoreStep> step =
-        problem.sampler.stochastic_score_step(StepContext{problem.grid, t, t == stop + 1, steps - stop});
+    const std::vector<StochasticScoreStep> substeps =
+        problem.sampler.stochastic_score_substeps(StepContext{problem.grid, t, t == stop + 1, steps - stop});
     const std::optional<Moments> here = problem.target.moments(problem.grid.level(t));
     const std::optional<Moments> next = problem.target.moments(problem.grid.level(t - 1));
-    if (!step || !here || !next) break;
+    if (substeps.empty() || !here || !next) break;
     const Matrix precision = here->covariance.inverse();
-    Matrix map = -step->score_coefficient * precision;
-    map.diagonal().array() += step->state_coefficient;
-    Matrix widened = law.covariance;
-    widened.diagonal().array() += step->pre_noise_variance;
-    law.mean = map * law.mean + step->score_coefficient * (precision * here->mean);
-    law.covariance = map * widened * map.transpose();
-    law.covariance.diagonal().array() += step->post_noise_variance;
-    for (int i = 0; i < d; ++i) {
-      const double ratio = std::sqrt(std::max(widened(i, i) / here->covariance(i, i),
-                                              law.covariance(i, i) / next->covariance(i, i)));
-      if (std::isfinite(ratio)) rho(i) = std::max(rho(i), ratio);
+    for (std::size_t k = 0; k < substeps.size(); ++k) {
+      const StochasticScoreStep& step = substeps[k];
+      Matrix map = -step.score_coefficient * precision;
+      map.diagonal().array() += step.state_coefficient;
+      Matrix widened = law.covariance;
+      widened.diagonal().array() += step.pre_noise_variance;
+      law.mean = map * law.mean + step.score_coefficient * (precision * here->mean);
+      law.covariance = map * widened * map.transpose();
+      law.covariance.diagonal().array() += step.post_noise_variance;
+      // Substeps before the last stay at level t (pmm_pc's Langevin iterations).
+      const Moments& after = k + 1 == substeps.size() ? *next : *here;
+      for (int i = 0; i < d; ++i) {
+        const double ratio = std::sqrt(std::max(widened(i, i) / here->covariance(i, i),
+                                                law.covariance(i, i) / after.covariance(i, i)));
+        if (std::isfinite(ratio)) rho(i) = std::max(rho(i), ratio);
+      }
     }
   }
   const Vector centre = 0.5 * (box_lo + box_hi);
@@ -653,27 +658,32 @@ GridLawResult propagate_grid_law(const EstimationProblem& problem, const Uniform
   double pending = 0.0;
   for (int t = steps; t > stop; --t) {
     const StepContext context{problem.grid, t, t == stop + 1, steps - stop};
-    const std::optional<StochasticScoreStep> step = problem.sampler.stochastic_score_step(context);
-    require(step.has_value(), "grid_law: sampler '" + problem.sampler.name() + "' gives no stochastic_score_step at t = " +
-                                  std::to_string(t));
-    require(step->pre_noise_variance >= 0.0 && step->post_noise_variance >= 0.0,
-            "grid_law: sampler '" + problem.sampler.name() + "' gives a negative noise variance at t = " +
-                std::to_string(t));
-    pending += step->pre_noise_variance;
-    result.wrap_mass += gaussian_convolve(result.output, pending, threads);
-    pending = 0.0;
-    std::string message;
-    const GridLawStatus status =
-        push_through_score_map(result.output, problem.score, problem.grid.level(t), step->state_coefficient,
-                               step->score_coefficient, order, threads, mapped, message,
-                               &result.max_newton_iterations);
-    if (status != GridLawStatus::kOk) {
-      result.status = status;
-      result.message = "grid_law: step t = " + std::to_string(t) + ", " + message;
-      return result;
+    const std::vector<StochasticScoreStep> substeps = problem.sampler.stochastic_score_substeps(context);
+    require(!substeps.empty(), "grid_law: sampler '" + problem.sampler.name() +
+                                   "' gives no stochastic_score_substeps at t = " + std::to_string(t));
+    for (std::size_t k = 0; k < substeps.size(); ++k) {
+      const StochasticScoreStep& step = substeps[k];
+      require(step.pre_noise_variance >= 0.0 && step.post_noise_variance >= 0.0,
+              "grid_law: sampler '" + problem.sampler.name() + "' gives a negative noise variance at t = " +
+                  std::to_string(t));
+      pending += step.pre_noise_variance;
+      result.wrap_mass += gaussian_convolve(result.output, pending, threads);
+      pending = 0.0;
+      std::string message;
+      const GridLawStatus status =
+          push_through_score_map(result.output, problem.score, problem.grid.level(t), step.state_coefficient,
+                                 step.score_coefficient, order, threads, mapped, message,
+                                 &result.max_newton_iterations);
+      if (status != GridLawStatus::kOk) {
+        result.status = status;
+        result.message = "grid_law: step t = " + std::to_string(t) +
+                         (substeps.size() > 1 ? " (substep " + std::to_string(k) + ")" : std::string()) + ", " +
+                         message;
+        return result;
+      }
+      std::swap(result.output, mapped);
+      pending = step.post_noise_variance;
     }
-    std::swap(result.output, mapped);
-    pending = step->post_noise_variance;
   }
   result.wrap_mass += gaussian_convolve(result.output, pending, threads);
   if (!result.output.values.allFinite()) {
@@ -774,7 +784,48 @@ GridDistances grid_distances(const GridDensity& target, const GridDensity& outpu
   for (double v : line_integrals) tv += v;
   out.tv = 0.5 * tv * (g.dim == 2 ? g.spacing[1] / refine : 1.0);
   out.clamp_budget += eps * static_cast<double>(g.size()) * h;
+  if (g.dim == 1) out.w2 = grid_w2_1d(target, output);
   return out;
+}
+
+double grid_w2_1d(const GridDensity& p, const GridDensity& q) {
+  require(p.grid.dim == 1 && q.grid.dim == 1 && p.values.size() == q.values.size() &&
+              p.grid.lower[0] == q.grid.lower[0] && p.grid.spacing[0] == q.grid.spacing[0],
+          "grid_law: W2 needs two 1-D densities on the same grid");
+  const Eigen::Index n = p.values.size();
+  const double h = p.grid.spacing[0];
+  const double edge0 = p.grid.lower[0] - 0.5 * h;
+  const double mass_p = p.values.cwiseMax(0.0).sum(), mass_q = q.values.cwiseMax(0.0).sum();
+  if (!(mass_p > 0.0) || !(mass_q > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+  // Two-pointer sweep over u in [0, 1]: on each interval between consecutive cumulative
+  // masses of either law both quantile functions are linear, so the integral of their squared
+  // difference is exact: (u1 - u0)(D0^2 + D0 D1 + D1^2)/3.
+  Eigen::Index i = 0, k = 0;
+  double cum_p = 0.0, cum_q = 0.0;  // cumulative mass before cells i and k
+  double u = 0.0, sum = 0.0;
+  auto cell_mass = [](const GridDensity& d, Eigen::Index j, double mass) { return std::max(d.values(j), 0.0) / mass; };
+  auto quantile = [&](Eigen::Index j, double cum, double m, double at) {
+    return edge0 + h * (static_cast<double>(j) + (m > 0.0 ? std::clamp((at - cum) / m, 0.0, 1.0) : 0.0));
+  };
+  while (i < n && k < n) {
+    const double mp = cell_mass(p, i, mass_p), mq = cell_mass(q, k, mass_q);
+    const double end_p = cum_p + mp, end_q = cum_q + mq;
+    const double next = std::min(end_p, end_q);
+    if (next > u) {
+      const double d0 = quantile(i, cum_p, mp, u) - quantile(k, cum_q, mq, u);
+      const double d1 = quantile(i, cum_p, mp, next) - quantile(k, cum_q, mq, next);
+      sum += (next - u) * (d0 * d0 + d0 * d1 + d1 * d1) / 3.0;
+      u = next;
+    }
+    if (end_p <= end_q) {
+      cum_p = end_p;
+      ++i;
+    } else {
+      cum_q = end_q;
+      ++k;
+    }
+  }
+  return std::sqrt(sum);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -798,7 +849,7 @@ std::optional<std::string> GridLawEstimator::unsupported_reason(const Estimation
   const int steps = problem.grid.steps(), stop = problem.run.stop_index;
   if (stop < 0 || stop >= steps) return "stop_index " + std::to_string(stop) + " is not below T = " + std::to_string(steps);
   for (int t = steps; t > stop; --t) {
-    if (!problem.sampler.stochastic_score_step(StepContext{problem.grid, t, t == stop + 1, steps - stop}))
+    if (problem.sampler.stochastic_score_substeps(StepContext{problem.grid, t, t == stop + 1, steps - stop}).empty())
       return "sampler '" + problem.sampler.name() + "' has no pre-noise / score map / post-noise step form (t = " +
              std::to_string(t) + ")";
   }
@@ -812,7 +863,8 @@ std::optional<std::string> GridLawEstimator::unsupported_reason(const Estimation
 }
 
 std::vector<Estimate> GridLawEstimator::estimate(const EstimationProblem& problem) const {
-  const char* metrics[4] = {"tv", "kl_target_output", "kl_output_target", "hellinger"};
+  std::vector<const char*> metrics = {"tv", "kl_target_output", "kl_output_target", "hellinger"};
+  if (problem.target.dim() == 1) metrics.push_back("w2");
   const UniformGrid fine_grid = grid_law_grid(problem, options_);
   const UniformGrid coarse_grid = fine_grid.with_points(fine_grid.points / 2);
   std::string method = "grid_law(d=" + std::to_string(fine_grid.dim) + "," + fine_grid.describe() +
@@ -830,8 +882,8 @@ std::vector<Estimate> GridLawEstimator::estimate(const EstimationProblem& proble
   const double output_mass_defect = std::fabs(1.0 - fine.output.mass());
   const double truncation = fine.wrap_mass + std::fabs(1.0 - fine.initial_mass) + std::fabs(1.0 - target_fine.mass()) +
                             output_mass_defect + d_fine.clamp_budget;
-  double fine_values[4] = {d_fine.tv, d_fine.kl_target_output, d_fine.kl_output_target, d_fine.hellinger};
-  double coarse_values[4];
+  double fine_values[5] = {d_fine.tv, d_fine.kl_target_output, d_fine.kl_output_target, d_fine.hellinger, d_fine.w2};
+  double coarse_values[5];
   if (coarse.status == GridLawStatus::kOk) {
     const GridDistances d_coarse =
         grid_distances(target_density_on_grid(problem.target, level, coarse_grid, problem.run.threads), coarse.output,
@@ -840,14 +892,20 @@ std::vector<Estimate> GridLawEstimator::estimate(const EstimationProblem& proble
     coarse_values[1] = d_coarse.kl_target_output;
     coarse_values[2] = d_coarse.kl_output_target;
     coarse_values[3] = d_coarse.hellinger;
+    coarse_values[4] = d_coarse.w2;
   } else {
     for (double& v : coarse_values) v = std::numeric_limits<double>::infinity();
   }
   method += ",floor=|n-n/2|+truncation,mass_defect=" + format_double(output_mass_defect) +
             ",truncation=" + format_double(truncation) + ")";
-  for (int i = 0; i < 4; ++i)
-    out.push_back({metrics[i], fine_values[i], 0.0, std::fabs(fine_values[i] - coarse_values[i]) + truncation,
+  // The truncation budget is an L1 (mass) bound; W2 moves mass across the box, so it is
+  // scaled by the box width for the W2 floor (W2^2 <= width^2 TV).
+  const double width = 2.0 * fine_grid.half_width(0);
+  for (std::size_t i = 0; i < metrics.size(); ++i) {
+    const double budget = i == 4 ? width * std::sqrt(truncation) : truncation;
+    out.push_back({metrics[i], fine_values[i], 0.0, std::fabs(fine_values[i] - coarse_values[i]) + budget,
                    EstimateKind::kExact, method});
+  }
   return out;
 }
 

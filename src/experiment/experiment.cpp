@@ -476,6 +476,7 @@ std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector
       fit.tolerance = claim.tolerance;
       fit.bound = config::to_string(claim.bound);
       fit.log_power_mode = claim.log_power_free ? "free" : claim.log_power ? "fixed" : "none";
+      fit.model = claim.model == config::ClaimSpec::Model::kExponential ? "exponential" : "power";
       fit.verdict = to_string(Verdict::kInconclusive);
       fit.message = "no results match this claim (sampler, metric, estimator, where)";
       fits.push_back(fit);
@@ -493,6 +494,7 @@ std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector
       fit.tolerance = claim.tolerance;
       fit.bound = config::to_string(claim.bound);
       fit.log_power_mode = claim.log_power_free ? "free" : claim.log_power ? "fixed" : "none";
+      fit.model = claim.model == config::ClaimSpec::Model::kExponential ? "exponential" : "power";
       std::string message;
       if (not_ok.count(group)) message += std::to_string(not_ok[group]) + " rows with status != ok left out; ";
       if (estimators_seen[group + "#a"].size() > 1 || estimators_seen[group + "#b"].size() > 1) {
@@ -537,6 +539,7 @@ std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector
         points.push_back({x, ratio, std::fabs(ratio) * rel_se, std::fabs(ratio) * rel_floor});
       }
       RateFitOptions options;
+      if (claim.model == config::ClaimSpec::Model::kExponential) options.model = RateFitOptions::Model::kExponential;
       if (claim.log_power_free) {
         options.log_factor = RateFitOptions::LogFactor::kFree;
       } else if (claim.log_power) {
@@ -669,6 +672,7 @@ results::ResultsFile make_results_file(const ExperimentConfig& config, const std
   fit_strings("metric", [](const FitRow& f) { return f.metric; });
   fit_strings("axis", [](const FitRow& f) { return f.axis; });
   fit_strings("log_power_mode", [](const FitRow& f) { return f.log_power_mode; });
+  fit_strings("model", [](const FitRow& f) { return f.model; });
   fit_strings("bound", [](const FitRow& f) { return f.bound; });
   fit_strings("verdict", [](const FitRow& f) { return f.verdict; });
   fit_strings("message", [](const FitRow& f) { return f.message; });
@@ -771,6 +775,8 @@ std::vector<FitRow> read_fit_rows(const results::ResultsFile& file) {
   s("metric", &FitRow::metric);
   s("axis", &FitRow::axis);
   s("log_power_mode", &FitRow::log_power_mode);
+  // Files written before the exponential model have no "model" column: all their fits are power laws.
+  if (table->find("model") != nullptr) s("model", &FitRow::model);
   s("bound", &FitRow::bound);
   s("verdict", &FitRow::verdict);
   s("message", &FitRow::message);
@@ -835,14 +841,16 @@ void print_error_table(std::ostream& out, const ExperimentConfig& config, const 
 
 void print_verdicts(std::ostream& out, const std::vector<FitRow>& fits) {
   if (fits.empty()) return;
-  out << "\nclaims (fitted log-log slope of the error vs the axis, 95% interval; k = fitted log power):\n";
+  out << "\nclaims (fitted slope of log error vs log axis, or vs the axis itself for exponential models [exp];"
+         " 95% interval; k = fitted log power):\n";
   for (const FitRow& f : fits) {
     char line[512];
     const std::string subject = f.versus.empty() ? f.sampler : f.sampler + "/" + f.versus;
     if (std::isfinite(f.slope)) {
       std::snprintf(line, sizeof line, "  %-12s %-40s %-22s %s: slope %+.3f [%+.3f, %+.3f] k=%.2f  claimed %+.2f +- %.2f (%s)  %lld pts\n",
                     f.verdict == "holds" ? "HOLDS" : f.verdict == "violated" ? "VIOLATED" : "INCONCLUSIVE",
-                    f.claim.c_str(), subject.c_str(), f.axis.c_str(), f.slope, f.slope_low, f.slope_high,
+                    f.claim.c_str(), subject.c_str(), (f.axis + (f.model == "exponential" ? " [exp]" : "")).c_str(),
+                    f.slope, f.slope_low, f.slope_high,
                     f.log_power_mode == "none" ? 0.0 : f.log_power, f.claimed_slope, f.tolerance, f.bound.c_str(),
                     static_cast<long long>(f.points_used));
     } else {

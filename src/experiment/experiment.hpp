@@ -49,6 +49,7 @@ struct RunRow {
 struct FitRow {
   std::string claim, group, sampler, versus, metric, axis, log_power_mode, bound, verdict, message, exclusions,
       local_slopes;
+  std::string model = "power";  // "power" (slope in log x) or "exponential" (slope in x)
   double slope = std::numeric_limits<double>::quiet_NaN();
   double slope_low = std::numeric_limits<double>::quiet_NaN();
   double slope_high = std::numeric_limits<double>::quiet_NaN();

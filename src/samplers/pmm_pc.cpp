@@ -67,6 +67,17 @@ void PmmPredictorCorrector::correct(const NoiseLevel& level, const ScoreModel& s
   }
 }
 
+std::vector<StochasticScoreStep> PmmPredictorCorrector::stochastic_score_substeps(const StepContext& context) const {
+  std::vector<StochasticScoreStep> predictor = predictor_->stochastic_score_substeps(context);
+  if (predictor.empty() || (options_.truncation > 0.0 && iterations_ > 0)) return {};
+  if (!is_first_step(context) || iterations_ == 0) return predictor;
+  const double gamma = options_.langevin_step;
+  std::vector<StochasticScoreStep> steps(static_cast<std::size_t>(iterations_),
+                                         StochasticScoreStep{0.0, 1.0, gamma, 2.0 * gamma});
+  steps.insert(steps.end(), predictor.begin(), predictor.end());
+  return steps;
+}
+
 void PmmPredictorCorrector::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise,
                                  Matrix& x, SamplerState& state) const {
   if (is_first_step(context) && iterations_ > 0) correct(context.grid.level(context.t), score, noise, x);

@@ -60,6 +60,11 @@ class PmmPredictorCorrector final : public Sampler {
   // The norm truncation is not affine; without it (or without Langevin steps) every step is.
   bool is_affine_for_affine_score() const override { return options_.truncation == 0.0 || iterations_ == 0; }
 
+  // K ULA substeps {0, 1, gamma, 2 gamma} then the integrator's form at t = T, the integrator's
+  // form elsewhere (grid law propagation); empty with truncation (s~ is not the score) or an
+  // integrator without a one-evaluation form (acc_ode_noise, dpm_solver_2).
+  std::vector<StochasticScoreStep> stochastic_score_substeps(const StepContext& context) const override;
+
   // Precondition: as Sampler::step; at t = grid.steps(), noise.size() >= K.
   void step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise, Matrix& x,
             SamplerState& state) const override;

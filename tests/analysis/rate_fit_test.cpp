@@ -130,6 +130,56 @@ TEST(RateFit, AtMostClaimsFailOnlyOnFasterDecay) {
   EXPECT_EQ(judge(faster, ExponentClaim{-1.0, 0.2, true, true}), Verdict::kViolated);
 }
 
+// Exponential model: log err = a - p x. Geometric decay e^{-0.7 x} towards zero is recovered
+// exactly (including x = 0, which the power law must reject), with local slopes in x; the
+// same points under the power-law model give a drifting, wrong exponent.
+TEST(RateFit, ExponentialModelRecoversTheRate) {
+  const std::vector<double> times = {0.0, 0.5, 1.0, 2.0, 3.0, 5.0};
+  std::vector<RatePoint> points;
+  for (double x : times) points.push_back({x, 0.3 * std::exp(-0.7 * x), 0.0, 0.0});
+  RateFitOptions options;
+  options.model = RateFitOptions::Model::kExponential;
+  const RateFit fit = fit_rate(points, options);
+  ASSERT_EQ(fit.status, RateFit::Status::kOk) << fit.message;
+  EXPECT_EQ(fit.points_used, times.size());
+  EXPECT_NEAR(fit.exponent, 0.7, 1e-12);
+  EXPECT_NEAR(fit.intercept, std::log(0.3), 1e-12);
+  for (double slope : fit.local_slopes) EXPECT_NEAR(slope, -0.7, 1e-12);
+  EXPECT_EQ(judge(fit, ExponentClaim{0.5, 0.1, false}), Verdict::kHolds);   // decays at least at 0.5
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}), Verdict::kViolated);  // not at rate 1
+  const RateFit power = fit_rate(points, RateFitOptions{});
+  EXPECT_EQ(power.excluded.size(), 1u);  // x = 0
+  EXPECT_GT(std::fabs(power.exponent - 0.7), 0.2);
+}
+
+// Geometric decay to a floor: the points at the floor are excluded with their reason and the
+// rate is recovered from the rest.
+TEST(RateFit, ExponentialModelExcludesTheFloor) {
+  std::vector<RatePoint> points;
+  for (double x = 0.0; x <= 8.0; x += 1.0) {
+    const double floor = 1e-4;
+    points.push_back({x, std::max(std::exp(-1.3 * x), floor), 0.0, floor});
+  }
+  RateFitOptions options;
+  options.model = RateFitOptions::Model::kExponential;
+  const RateFit fit = fit_rate(points, options);
+  ASSERT_EQ(fit.status, RateFit::Status::kOk);
+  EXPECT_EQ(fit.points_used, 6u);  // e^{-1.3 x} >= 1e-3 for x <= 5
+  EXPECT_NEAR(fit.exponent, 1.3, 1e-12);
+}
+
+TEST(RateFit, ExponentialModelRejectsLogFactors) {
+  RateFitOptions options;
+  options.model = RateFitOptions::Model::kExponential;
+  options.log_factor = RateFitOptions::LogFactor::kFree;
+  try {
+    fit_rate(synthetic(1.0, 0.0, 1.0, kSteps), options);
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& error) {
+    EXPECT_NE(std::string(error.what()).find("exponential model has no log factor"), std::string::npos);
+  }
+}
+
 TEST(RateFit, InvalidOptionsNameTheConstraint) {
   RateFitOptions options;
   options.confidence = 1.5;

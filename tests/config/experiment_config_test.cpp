@@ -223,6 +223,17 @@ TEST(ExperimentConfig, ClaimsAreValidated) {
   EXPECT_NE(bound.find("must be \"upper\""), std::string::npos) << bound;
   const std::string sampler = error_of(with_line("sampler = \"ddim\"", "sampler = \"acc_sde_a\""));
   EXPECT_NE(sampler.find("'acc_sde_a' is not in [sampling] samplers"), std::string::npos) << sampler;
+  const std::string model = error_of(kValid + "model = \"logistic\"\n");
+  EXPECT_NE(model.find("model = \"logistic\""), std::string::npos) << model;
+  EXPECT_NE(model.find("must be \"power\""), std::string::npos) << model;
+  const std::string log_factor = error_of(kValid + "model = \"exponential\"\nlog_power = \"free\"\n");
+  EXPECT_NE(log_factor.find("must be \"none\" (or absent) with model = \"exponential\""), std::string::npos)
+      << log_factor;
+  // The exponential model drops the default free log factor.
+  const ExperimentConfig exponential = parse_config(kValid + "model = \"exponential\"\n", "unit.toml");
+  ASSERT_EQ(exponential.claims.size(), 1u);
+  EXPECT_EQ(exponential.claims[0].model, ClaimSpec::Model::kExponential);
+  EXPECT_FALSE(exponential.claims[0].log_power_free);
 }
 
 TEST(ExperimentConfig, ScoreErrorSectionIsValidatedAndSweepable) {
