@@ -220,6 +220,11 @@ def same_number(a, b):
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300)
 
 
+def same_printed_number(a, b):
+    """Equal, or equal as printed in fit strings (exclusions, groups: "%.6g")."""
+    return same_number(a, b) or "%.6g" % a == "%.6g" % b
+
+
 def parse_exclusions(text):
     """'x=VALUE: reason; x=VALUE: reason' -> list of (float VALUE, reason)."""
     out = []
@@ -494,7 +499,7 @@ def group_constraints(group, runs):
             # Translate a value of an alias column into the canonical column's value.
             try:
                 hit = np.nonzero(np.isclose(runs[col].astype(float), float(v),
-                                            rtol=1e-9, atol=0))[0]
+                                            rtol=5e-6, atol=0))[0]
             except ValueError:
                 hit = []
             if len(hit) == 0:
@@ -507,7 +512,8 @@ def group_constraints(group, runs):
 def value_matches(fig_value, text):
     if isinstance(fig_value, float):
         try:
-            return same_number(fig_value, float(text))
+            # Group strings print numbers with 6 significant digits ("%.6g").
+            return same_number(fig_value, float(text)) or "%.6g" % fig_value == text
         except ValueError:
             return fmt_value(fig_value) == text
     return str(fig_value) == text
@@ -542,12 +548,14 @@ def fcol(fits, name, j, default=float("nan")):
     return float(v)
 
 
-def used_points(points, exclusions):
+def used_points(points, exclusions, linear_x=False):
+    """Points a fit used: not under their floor, positive (x > 0 too unless the model is
+    exponential, where x = 0 is an ordinary point), not listed in the exclusions."""
     used = []
     for p in points:
-        if p.under_floor or p.x <= 0 or p.value <= 0:
+        if p.under_floor or (p.x <= 0 and not linear_x) or p.value <= 0:
             continue
-        if any(same_number(p.x, ex) for ex, _ in exclusions):
+        if any(same_printed_number(p.x, ex) for ex, _ in exclusions):
             continue
         used.append(p)
     return used
@@ -584,8 +592,11 @@ def attach_fits(figures_by_axis, runs, fits):
             want = fcol(fits, "points_used", j)
             if math.isfinite(want):
                 excl = parse_exclusions(fcol(fits, "exclusions", j, ""))
+                if math.isfinite(fcol(fits, "baseline", j)):
+                    excl = excl + [(fcol(fits, "baseline", j), "baseline")]
                 narrowed = [f for f in cands
-                            if len(used_points(f.points[sampler], excl)) == int(want)]
+                            if len(used_points(f.points[sampler], excl, is_exponential(fits, j)))
+                            == int(want)]
                 if narrowed:
                     cands = narrowed
         if not cands:
@@ -603,7 +614,7 @@ def attach_fits(figures_by_axis, runs, fits):
                 fig.fits.append(j)
                 for ex, _ in parse_exclusions(fcol(fits, "exclusions", j, "")):
                     for p in fig.points[sampler]:
-                        if same_number(p.x, ex):
+                        if same_printed_number(p.x, ex):
                             p.fit_excluded = True
     return warnings
 
@@ -688,6 +699,11 @@ def fitted_curve(fits, j, used, xs):
     return np.exp(a + shape(xs))
 
 
+def tick_label(x):
+    text = fmt_value(x)
+    return text if len(text) <= 6 else "%.3g" % x
+
+
 def draw_series(ax, points, color, marker, label, notes, axis_col, sampler, linear_x=False):
     pos = [p for p in points if (linear_x or p.x > 0) and p.value > 0]
     for p in points:
@@ -732,8 +748,22 @@ def draw_series(ax, points, color, marker, label, notes, axis_col, sampler, line
 
 def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus="", linear_x=False):
     excl = parse_exclusions(fcol(fits, "exclusions", j, ""))
-    used = used_points(points, excl)
+    # A claim with a baseline x_b fits err(x) - err(x_b): the curves are drawn as
+    # err(x_b) + fitted difference, and the baseline point is not a fitted point.
+    base_x = fcol(fits, "baseline", j)
+    offset = 0.0
+    if math.isfinite(base_x):
+        base = [p for p in points if same_number(p.x, base_x)]
+        if not base:
+            notes.append("%s: baseline point %s=%s not in the plotted data" % (
+                sampler, axis_short(axis_col), fmt_value(base_x)))
+            return False
+        offset = base[0].value
+        excl = excl + [(base_x, "baseline")]
+    used = used_points(points, excl, is_exponential(fits, j))
     label = fit_label(fits, j, sampler, versus, axis_short(axis_col))
+    if math.isfinite(base_x):
+        label += " (fit of err - err(%s=%s))" % (axis_short(axis_col), fmt_value(base_x))
     if not used:
         notes.append("%s (no used point found in the plotted data)" % label)
         return False
@@ -743,18 +773,20 @@ def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus="", li
     else:
         xs = np.linspace(x0, x1, 64) if linear_x else np.geomspace(x0, x1, 64)
     ys = fitted_curve(fits, j, used, xs)
+    if ys is not None:
+        ys = ys + offset
     if ys is not None and np.any(np.isfinite(ys)):
         ax.plot(xs, ys, "-", color=color, lw=2.0, alpha=0.9, zorder=4, label=label)
     else:
         notes.append("%s (fitted line not drawable)" % label)
     claimed = fcol(fits, "claimed_slope", j)
     if math.isfinite(claimed):
-        y0 = used[0].value
-        claimed_ys = (y0 * np.exp(claimed * (xs - x0)) if is_exponential(fits, j)
-                      else y0 * (xs / x0) ** claimed)
+        y0 = used[0].value - offset
+        claimed_ys = offset + (y0 * np.exp(claimed * (xs - x0)) if is_exponential(fits, j)
+                               else y0 * (xs / x0) ** claimed)
         ax.plot(xs, claimed_ys, "--", color=color, lw=1.3, alpha=0.9, zorder=4)
     excluded = ["%s=%s: %s" % (axis_short(axis_col), fmt_value(x), r or "excluded")
-                for x, r in excl]
+                for x, r in excl if not (math.isfinite(base_x) and same_number(x, base_x))]
     if excluded:
         notes.append("%s fit exclusions: %s" % (
             sampler if not versus else sampler + "/" + versus, "; ".join(excluded)))
@@ -838,7 +870,7 @@ def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, foot
     if 2 <= len(xs) <= 12:
         # Few distinct x values: label them as they are (16, 32, ... rather than 2x10^1).
         ax.xaxis.set_major_locator(FixedLocator(xs))
-        ax.xaxis.set_major_formatter(FixedFormatter([fmt_value(x) for x in xs]))
+        ax.xaxis.set_major_formatter(FixedFormatter([tick_label(x) for x in xs]))
         ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -843,8 +843,6 @@ GridLawEstimator::GridLawEstimator(GridLawOptions options) : options_(options) {
 std::optional<std::string> GridLawEstimator::unsupported_reason(const EstimationProblem& problem) const {
   const int d = problem.target.dim();
   if (d > 2) return "grid law propagation needs d <= 2 (d = " + std::to_string(d) + ")";
-  if (problem.sampler.is_deterministic())
-    return "sampler '" + problem.sampler.name() + "' is deterministic (use change_of_variables_quadrature)";
   if (!problem.score.has_jacobian()) return std::string("the score model provides no Jacobian");
   const int steps = problem.grid.steps(), stop = problem.run.stop_index;
   if (stop < 0 || stop >= steps) return "stop_index " + std::to_string(stop) + " is not below T = " + std::to_string(steps);

@@ -92,8 +92,10 @@
 // 2nd-order Tweedie) and beta_t < 1 - abar_t; the step t = 1 to the data level can degenerate.
 // If the half-resolution run fails while the full one succeeds, the floor is +inf.
 //
-// Preconditions (unsupported_reason otherwise): d <= 2; a stochastic sampler that provides
-// stochastic_score_substeps at every step of the run; a score model with an analytic Jacobian;
+// Preconditions (unsupported_reason otherwise): d <= 2; a sampler that provides
+// stochastic_score_substeps at every step of the run (deterministic one-evaluation samplers such
+// as ddim and ode_euler are noiseless substeps: useful to compare W2 with pmm_pc on one grid;
+// change_of_variables_quadrature is their more accurate TV/KL estimator); a score model with an analytic Jacobian;
 // target moments at abar_T and abar_stop (to size the default box) unless half_width is set.
 // Grid: points per axis even, >= 32; order even in [4, 12]; half_width > 0 (or 0 = default).
 // Defaults: 4096 points (1-D), 256 per axis (2-D). Default box: on a trial grid (2048 / 128^2

@@ -477,6 +477,7 @@ std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector
       fit.bound = config::to_string(claim.bound);
       fit.log_power_mode = claim.log_power_free ? "free" : claim.log_power ? "fixed" : "none";
       fit.model = claim.model == config::ClaimSpec::Model::kExponential ? "exponential" : "power";
+      if (claim.baseline) fit.baseline = *claim.baseline;
       fit.verdict = to_string(Verdict::kInconclusive);
       fit.message = "no results match this claim (sampler, metric, estimator, where)";
       fits.push_back(fit);
@@ -495,6 +496,7 @@ std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector
       fit.bound = config::to_string(claim.bound);
       fit.log_power_mode = claim.log_power_free ? "free" : claim.log_power ? "fixed" : "none";
       fit.model = claim.model == config::ClaimSpec::Model::kExponential ? "exponential" : "power";
+      if (claim.baseline) fit.baseline = *claim.baseline;
       std::string message;
       if (not_ok.count(group)) message += std::to_string(not_ok[group]) + " rows with status != ok left out; ";
       if (estimators_seen[group + "#a"].size() > 1 || estimators_seen[group + "#b"].size() > 1) {
@@ -685,6 +687,7 @@ results::ResultsFile make_results_file(const ExperimentConfig& config, const std
   fit_doubles("intercept", [](const FitRow& f) { return f.intercept; });
   fit_doubles("claimed_slope", [](const FitRow& f) { return f.claimed_slope; });
   fit_doubles("tolerance", [](const FitRow& f) { return f.tolerance; });
+  fit_doubles("baseline", [](const FitRow& f) { return f.baseline; });
   fit_ints("points_used", [](const FitRow& f) { return f.points_used; });
   fit_ints("points_excluded", [](const FitRow& f) { return f.points_excluded; });
   file.tables = {{"runs", std::move(runs)}, {"fits", std::move(fit_table)}};
@@ -789,6 +792,7 @@ std::vector<FitRow> read_fit_rows(const results::ResultsFile& file) {
   f64("intercept", &FitRow::intercept);
   f64("claimed_slope", &FitRow::claimed_slope);
   f64("tolerance", &FitRow::tolerance);
+  if (table->find("baseline") != nullptr) f64("baseline", &FitRow::baseline);
   i64("points_used", &FitRow::points_used);
   i64("points_excluded", &FitRow::points_excluded);
   return fits;

@@ -56,6 +56,7 @@ struct FitRow {
   double log_power = std::numeric_limits<double>::quiet_NaN();
   double intercept = std::numeric_limits<double>::quiet_NaN();
   double claimed_slope = 0.0, tolerance = 0.0;
+  double baseline = std::numeric_limits<double>::quiet_NaN();  // the claim's baseline x (NaN: none)
   std::int64_t points_used = 0, points_excluded = 0;
 };
 

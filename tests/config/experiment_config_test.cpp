@@ -210,8 +210,11 @@ TEST(ExperimentConfig, MissingSectionsAndKeys) {
 }
 
 TEST(ExperimentConfig, EstimatorThatCannotServeAListedSamplerIsRejected) {
-  // grid_law needs a stochastic-step sampler; DDIM is deterministic.
-  const std::string message = error_of(with_line("samplers = [\"ddpm\"]", "samplers = [\"ddpm\", \"ddim\"]"));
+  // grid_law needs a step made of score-map substeps; the multistep accelerated ODE has none.
+  std::string text = with_line("samplers = [\"ddpm\"]", "samplers = [\"ddpm\", \"acc_ode_noise\"]");
+  const std::string listed = "samplers = [\"ddim\", \"ddpm\"]";
+  text.replace(text.find(listed), listed.size(), "samplers = [\"ddim\", \"ddpm\", \"acc_ode_noise\"]");
+  const std::string message = error_of(text);
   EXPECT_NE(message.find("does not support it"), std::string::npos) << message;
   EXPECT_NE(message.find("grid_law"), std::string::npos) << message;
 }

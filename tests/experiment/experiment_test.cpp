@@ -2,6 +2,7 @@
 // resumed equals an uninterrupted one, fits and verdicts follow the claims, and the tables
 // round-trip through the results file.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -93,8 +94,11 @@ log_power = "none"
 slope = -1.0
 )";
 
+// Per process: ctest runs every test case in its own process, in parallel, and each Runner case
+// rebuilds the reference file in SetUpTestSuite (a shared name made two of them race).
 std::filesystem::path temp_file(const std::string& name) {
-  return std::filesystem::temp_directory_path() / ("dmconv_experiment_test_" + name + ".h5");
+  return std::filesystem::temp_directory_path() /
+         ("dmconv_experiment_test_" + std::to_string(::getpid()) + "_" + name + ".h5");
 }
 
 Outcome run(const std::string& name, int threads, std::int64_t stop_after = -1, bool resume = false) {

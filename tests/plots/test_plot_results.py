@@ -244,6 +244,26 @@ class PlotResultsTest(unittest.TestCase):
         y = mod.fitted_curve(fits, j, used, np.array([64.0]))
         self.assertAlmostEqual(float(y[0]), 30.0 / 64 ** 2, places=12)
 
+    def test_exponential_fit_with_baseline(self):
+        # err(x) = 0.01 + 0.5 e^{-0.9 x}: a claim with baseline x_b = 16 fits err - err(16) in the
+        # exponential model; the drawn curve is err(16) + e^{a + slope x}, the baseline point is not
+        # a used point, and exclusions printed with 6 digits still match their points.
+        mod = self.mod
+        xs = [0.0, 1.0, 2.0, 3.0, 16.0, 0.1353352832366127]
+        points = [mod.Point(x, 0.01 + 0.5 * math.exp(-0.9 * x), 0.0, 0.0, 1, "reported") for x in xs]
+        fits = {"slope": [-0.9], "intercept": [math.log(0.5)], "model": ["exponential"],
+                "baseline": [16.0], "log_power": [0.0], "claimed_slope": [-0.9],
+                "exclusions": ["x=0.135335: outside the window"]}
+        excl = mod.parse_exclusions(fits["exclusions"][0]) + [(16.0, "baseline")]
+        used = mod.used_points(points, excl, linear_x=True)
+        self.assertEqual([u.x for u in used], [0.0, 1.0, 2.0, 3.0])   # x = 0 is a point on a linear axis
+        self.assertTrue(mod.is_exponential(fits, 0))
+        y = mod.fitted_curve(fits, 0, used, np.array([2.0]))
+        self.assertAlmostEqual(float(y[0]) + points[4].value, 0.01 + 0.5 * math.exp(-1.8)
+                               + 0.5 * math.exp(-0.9 * 16), places=12)
+        self.assertTrue(mod.same_printed_number(0.1353352832366127, 0.135335))
+        self.assertFalse(mod.same_printed_number(0.135, 0.136))
+
     def test_parse_exclusions(self):
         self.assertEqual(self.mod.parse_exclusions("x=1024: under floor; x=16: outside window"),
                          [(1024.0, "under floor"), (16.0, "outside window")])
