@@ -8,7 +8,10 @@ Figures: (1) per separation m, the Bakry-Emery bound, the log-Sobolev and Poinca
 half the measured KL decay rate against T1 (all tend to 1, the N(0, 1) value); (2) T1*(0.9), the
 T1 at which the Bakry-Emery bound reaches 0.9, against the effective radius R, next to the
 DERIVED sufficient (1/2) ln((1 + R^2)/0.1); (3) with --psi2 rows, that T1 against the psi2 norm K
-of subgaussian_mixture, next to ln K + const.
+of subgaussian_mixture, next to ln K + const; (4) with --dim rows, T1*(0.9) against the dimension d
+(log axis) for the sphere, the random mixture and the product control, with the closed-form checks
+(crosses) and the DERIVED sufficient (1/2) ln((1 + R^2)/0.1) (dashed; sphere and mixture share
+R = sqrt d).
 """
 import argparse
 import csv
@@ -35,10 +38,13 @@ def main():
     profile = [r for r in rows if r["kind"] == "profile"]
     stars = [r for r in rows if r["kind"] == "t1_star"]
     norm_stars = [r for r in rows if r["kind"] == "t1_star_norm"]
+    dim_stars = [r for r in rows if r["kind"] == "t1_star_dim"]
     if not profile:
         sys.exit("plot_lsi: %s has no 'profile' rows (is it dmconv_lsi_profile --csv output?)" % args.csv)
     out = args.out or os.path.dirname(os.path.abspath(args.csv))
     os.makedirs(out, exist_ok=True)
+    if dim_stars:
+        plot_dimension(dim_stars, out)
 
     separations = sorted({float(r["m"]) for r in profile})
     fig, axes = plt.subplots(1, len(separations), figsize=(4.2 * len(separations), 4), sharey=True, squeeze=False)
@@ -91,6 +97,37 @@ def main():
         path = os.path.join(out, "lsi_t1_needed_vs_psi2_norm.png")
         fig.savefig(path, dpi=110)
         print(path)
+
+
+def plot_dimension(rows, out):
+    """T1*(0.9) against d (log axis) per target (the 'claim13' column names it), with the DERIVED value."""
+    labels = {"sphere": "sphere S^{d-1}(sqrt d)", "mixture": "random mixture, |mu_k| = sqrt d",
+              "product": "product of 1-D mixtures"}
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    derived = {}  # one dashed curve per distinct DERIVED curve (sphere and mixture share R = sqrt d)
+    for i, name in enumerate(dict.fromkeys(r["claim13"] for r in rows)):
+        sel = sorted((r for r in rows if r["claim13"] == name), key=lambda r: float(r["m"]))
+        d = [float(r["m"]) for r in sel]
+        colour = "C%d" % i
+        ax.plot(d, [float(r["t1"]) for r in sel], "o-", color=colour, label=labels.get(name, name))
+        check = [(x, float(r["t1_check"])) for x, r in zip(d, sel) if r.get("t1_check")]
+        if check:
+            ax.plot([c[0] for c in check], [c[1] for c in check], "x", color=colour, ms=8,
+                    label="closed-form check (%s)" % name)
+        key = tuple(round(float(r["derived_t1"]), 9) for r in sel)
+        derived.setdefault(key, (d, colour, []))[2].append(name)
+    for key, (d, colour, names) in derived.items():
+        ax.plot(d, list(key), "--", color=colour if len(names) == 1 else "0.4", lw=1,
+                label="DERIVED (1/2) ln((1+R^2)/0.1): %s" % ", ".join(names))
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("dimension d")
+    ax.set_ylabel("T1")
+    ax.set_title("T1*(0.9) vs d (log axis)", fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = os.path.join(out, "lsi_t1_needed_vs_dim.png")
+    fig.savefig(path, dpi=110)
+    print(path)
 
 
 if __name__ == "__main__":
