@@ -171,11 +171,53 @@ GaussianLaw propagate_markov(const Sampler& sampler, const TimeGrid& grid, const
   return law;
 }
 
+GaussianLaw propagate_substeps(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
+                               const GaussianLaw& initial, int from_index, int stop_index) {
+  check_propagation(grid, score, initial, from_index, stop_index);
+  const Eigen::Index d = initial.dim();
+  GaussianLaw law{initial.mean, symmetrised(initial.covariance)};
+  const int total_steps = from_index - stop_index;
+  Matrix probe(d, d + 1), s(d, d + 1);
+  for (int t = from_index; t > stop_index; --t) {
+    const StepContext context{grid, t, t == stop_index + 1, total_steps};
+    const std::vector<StochasticScoreStep> substeps = sampler.stochastic_score_substeps(context);
+    require(!substeps.empty(), "gaussian law propagation: sampler '" + sampler.name() +
+                                   "' gives no stochastic_score_substeps at t = " + std::to_string(t));
+    // The affine score at level t, s(y) = J y + r, probed at y = 0 and y = lambda e_i.
+    probe.setZero();
+    for (Eigen::Index i = 0; i < d; ++i) probe(i, 1 + i) = kProbeScale;
+    score.evaluate(grid.level(t), probe, s);
+    const Vector r = s.col(0);
+    const Matrix jacobian = (s.rightCols(d).colwise() - r) / kProbeScale;
+    for (const StochasticScoreStep& step : substeps) {
+      Matrix map = step.score_coefficient * jacobian;
+      map.diagonal().array() += step.state_coefficient;
+      Matrix widened = law.covariance;
+      widened.diagonal().array() += step.pre_noise_variance;
+      law.mean = map * law.mean + step.score_coefficient * r;
+      law.covariance = map * widened * map.transpose();
+      law.covariance.diagonal().array() += step.post_noise_variance;
+      law.covariance = symmetrised(law.covariance);
+    }
+  }
+  return law;
+}
+
 GaussianLaw propagate_gaussian_law(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
                                    const GaussianLaw& initial, int from_index, int stop_index) {
   require(sampler.is_affine_for_affine_score(), "gaussian law propagation: sampler '" + sampler.name() +
                                                     "' has a step that is not affine in (Y, noise)");
   if (sampler.is_deterministic()) return propagate_deterministic(sampler, grid, score, initial, from_index, stop_index);
+  // Probing a step with K noise injections costs (K + 1) d columns through K-fold work
+  // (pmm_pc's K ULA iterations: O(K^2 d) memory and time); steps made of substeps are
+  // propagated substep by substep instead, O(K d^3).
+  bool many_injections = false, all_substeps = true;
+  for (int t = from_index; t > stop_index; --t) {
+    const StepContext context{grid, t, t == stop_index + 1, from_index - stop_index};
+    many_injections = many_injections || sampler.noise_injections_at(context) > 1;
+    all_substeps = all_substeps && !sampler.stochastic_score_substeps(context).empty();
+  }
+  if (many_injections && all_substeps) return propagate_substeps(sampler, grid, score, initial, from_index, stop_index);
   return propagate_markov(sampler, grid, score, initial, from_index, stop_index);
 }
 

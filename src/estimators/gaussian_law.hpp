@@ -24,7 +24,8 @@
 // m' = A m + b, S' = A S A^T + sum_k N_k N_k^T.
 //
 // Cost: deterministic O(T d^2 (d + 1)) plus the score's own cost per column; stochastic
-// O(T (K + 1) d^3). The probes are ordinary score evaluations, so they count towards the
+// O(T (K + 1) d^3) per probe pass, i.e. O(K^2 d) for a step of K chained injections, which is
+// why such steps (pmm_pc) go through the substep recursion (c) below, O(T K d^3). The probes are ordinary score evaluations, so they count towards the
 // score model's NFE counter.
 //
 // Metrics (all method "gaussian_law"): "kl_target_output" = KL(p_X || p_Y),
@@ -63,6 +64,14 @@ GaussianLaw propagate_deterministic(const Sampler& sampler, const TimeGrid& grid
 //     Throws InvalidArgument if a step leaves state in SamplerState (multistep sampler).
 GaussianLaw propagate_markov(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
                              const GaussianLaw& initial, int from_index, int stop_index);
+
+// (c) Substep recursion (samplers whose steps are Sampler::stochastic_score_substeps): the
+//     affine score s(y) = J y + r is probed once per level (d + 1 columns) and every substep
+//     maps m' = M m + c r, S' = M (S + v_pre I) M^T + v_post I, M = a I + c J. Used instead of
+//     (b) when some step injects more than one noise (pmm_pc's K Langevin iterations, where (b)
+//     needs O(K^2 d) memory and time); agrees with (b) to round-off (tests).
+GaussianLaw propagate_substeps(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
+                               const GaussianLaw& initial, int from_index, int stop_index);
 
 // The output law of Y_stop for the problem (initial law, grid.steps() -> run.stop_index).
 GaussianLaw gaussian_output_law(const EstimationProblem& problem);

@@ -241,6 +241,34 @@ TEST(GaussianLaw, MarkovAndWholeRunPropagationAgree) {
   EXPECT_THROW(estimators::propagate_markov(*momentum, grid, score, initial, 256, 1), InvalidArgument);
 }
 
+// The substep recursion (pmm_pc's K Langevin iterations, then DDIM; ddpm as one substep) equals
+// the probe of every step through Sampler::step, on a rotated 3-D Gaussian with a mean offset.
+TEST(GaussianLaw, SubstepAndMarkovPropagationAgree) {
+  const int d = 3;
+  const TimeGrid grid = TheorySchedule(2.0, 6.0).grid(64);
+  Matrix sigma = rotation(d, 0.7) * Vector(Eigen::Vector3d(0.2, 1.0, 4.0)).asDiagonal() * rotation(d, 0.7).transpose();
+  sigma = 0.5 * (sigma + sigma.transpose());
+  const GaussianTarget target(GaussianComponent::full(Vector(Eigen::Vector3d(1.5, -1.0, 0.5)), sigma, "t"));
+  const ExactScore score(target);
+  const GaussianLaw initial{Vector::Zero(d), Matrix::Identity(d, d)};
+  const auto pmm = sampler_registry().make("pmm_pc", {{"langevin_time", 0.5}, {"langevin_step", 0.01}});
+  const auto ddpm = sampler_registry().make("ddpm", {});
+  for (const Sampler* sampler : {pmm.get(), ddpm.get()}) {
+    const GaussianLaw a = estimators::propagate_substeps(*sampler, grid, score, initial, 64, 1);
+    const GaussianLaw b = estimators::propagate_markov(*sampler, grid, score, initial, 64, 1);
+    EXPECT_LE((a.mean - b.mean).norm(), 1e-12 * b.mean.norm()) << sampler->name();
+    EXPECT_LE((a.covariance - b.covariance).norm(), 1e-12 * b.covariance.norm()) << sampler->name();
+  }
+  // The estimator takes the substep path for pmm_pc (50 injections at the first step), so a
+  // corrector with K = 20000 iterations is propagated in a fraction of a second.
+  const auto long_corrector = sampler_registry().make("pmm_pc", {{"langevin_time", 20.0}, {"langevin_step", 0.001}});
+  const auto start = std::chrono::steady_clock::now();
+  const GaussianLaw law = estimators::propagate_gaussian_law(*long_corrector, grid, score, initial, 64, 1);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(law.mean.allFinite() && law.covariance.allFinite());
+  EXPECT_LT(seconds, 2.0);
+}
+
 // A stochastic sampler with a multistep cache (test double): the Markov propagation must refuse it.
 class StochasticWithCache final : public Sampler {
  public:
