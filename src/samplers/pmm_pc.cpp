@@ -18,6 +18,26 @@ namespace {
   throw InvalidArgument(message.str());
 }
 
+// The predictor's score, norm-truncated at C sqrt(d) / sigma_t; evaluations count on the inner
+// model (the run's NFE counter).
+class LevelTruncatedScore final : public ScoreModel {
+ public:
+  LevelTruncatedScore(const ScoreModel& inner, double scale) : inner_(inner), scale_(scale) {}
+  int dim() const override { return inner_.dim(); }
+
+ protected:
+  void compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const override {
+    inner_.evaluate(level, x, out);
+    Matrix s = out;
+    truncate_score_norms(scale_ * std::sqrt(static_cast<double>(inner_.dim())) / level.sigma(), s);
+    out = s;
+  }
+
+ private:
+  const ScoreModel& inner_;
+  double scale_;
+};
+
 }  // namespace
 
 void truncate_score_norms(double max_norm, Matrix& s) {
@@ -34,6 +54,9 @@ PmmPredictorCorrector::PmmPredictorCorrector(Options options) : options_(std::mo
     bad("langevin_step", options_.langevin_step, "must be finite and > 0 (the ULA step gamma)");
   if (!std::isfinite(options_.truncation) || options_.truncation < 0.0)
     bad("truncation", options_.truncation, "must be finite and >= 0 (score norm bound M; 0 = no truncation)");
+  if (!std::isfinite(options_.predictor_truncation) || options_.predictor_truncation < 0.0)
+    bad("predictor_truncation", options_.predictor_truncation,
+        "must be finite and >= 0 (bound C sqrt(d)/sigma_t on the predictor's score norm; 0 = no truncation)");
   const double k = std::round(options_.langevin_time / options_.langevin_step);
   if (!(k <= static_cast<double>(kMaxLangevinIterations)))
     bad("langevin_time", options_.langevin_time,
@@ -69,7 +92,8 @@ void PmmPredictorCorrector::correct(const NoiseLevel& level, const ScoreModel& s
 
 std::vector<StochasticScoreStep> PmmPredictorCorrector::stochastic_score_substeps(const StepContext& context) const {
   std::vector<StochasticScoreStep> predictor = predictor_->stochastic_score_substeps(context);
-  if (predictor.empty() || (options_.truncation > 0.0 && iterations_ > 0)) return {};
+  if (predictor.empty() || (options_.truncation > 0.0 && iterations_ > 0) || options_.predictor_truncation > 0.0)
+    return {};
   if (!is_first_step(context) || iterations_ == 0) return predictor;
   const double gamma = options_.langevin_step;
   std::vector<StochasticScoreStep> steps(static_cast<std::size_t>(iterations_),
@@ -81,7 +105,12 @@ std::vector<StochasticScoreStep> PmmPredictorCorrector::stochastic_score_substep
 void PmmPredictorCorrector::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise,
                                  Matrix& x, SamplerState& state) const {
   if (is_first_step(context) && iterations_ > 0) correct(context.grid.level(context.t), score, noise, x);
-  predictor_->step(context, score, {}, x, state);
+  if (options_.predictor_truncation > 0.0) {
+    const LevelTruncatedScore truncated(score, options_.predictor_truncation);
+    predictor_->step(context, truncated, {}, x, state);
+  } else {
+    predictor_->step(context, score, {}, x, state);
+  }
 }
 
 }  // namespace dmconv::samplers

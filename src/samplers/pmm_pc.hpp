@@ -12,13 +12,17 @@
 //     s~ = s * min(1, M / |s|)   (norm truncation, Thm 4.2; M = 0: s~ = s)
 //   Predictor (4.2): the reverse probability-flow ODE from level T to the output level,
 //     integrated on the grid by `integrator`: ddim (exponential integrator, §4.2b),
-//     acc_ode_noise (§4.4b) or dpm_solver_2 (§4.5); their step functions are called as is.
+//     acc_ode_noise (§4.4b) or dpm_solver_2 (§4.5); their step functions are called as is,
+//     with the score s~_t = s_t * min(1, M_t / |s_t|), M_t = C sqrt(d) / sigma_t when
+//     predictor_truncation = C > 0 (Thm 4.2 runs both stages on a truncated score; THEORY §4.6:
+//     "M growing like sqrt(d)/sigma", the typical size of the true score at level t).
 //
 // So the first step (t = grid.steps()) is K ULA iterations followed by one predictor step,
 // and every later step is a plain predictor step. The ULA discretisation is the [DERIVED]
 // "natural implementation" of THEORY.md §4.6; the paper's own discretisation (its §6) is
-// [UNVERIFIED]. The truncation is applied to the corrector's score only; Thm 4.2's truncated
-// predictor is NOT implemented (the predictor uses the score model as given).
+// [UNVERIFIED]. The two truncations are separate knobs (corrector: absolute M at the single
+// level T; predictor: C in units of sqrt(d)/sigma_t), both off by default; the exact form of the
+// paper's truncation is [UNVERIFIED].
 //
 // Noise: K matrices at the first step (stream (kStepNoise, T, k)), none elsewhere
 // (noise_injections_at). Memory: run_block holds K matrices of d x block_size doubles.
@@ -37,8 +41,9 @@ class PmmPredictorCorrector final : public Sampler {
   struct Options {
     double langevin_time = 1.0;     // T2 >= 0
     double langevin_step = 0.01;    // gamma > 0
-    double truncation = 0.0;        // M >= 0; 0 = no truncation
+    double truncation = 0.0;        // M >= 0; 0 = no truncation (corrector)
     std::string integrator = "ddim";  // "ddim", "acc_ode_noise" or "dpm_solver_2"
+    double predictor_truncation = 0.0;  // C >= 0; 0 = no truncation (predictor, M_t = C sqrt(d)/sigma_t)
   };
   // Largest K = round(T2 / gamma) accepted: the noise of injection k of a step is the stream
   // sub-index k (core/rng.hpp), which has 16 bits. (Memory: K d x block_size doubles per thread.)
@@ -58,7 +63,9 @@ class PmmPredictorCorrector final : public Sampler {
   }
 
   // The norm truncation is not affine; without it (or without Langevin steps) every step is.
-  bool is_affine_for_affine_score() const override { return options_.truncation == 0.0 || iterations_ == 0; }
+  bool is_affine_for_affine_score() const override {
+    return (options_.truncation == 0.0 || iterations_ == 0) && options_.predictor_truncation == 0.0;
+  }
 
   // K ULA substeps {0, 1, gamma, 2 gamma} then the integrator's form at t = T, the integrator's
   // form elsewhere (grid law propagation); empty with truncation (s~ is not the score) or an

@@ -25,11 +25,12 @@ typename Registry<Sampler>::Factory plain(const char* name, Args... args) {
 
 std::unique_ptr<Sampler> make_pmm_pc(const ParamTable& p) {
   const std::string c = "sampler 'pmm_pc'";
-  p.require_only(c, {"langevin_time", "langevin_step", "truncation", "integrator"});
+  p.require_only(c, {"langevin_time", "langevin_step", "truncation", "predictor_truncation", "integrator"});
   samplers::PmmPredictorCorrector::Options o;
   o.langevin_time = p.number(c, "langevin_time", o.langevin_time);
   o.langevin_step = p.number(c, "langevin_step", o.langevin_step);
   o.truncation = p.number(c, "truncation", o.truncation);
+  o.predictor_truncation = p.number(c, "predictor_truncation", o.predictor_truncation);
   o.integrator = p.string(c, "integrator", o.integrator);
   return std::make_unique<samplers::PmmPredictorCorrector>(o);
 }

@@ -294,6 +294,38 @@ TEST(PmmPc, TruncationHasNoEffectWhenHugeAndClipsWhenSmall) {
   EXPECT_LT(clipped, 50);
 }
 
+// Predictor truncation at M_t = C sqrt(d) / sigma_t: no effect when C is huge; with C -> 0 the
+// predictor's score vanishes, so each DDIM step is x <- sqrt(abar_{t-1} / abar_t) x and the
+// whole predictor multiplies the corrector's output by sqrt(abar_1 / abar_T).
+TEST(PmmPc, PredictorTruncationIsOffWhenHugeAndRemovesTheScoreWhenTiny) {
+  const auto target = target_registry().make_example("gaussian_mixture");
+  const ExactScore score(*target);
+  const TimeGrid grid = pmm_grid(1.0, 16);
+  const int T = grid.steps();
+  const auto with = [&](double c) {
+    samplers::PmmPredictorCorrector::Options o{0.5, 0.05, 0.0, "ddim", c};
+    return samplers::PmmPredictorCorrector(o);
+  };
+  const RunResult none = run_sampler(with(0.0), grid, score, *target, standard_normal_run(300));
+  const RunResult huge = run_sampler(with(1e300), grid, score, *target, standard_normal_run(300));
+  EXPECT_TRUE(none.samples == huge.samples);
+  EXPECT_EQ(none.nfe_per_particle, huge.nfe_per_particle);  // the wrapper's evaluations are counted once
+  const samplers::PmmPredictorCorrector tiny = with(1e-300);
+  EXPECT_FALSE(tiny.is_affine_for_affine_score());
+  EXPECT_TRUE(tiny.stochastic_score_substeps(StepContext{grid, T, false, T - 1}).empty());
+  const RandomStreams streams(6, 0);
+  Matrix x(2, 30);
+  streams.fill_normals(0, StreamTag(StreamPurpose::kTest, 9), x);
+  Matrix via_run = x;
+  run_block(tiny, grid, score, streams, 0, T, 1, via_run);
+  std::vector<Matrix> noise(10, Matrix(2, 30));
+  for (std::size_t k = 0; k < noise.size(); ++k)
+    streams.fill_normals(0, StreamTag(StreamPurpose::kStepNoise, static_cast<std::uint64_t>(T), k), noise[k]);
+  tiny.correct(grid.level(T), score, noise, x);
+  const Matrix expected = std::sqrt(grid.abar(1) / grid.abar(T)) * x;
+  EXPECT_LT((via_run - expected).cwiseAbs().maxCoeff(), 1e-12 * expected.cwiseAbs().maxCoeff());
+}
+
 TEST(PmmPc, OutputIsBitwiseIndependentOfThreadsAndBlockSize) {
   const auto target = target_registry().make_example("gaussian_mixture");
   const ExactScore score(*target);
@@ -323,6 +355,7 @@ TEST(PmmPc, ParameterErrorsNameKeyValueAndRule) {
   expect_has(message({{"langevin_step", -0.5}}), {"'langevin_step' = -0.5", "> 0"});
   expect_has(message({{"langevin_time", -1.0}}), {"'langevin_time' = -1", ">= 0"});
   expect_has(message({{"truncation", -2.0}}), {"'truncation' = -2", ">= 0"});
+  expect_has(message({{"predictor_truncation", -1.0}}), {"'predictor_truncation' = -1", ">= 0", "sqrt(d)/sigma_t"});
   expect_has(message({{"integrator", "rk4"}}), {"'integrator' = \"rk4\"", "ddim", "acc_ode_noise", "dpm_solver_2"});
   expect_has(message({{"integrator", 3.0}}), {"'integrator'", "string"});
   expect_has(message({{"langevin_time", 1e3}, {"langevin_step", 1e-4}}), {"'langevin_time' = 1000", "65536"});
