@@ -57,6 +57,24 @@ struct StochasticScoreStep {
   double post_noise_variance;
 };
 
+// The Gaussian law N(mean, covariance) pushed through one StochasticScoreStep when the score is
+// affine, s(y) = J y + r:  M = a I + c J,  mean' = M mean + c r,
+// covariance' = M (covariance + v_pre I) M^T + v_post I. Returns covariance + v_pre I (the
+// law after the pre-noise, for callers that inspect it). Used by exact Gaussian propagation
+// and by grid_law's Gaussian surrogate for sizing its box.
+inline Matrix push_gaussian_through_step(const StochasticScoreStep& step, const Matrix& score_jacobian,
+                                         const Vector& score_offset, Vector& mean, Matrix& covariance) {
+  Matrix map = step.score_coefficient * score_jacobian;
+  map.diagonal().array() += step.state_coefficient;
+  Matrix widened = covariance;
+  widened.diagonal().array() += step.pre_noise_variance;
+  mean = map * mean + step.score_coefficient * score_offset;
+  covariance = map * widened * map.transpose();
+  covariance.diagonal().array() += step.post_noise_variance;
+  covariance = 0.5 * (covariance + covariance.transpose());
+  return widened;
+}
+
 class Sampler {
  public:
   virtual ~Sampler() = default;

@@ -189,16 +189,8 @@ GaussianLaw propagate_substeps(const Sampler& sampler, const TimeGrid& grid, con
     score.evaluate(grid.level(t), probe, s);
     const Vector r = s.col(0);
     const Matrix jacobian = (s.rightCols(d).colwise() - r) / kProbeScale;
-    for (const StochasticScoreStep& step : substeps) {
-      Matrix map = step.score_coefficient * jacobian;
-      map.diagonal().array() += step.state_coefficient;
-      Matrix widened = law.covariance;
-      widened.diagonal().array() += step.pre_noise_variance;
-      law.mean = map * law.mean + step.score_coefficient * r;
-      law.covariance = map * widened * map.transpose();
-      law.covariance.diagonal().array() += step.post_noise_variance;
-      law.covariance = symmetrised(law.covariance);
-    }
+    for (const StochasticScoreStep& step : substeps)
+      push_gaussian_through_step(step, jacobian, r, law.mean, law.covariance);
   }
   return law;
 }

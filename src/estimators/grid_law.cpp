@@ -425,8 +425,7 @@ UniformGrid grid_law_grid(const EstimationProblem& problem, const GridLawOptions
   // The sampler's laws can be far wider than every p_t (DDPM over-disperses by ~beta^2 / alpha
   // per step: at T = 32, c1 = 6 its phase-2 variance is ~2.9 against 1). Gaussian surrogate of
   // the sampler's law: the step recursion with the affine score of N(m_t, C_t) (the target's
-  // moments at level t),
-  //   S+ = S + v_pre I,  M = a I - c C_t^{-1},  mean' = M mean + c C_t^{-1} m_t,  S' = M S+ M^T + v_post I;
+  // moments at level t), push_gaussian_through_step with J = -C_t^{-1}, r = C_t^{-1} m_t;
   // the box is widened about its centre by rho_i = max over steps of sqrt(S_ii / (C_t)_ii)
   // (S+ against level t, S' against level t - 1) when that exceeds 1.
   Vector rho = Vector::Ones(d);
@@ -438,15 +437,9 @@ UniformGrid grid_law_grid(const EstimationProblem& problem, const GridLawOptions
     const std::optional<Moments> next = problem.target.moments(problem.grid.level(t - 1));
     if (substeps.empty() || !here || !next) break;
     const Matrix precision = here->covariance.inverse();
+    const Vector offset = precision * here->mean;  // the affine score of N(m_t, C_t): -C^{-1} y + C^{-1} m
     for (std::size_t k = 0; k < substeps.size(); ++k) {
-      const StochasticScoreStep& step = substeps[k];
-      Matrix map = -step.score_coefficient * precision;
-      map.diagonal().array() += step.state_coefficient;
-      Matrix widened = law.covariance;
-      widened.diagonal().array() += step.pre_noise_variance;
-      law.mean = map * law.mean + step.score_coefficient * (precision * here->mean);
-      law.covariance = map * widened * map.transpose();
-      law.covariance.diagonal().array() += step.post_noise_variance;
+      const Matrix widened = push_gaussian_through_step(substeps[k], -precision, offset, law.mean, law.covariance);
       // Substeps before the last stay at level t (pmm_pc's Langevin iterations).
       const Moments& after = k + 1 == substeps.size() ? *next : *here;
       for (int i = 0; i < d; ++i) {

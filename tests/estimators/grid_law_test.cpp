@@ -320,7 +320,8 @@ TEST(GridLaw, OneDimensionalGaussianMatchesExactLawPropagation) {
 
 // pmm_pc: K Langevin substeps at level T1 then DDIM, propagated substep by substep; on a
 // Gaussian target the reference is the exact recursion over the same substeps (the affine
-// score), cross-checked against gaussian_law's probing of step().
+// score). That the substeps are the sampler's step() is checked separately: against probing
+// step() (GaussianLaw.SubstepAndMarkovPropagationAgree) and Monte Carlo (the test below).
 TEST(GridLaw, PmmPredictorCorrectorMatchesExactLawPropagation) {
   const GaussianTarget target(GaussianComponent::isotropic(Vector::Constant(1, 1.5), 0.25, "N(1.5, 0.25)"));
   const TimeGrid grid =
