@@ -198,7 +198,22 @@ void apply_override(toml::table& document, const std::string& assignment) {
   if (section_table == nullptr)
     throw ConfigError("--set " + assignment + ": [" + section + "] is not a table (arrays of tables such as "
                       "[[estimator]] and [[claim]] cannot be overridden)");
-  section_table->insert_or_assign(key, *parsed.get("value"));
+  // Nested tables: "sampling.params.pmm_pc.langevin_time" sets langevin_time in
+  // [sampling.params.pmm_pc] (created if absent). [sweep] keys are dotted paths themselves.
+  std::string leaf = key;
+  if (section != "sweep") {
+    for (auto next = leaf.find('.'); next != std::string::npos; next = leaf.find('.')) {
+      const std::string name = leaf.substr(0, next);
+      leaf = leaf.substr(next + 1);
+      if (name.empty() || leaf.empty())
+        throw ConfigError("--set " + assignment + ": empty table or key name in the path");
+      if (section_table->get(name) == nullptr) section_table->insert(name, toml::table{});
+      section_table = section_table->get(name)->as_table();
+      if (section_table == nullptr)
+        throw ConfigError("--set " + assignment + ": '" + name + "' in the path is not a table");
+    }
+  }
+  section_table->insert_or_assign(leaf, *parsed.get("value"));
 }
 
 }  // namespace
@@ -361,7 +376,16 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
       try {
         sampler_registry().make(name, params);
       } catch (const InvalidArgument& error) {
-        fail(reader.where(node), "[" + section + "]", error.what());
+        // At the line of the key the factory names ("key 'K'"), or "--set" when K was overridden.
+        SourceLocation at = reader.where(node);
+        const std::string message = error.what();
+        for (auto&& [param_key, param_node] : reader.table(section, node)) {
+          const std::string k(param_key.str());
+          if (message.find("key '" + k + "'") == std::string::npos) continue;
+          at = reader.overridden.count(section + "." + k) ? SourceLocation{"--set", 0}
+                                                           : location_of(source_name, param_key.source());
+        }
+        fail(at, "[" + section + "]", message);
       }
       config.sampler_params[name] = params;
     }

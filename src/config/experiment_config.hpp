@@ -39,7 +39,8 @@
 // Every error names file:line, the key, the value and the rule, and is raised before any work
 // starts (ConfigError). `--set section.key=value` overrides are applied to the TOML document
 // before it is interpreted (value in TOML syntax; a bare word is taken as a string); their
-// location is "--set".
+// location is "--set". A longer path reaches nested tables ("sampling.params.pmm_pc.langevin_time");
+// [sweep] keys are dotted paths themselves ("sweep.target.dim=[1, 2]" sets the key "target.dim").
 #pragma once
 #include <cstdint>
 #include <filesystem>

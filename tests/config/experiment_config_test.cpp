@@ -291,6 +291,20 @@ TEST(ExperimentConfig, SamplerParamsAreParsedAndValidated) {
   EXPECT_NE(unlisted.find("'song_pc' is not in [sampling] samplers"), std::string::npos) << unlisted;
 }
 
+// --set reaches nested tables: a sampler parameter is overridden (and validated) like any key.
+TEST(ExperimentConfig, OverridesReachSamplerParameterTables) {
+  const std::string text = with_line("samplers = [\"ddim\", \"ddpm\"]", "samplers = [\"ddim\", \"ddpm\", \"pmm_pc\"]");
+  const ExperimentConfig config =
+      parse_config(text, "unit.toml", {"sampling.params.pmm_pc.langevin_time=0.5", "sampling.params.pmm_pc.langevin_step=0.1"});
+  ASSERT_EQ(config.sampler_params.count("pmm_pc"), 1u);
+  EXPECT_EQ(config.sampler_params.at("pmm_pc").number("test", "langevin_time"), 0.5);
+  const std::string bad = error_of(text, {"sampling.params.pmm_pc.langevin_step=-1"});
+  EXPECT_NE(bad.find("--set"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("langevin_step"), std::string::npos) << bad;
+  const std::string not_table = error_of(text, {"sampling.particles.x=1"});
+  EXPECT_NE(not_table.find("'particles' in the path is not a table"), std::string::npos) << not_table;
+}
+
 TEST(ExperimentConfig, SamplerParamsAreSweepAxes) {
   // "sampling.params.NAME.KEY" sweeps one parameter of one sampler; the others keep the table's.
   const std::string text = with_sampler_params("[sampling.params.pmm_pc]\nlangevin_step = 0.02\n") +
