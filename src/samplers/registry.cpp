@@ -9,6 +9,7 @@
 #include "samplers/dpm_solver_pp_2m.hpp"
 #include "samplers/pmm_pc.hpp"
 #include "samplers/probability_flow_euler.hpp"
+#include "samplers/reverse_diffusion.hpp"
 #include "samplers/song_pc.hpp"
 
 namespace dmconv {
@@ -61,6 +62,9 @@ const Registry<Sampler>& sampler_registry() {
     r.add({"ddpm_noise_outside", "DDPM, noise outside the 1/sqrt(alpha) factor (slides, repository)",
            "seed 002 slides; 2403.03852 code ddpm_steps; THEORY.md §4.1",
            plain<Ddpm>("ddpm_noise_outside", Ddpm::Variant::kNoiseOutside), {}});
+    r.add({"reverse_diffusion", "Song et al. reverse-diffusion predictor (2 - sqrt(alpha)) Y + beta s + sqrt(beta) Z",
+           "Song et al. ICLR 2021 (reverse diffusion sampler; score_sde ReverseDiffusionPredictor, VPSDE.discretize)",
+           plain<ReverseDiffusion>("reverse_diffusion"), {}});
     r.add({"ode_euler", "probability-flow ODE, Li et al. Euler form (Y + beta/2 s)/sqrt(alpha)",
            "arXiv 2409.18959 eq. (2.5); THEORY.md §4.2a", plain<ProbabilityFlowEuler>("ode_euler"), {}});
     r.add({"ddim", "DDIM, exact exponential-integrator form (= DPM-Solver-1)",
@@ -89,7 +93,7 @@ const Registry<Sampler>& sampler_registry() {
            "arXiv 2305.14164 (Langevin corrector at T1 + probability-flow ODE; ULA discretisation [DERIVED]); THEORY.md §4.6 (4.1)-(4.2), §5.6 Thm 4.2 truncation", make_pmm_pc,
            {{"langevin_time", 1.0}, {"langevin_step", 0.05}, {"truncation", 0.0}, {"integrator", "ddim"}}});
     r.add({"song_pc",
-           "Song et al. predictor-corrector (VP): predictor ddpm | ddpm_noise_outside | ddim, then corrector_steps "
+           "Song et al. predictor-corrector (VP): predictor reverse_diffusion | ddpm | ddpm_noise_outside | ddim, then corrector_steps "
            "Langevin steps at the new level with eps = 2 alpha_t (snr |z|/|s|)^2 per particle",
            "Song et al. ICLR 2021, PC sampling with the VP Langevin corrector of Algorithm 5 (per-particle norms)", make_song_pc,
            {{"predictor", "ddpm"}, {"corrector_steps", 1}, {"snr", 0.16}}});

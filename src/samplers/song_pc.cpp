@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "samplers/ddim.hpp"
 #include "samplers/ddpm.hpp"
+#include "samplers/reverse_diffusion.hpp"
 
 namespace dmconv::samplers {
 namespace {
@@ -34,9 +35,11 @@ SongPredictorCorrector::SongPredictorCorrector(Options options) : options_(std::
     predictor_ = std::make_unique<Ddpm>(Ddpm::Variant::kNoiseOutside);
   } else if (options_.predictor == "ddim") {
     predictor_ = std::make_unique<Ddim>();
+  } else if (options_.predictor == "reverse_diffusion") {
+    predictor_ = std::make_unique<ReverseDiffusion>();
   } else {
     throw InvalidArgument("sampler 'song_pc': key 'predictor' = \"" + options_.predictor +
-                          "\": must be one of \"ddpm\", \"ddpm_noise_outside\", \"ddim\"");
+                          "\": must be one of \"ddpm\", \"ddpm_noise_outside\", \"ddim\", \"reverse_diffusion\"");
   }
   predictor_noise_ = predictor_->noise_injections();
 }

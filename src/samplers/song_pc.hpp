@@ -10,9 +10,9 @@
 //               (Y + beta s + sqrt(beta) z)/sqrt(alpha)), "ddpm_noise_outside" (the paper's
 //               ancestral-sampling predictor for VP and the score_sde code's
 //               AncestralSamplingPredictor: (Y + beta s)/sqrt(alpha) + sqrt(beta) z, no noise on
-//               the step to the data level) or "ddim" (exponential integrator, §4.2b). The
-//               paper's "reverse diffusion" predictor (2 - sqrt(alpha)) Y + beta s + sqrt(beta) z
-//               agrees with both DDPM forms to O(beta^2) and is not implemented;
+//               the step to the data level), "ddim" (exponential integrator, §4.2b) or
+//               "reverse_diffusion" (the paper's reverse-diffusion predictor,
+//               (2 - sqrt(alpha)) Y + beta s + sqrt(beta) z, samplers/reverse_diffusion.hpp);
 //   corrector:  M Langevin steps at the NEW level t-1 (Algorithm 5, VP):
 //                 z ~ N(0, I),  g = s_{t-1}(Y),
 //                 eps = 2 alpha (r |z| / |g|)^2,
@@ -46,7 +46,7 @@ namespace dmconv::samplers {
 class SongPredictorCorrector final : public Sampler {
  public:
   struct Options {
-    std::string predictor = "ddpm";  // "ddpm", "ddpm_noise_outside" or "ddim"
+    std::string predictor = "ddpm";  // "ddpm", "ddpm_noise_outside", "ddim" or "reverse_diffusion"
     long corrector_steps = 1;        // M >= 0 (Song et al. use M = 1 for VP)
     double snr = 0.16;               // r > 0 (the paper's VP default)
     double corrector_step = 0.0;     // eps0 >= 0; > 0 replaces the SNR rule by eps = eps0

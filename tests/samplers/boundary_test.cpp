@@ -54,6 +54,7 @@ TEST(SamplerBoundary, NoiseUsedOnTheStepToTheData) {
   };
   for (const Expectation& e : std::vector<Expectation>{{"ddpm", {true}},
                                                        {"ddpm_noise_outside", {false}},
+                                                       {"reverse_diffusion", {false}},
                                                        {"acc_sde_a", {true, true}},
                                                        {"acc_sde_b", {true, true}},
                                                        {"acc_sde_c", {true, false}}}) {

@@ -43,7 +43,7 @@ struct AffineStep {
 
 // The samplers with a closed form below (THEORY.md §4.1-4.5).
 inline const std::vector<std::string>& samplers_with_closed_form() {
-  static const std::vector<std::string> names{"ddpm",      "ddpm_noise_outside", "ode_euler", "ddim",
+  static const std::vector<std::string> names{"ddpm",      "ddpm_noise_outside", "reverse_diffusion", "ode_euler", "ddim",
                                               "acc_sde_a", "acc_sde_b",          "acc_sde_c", "acc_ode_score",
                                               "acc_ode_noise", "dpm_solver_2",   "dpm_solver_pp_2m"};
   return names;
@@ -80,6 +80,11 @@ class GaussianClosedForms {
       // §4.1 variant: ( Y + beta s(Y) )/sqrt(alpha) + sqrt(beta) Z; no noise on the step to
       // the data level (t = 1), as the repository's ddpm_steps.
       return {(I + beta_t * s.J) / sqrt_alpha, beta_t * s.c / sqrt_alpha, {t > 1 ? RMatrix(I * sqrt(beta_t)) : zero()}, {}};
+    }
+    if (name == "reverse_diffusion") {
+      // Song et al. 2021, VP reverse diffusion: (2 - sqrt(alpha)) Y + beta s(Y) + sqrt(beta) Z; no
+      // noise on the step to the data level (t = 1), as the score_sde code's final x_mean.
+      return {(2 - sqrt_alpha) * I + beta_t * s.J, beta_t * s.c, {t > 1 ? RMatrix(I * sqrt(beta_t)) : zero()}, {}};
     }
     if (name == "ode_euler" || name == "acc_ode_score") {
       // §4.2a (2.5): ( Y + (beta/2) s(Y) ) / sqrt(alpha); also the first step of §4.4a.

@@ -55,6 +55,8 @@ Law song_reference(const TimeGrid& grid, const std::string& predictor, int M, Re
     if (predictor == "ddim") {
       const Real oma = grid.one_minus_abar(t), oma1 = grid.one_minus_abar(t - 1);
       score_step(grid, t, 1 / std::sqrt(alpha), std::sqrt(oma) * (std::sqrt(oma) / std::sqrt(alpha) - std::sqrt(oma1)), 0, law);
+    } else if (predictor == "reverse_diffusion") {
+      score_step(grid, t, 2 - std::sqrt(alpha), beta, t > 1 ? beta : 0, law);
     } else {
       const Real q = predictor == "ddpm" ? beta / alpha : (t > 1 ? beta : 0);
       score_step(grid, t, 1 / std::sqrt(alpha), beta / std::sqrt(alpha), q, law);
@@ -78,7 +80,7 @@ TEST(SongPc, FixedStepMonteCarloMomentsMatchTheExactGaussianRecursion) {
   const auto target = gaussian();
   const ExactScore score(*target);
   const TimeGrid grid = song_grid(12);
-  for (const std::string predictor : {"ddpm", "ddpm_noise_outside", "ddim"}) {
+  for (const std::string predictor : {"ddpm", "ddpm_noise_outside", "ddim", "reverse_diffusion"}) {
     const auto sampler = sampler_registry().make(
         "song_pc", {{"predictor", predictor}, {"corrector_steps", 2}, {"corrector_step", 0.05}});
     const RunResult result = run_sampler(*sampler, grid, score, *target, run_options(100000));
@@ -143,7 +145,7 @@ TEST(SongPc, NoCorrectorIsThePredictorBitwise) {
   const auto target = target_registry().make_example("gaussian_mixture");
   const ExactScore score(*target);
   const TimeGrid grid = song_grid(16);
-  for (const std::string predictor : {"ddpm", "ddpm_noise_outside", "ddim"}) {
+  for (const std::string predictor : {"ddpm", "ddpm_noise_outside", "ddim", "reverse_diffusion"}) {
     const auto pc = sampler_registry().make("song_pc", {{"predictor", predictor}, {"corrector_steps", 0}});
     const auto plain = sampler_registry().make(predictor, {});
     EXPECT_EQ(pc->noise_injections(), plain->noise_injections()) << predictor;
