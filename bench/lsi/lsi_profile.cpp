@@ -64,37 +64,8 @@ namespace {
 
 using namespace dmconv;
 
-// T1*(threshold): the T1 at which the Bakry-Emery bound of the target reaches `threshold`, by
-// bisection on [lo, hi] (`halvings` steps; the bound is assumed to increase with T1). Returns the
-// upper end of the final bracket and the bound there (hi itself when the bound never fell short).
-struct T1Star {
-  double t1 = 0.0;
-  double bracket = 0.0;  // width of the final bracket
-  BakryEmeryBound at;    // the Bakry-Emery bound at t1
-};
-
-T1Star find_t1_star(const Target& target, double threshold, double lo, double hi, int halvings) {
-  T1Star result;
-  bool evaluated_hi = false;
-  for (int i = 0; i < halvings; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    BakryEmeryBound be = bakry_emery_bound(target, NoiseLevel::from_ou_time(mid));
-    if (be.kappa < threshold) {
-      lo = mid;
-    } else {
-      hi = mid;
-      result.at = std::move(be);
-      evaluated_hi = true;
-    }
-  }
-  if (!evaluated_hi) result.at = bakry_emery_bound(target, NoiseLevel::from_ou_time(hi));
-  result.t1 = hi;
-  result.bracket = hi - lo;
-  return result;
-}
-
 // The DERIVED sufficient T1 for |X_0| <= R (THEORY §5.6): (1/2) ln((1 + R^2)/delta), delta = 0.1.
-double derived_t1(double radius) { return 0.5 * std::log((1.0 + radius * radius) / 0.1); }
+double derived_t1(double radius) { return support_radius_time(radius, 0.1); }
 
 // The T1 at which a closed-form curvature kappa(a), a = e^{-2 T1}, reaches `threshold`
 // (bisection to the resolution of double; kappa assumed increasing in T1 on [lo, hi]).
@@ -223,7 +194,7 @@ int main(int argc, char** argv) {
             << c.log_sobolev.error_budget << "," << (c.log_sobolev.converged ? 1 : 0) << "," << kl.rate << ","
             << kl.rate_se << "," << verdict << ",,,\n";
     }
-    const double hi = find_t1_star(*target, 0.9, 0.01, 8.0, 40).t1;
+    const double hi = bakry_emery_time(*target, 0.9, 0.01, 8.0, 40).t1;
     const double radius = m + 3.0 * std::sqrt(variance);
     const double derived = derived_t1(radius);
     std::printf("T1 at which the Bakry-Emery bound reaches 0.9: %.4f; (1/2) ln((1+R^2)/0.1) = %.4f (R = m + 3 sd = %g)\n",
@@ -242,7 +213,7 @@ int main(int argc, char** argv) {
       const auto target = target_registry().make("subgaussian_mixture",
                                                  {{"dim", norm_dim}, {"variance", variance}, {"psi2_norm", k}});
       const double radius = dynamic_cast<const GaussianMixtureTarget&>(*target).components()[0].mean().norm();
-      const double hi = find_t1_star(*target, 0.9, 0.01, 10.0, 40).t1;
+      const double hi = bakry_emery_time(*target, 0.9, 0.01, 10.0, 40).t1;
       std::printf("%8.3f %10.4f %10.4f%s\n", k, radius, hi, hi <= 0.0101 ? " (<= the search floor 0.01)" : "");
       if (hi > 0.0101) {
         log_k.push_back(std::log(k));
@@ -313,7 +284,7 @@ int main(int argc, char** argv) {
                           {"means", std::vector<double>{-dim_factor_m, dim_factor_m}},
                           {"variances", std::vector<double>{variance, variance}}});
         }
-        const T1Star star = find_t1_star(*target, 0.9, 0.01, 10.0, dim_bisections);
+        const BakryEmeryTime star = bakry_emery_time(*target, 0.9, 0.01, 10.0, dim_bisections);
         const double derived = derived_t1(radius);
         // Closed-form checks of the search. sphere: kappa at x = 0, (1 - 2a)/(1 - a)^2 for r^2 = d
         // (the infimum, header comment), so T1* >= this T1 with equality when the search is right.

@@ -100,6 +100,33 @@ std::string to_string(BakryEmeryBound::Status status) {
   return "unknown";
 }
 
+BakryEmeryTime bakry_emery_time(const Target& target, double threshold, double lo, double hi, int halvings,
+                                const BakryEmeryOptions& options) {
+  require(lo > 0.0 && lo < hi && halvings >= 1, "bakry_emery_time: need 0 < lo < hi and halvings >= 1");
+  BakryEmeryTime result;
+  bool evaluated_hi = false;
+  for (int i = 0; i < halvings; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    BakryEmeryBound be = bakry_emery_bound(target, NoiseLevel::from_ou_time(mid), options);
+    if (be.kappa < threshold) {
+      lo = mid;
+    } else {
+      hi = mid;
+      result.at = std::move(be);
+      evaluated_hi = true;
+    }
+  }
+  if (!evaluated_hi) result.at = bakry_emery_bound(target, NoiseLevel::from_ou_time(hi), options);
+  result.t1 = hi;
+  result.bracket = hi - lo;
+  result.reached = result.at.kappa >= threshold;
+  return result;
+}
+
+double support_radius_time(double support_radius, double delta) {
+  return 0.5 * std::log((1.0 + support_radius * support_radius) / delta);
+}
+
 double support_radius_lsi_bound(const NoiseLevel& level, double support_radius) {
   require(support_radius >= 0.0, "support_radius_lsi_bound: R must be >= 0");
   require(level.one_minus_abar() > 0.0, "support_radius_lsi_bound: the data level has no LSI bound (1 - abar = 0)");

@@ -124,6 +124,25 @@ BakryEmeryBound bakry_emery_bound(const Target& target, const NoiseLevel& level,
                                   const BakryEmeryOptions& options = {});
 std::string to_string(BakryEmeryBound::Status status);
 
+// T1*(threshold): the forward time at which the Bakry-Emery bound of the target reaches
+// `threshold` (e.g. 1 - delta = 0.9), by bisection on [lo, hi] with `halvings` steps; the bound
+// is assumed to increase with T1 (true for the DERIVED bound; checked on every family in
+// bench/lsi). Returns the upper end of the final bracket and the bound there; t1 = hi when the
+// bound never fell short of the threshold inside [lo, hi], and the bound at hi is then below
+// the threshold only if it never reaches it (status reached = false).
+// Preconditions: 0 < lo < hi, halvings >= 1.
+struct BakryEmeryTime {
+  double t1 = 0.0;
+  double bracket = 0.0;   // width of the final bracket
+  bool reached = false;   // the bound at t1 is >= threshold
+  BakryEmeryBound at;     // the Bakry-Emery bound at t1
+};
+BakryEmeryTime bakry_emery_time(const Target& target, double threshold, double lo, double hi, int halvings,
+                                const BakryEmeryOptions& options = {});
+
+// The DERIVED sufficient time (1/2) ln((1 + R^2) / delta) for |X_0| <= R (THEORY §5.6).
+double support_radius_time(double support_radius, double delta);
+
 // The DERIVED bound (1 - a (1 + R^2)) / (1 - a)^2 at a = level.abar() (THEORY §5.6).
 // Precondition: R >= 0, level.one_minus_abar() > 0.
 double support_radius_lsi_bound(const NoiseLevel& level, double support_radius);

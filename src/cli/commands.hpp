@@ -30,4 +30,18 @@ int validate_command(const ExperimentOptions& options, std::ostream& out);
 int run_command(const ExperimentOptions& options, std::ostream& out);
 int check_command(const std::string& results_path, std::ostream& out);
 
+// `dmconv lsi`: the log-Sobolev profile of p_T1 for every distinct target of a config
+// (lsi_command.cpp). Throws InvalidArgument (exit 2) on bad options or config, before any work.
+struct LsiOptions {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::vector<double> times{0.25, 0.5, 1.0, 1.5, 2.0, 3.0};  // forward times T1
+  double delta = 0.1;     // T1*(1 - delta)
+  double t1_max = 10.0;   // bisection range [0.01, t1_max]
+  int cells = 512;        // grid cells of the 1-D spectral constants
+  std::string out;        // default results/<name>_lsi.h5
+  std::string command_line;
+};
+int lsi_command(const LsiOptions& options, std::ostream& out);
+
 }  // namespace dmconv::cli

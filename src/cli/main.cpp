@@ -1,4 +1,4 @@
-// dmconv command line: run / validate / check experiment configs, list, demo.
+// dmconv command line: run / validate / check experiment configs, lsi profiles, list, demo.
 // Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule).
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -41,6 +41,17 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "parse and validate a config, print the run count; no sampling");
   validate->add_option("config", experiment.config, "experiment config (TOML)")->required();
   validate->add_option("--set", experiment.overrides, "override a config value: section.key=value");
+  dmconv::cli::LsiOptions lsi_options;
+  lsi_options.command_line = experiment.command_line;
+  auto* lsi = app.add_subcommand("lsi", "log-Sobolev profile of p_T1 (Bakry-Emery bound, 1-D spectral constants, "
+                                        "T1 at which the bound reaches 1 - delta) for the targets of a config");
+  lsi->add_option("config", lsi_options.config, "experiment config (TOML); its [target] (and target sweeps)")->required();
+  lsi->add_option("--set", lsi_options.overrides, "override a config value: section.key=value");
+  lsi->add_option("--t1", lsi_options.times, "forward times T1 (default 0.25 0.5 1 1.5 2 3)");
+  lsi->add_option("--delta", lsi_options.delta, "T1*: the time at which the bound reaches 1 - delta (default 0.1)");
+  lsi->add_option("--t1-max", lsi_options.t1_max, "upper end of the T1* bisection (default 10)");
+  lsi->add_option("--cells", lsi_options.cells, "grid cells of the 1-D spectral constants (default 512)");
+  lsi->add_option("--out,-o", lsi_options.out, "HDF5 file (default results/<experiment name>_lsi.h5)");
   std::string results_path;
   auto* check = app.add_subcommand("check", "print the claim verdicts of a results file; exit 1 if one is violated");
   check->add_option("results", results_path, "results file (HDF5)")->required();
@@ -55,6 +66,7 @@ int main(int argc, char** argv) {
     if (*run) return dmconv::cli::run_command(experiment, std::cout);
     if (*validate) return dmconv::cli::validate_command(experiment, std::cout);
     if (*check) return dmconv::cli::check_command(results_path, std::cout);
+    if (*lsi) return dmconv::cli::lsi_command(lsi_options, std::cout);
     if (*list) return dmconv::cli::list_command(kind, std::cout);
     if (*demo) return dmconv::cli::demo_command(demo_options, std::cout);
   } catch (const dmconv::InvalidArgument& error) {

@@ -5,6 +5,7 @@ SIGKILL and restarted with --resume ends with the same /runs as an uninterrupted
 
 Usage: test_cli.py DMCONV_BINARY
 """
+import math
 import os
 import signal
 import subprocess
@@ -173,6 +174,40 @@ class Cli(unittest.TestCase):
         self.assertIn("VIOLATED", checked.stdout)
         not_results = self.write("plain.txt", "hello")
         self.assertEqual(run("check", not_results).returncode, 2)
+
+    def test_lsi_profile_matches_closed_forms(self):
+        # N(0.5, 4) in 1-D: p_T1 = N(0.5 a^{1/2}, 4a + 1 - a), a = e^{-2 T1}; its Bakry-Emery, Poincare and
+        # log-Sobolev constants all equal 1 / (4a + 1 - a) (THEORY §5.6), and the bound reaches 0.9 at
+        # a = (1/0.9 - 1)/3, T1* = -(1/2) ln a. A target sweep gives one profile per target.
+        gaussian = CONFIG.replace('kind = "gaussian_mixture"\nweights = [0.3, 0.7]\nmeans = [[-2.0], [1.5]]\n'
+                                  'variance = [0.25, 0.5]', 'kind = "gaussian"\nmean = [0.5]\nvariance = 4.0')
+        gaussian += '\n[sweep]\n"target.variance" = [4.0, 9.0]\n'
+        config = self.write("lsi.toml", gaussian)
+        out = os.path.join(self.dir.name, "lsi.h5")
+        result = run("lsi", config, "--t1", "0.5", "1.0", "2.0", "--out", out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("reaches 0.9", result.stdout)
+        with h5py.File(out, "r") as f:
+            self.assertEqual(f.attrs["schema"].decode() if isinstance(f.attrs["schema"], bytes) else f.attrs["schema"],
+                             "dmconv-lsi")
+            t1 = f["profile"]["t1"][...]
+            kappa = f["profile"]["kappa"][...]
+            poincare = f["profile"]["poincare"][...]
+            budget = f["profile"]["poincare_budget"][...]
+            self.assertEqual(len(t1), 6)
+            for j in range(6):
+                v = 4.0 if j < 3 else 9.0
+                a = math.exp(-2 * t1[j])
+                exact = 1.0 / (v * a + 1 - a)
+                self.assertAlmostEqual(kappa[j], exact, places=12)
+                self.assertLessEqual(abs(poincare[j] - exact), budget[j] + 1e-12)
+            stars = f["t1_star"]["t1_star"][...]
+            for v, star in zip([4.0, 9.0], stars):
+                self.assertAlmostEqual(star, -0.5 * math.log((1 / 0.9 - 1) / (v - 1)), places=9)
+        bad = run("lsi", config, "--delta", "1.5", "--out", os.path.join(self.dir.name, "never.h5"))
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("--delta = 1.5 must lie in (0, 1)", bad.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir.name, "never.h5")))
 
 
 if __name__ == "__main__":
