@@ -1,8 +1,14 @@
 #!/usr/bin/python3
 """Plots of the log-Sobolev behaviour of p_T1 (issue 7, THEORY.md §5.6, claims 13-14) from the CSV
-of build/bench/dmconv_lsi_profile --csv FILE.
+of build/bench/dmconv_lsi_profile --csv FILE, or from the HDF5 file of `dmconv lsi CONFIG`.
 
   plot_lsi.py FILE.csv [--out DIR]
+  plot_lsi.py FILE_lsi.h5 [--out DIR]
+
+HDF5 (results/README.md, "LSI profile files"): one figure with a panel per target: the
+Bakry-Emery bound and, in 1-D, the Poincare and log-Sobolev constants (error bars: their
+budgets; hollow: LSI search not converged) against T1, the level 1 - delta, T1* (solid vertical)
+and the DERIVED sufficient time where the support radius is known (dashed vertical).
 
 Figures: (1) per separation m, the Bakry-Emery bound, the log-Sobolev and Poincare constants and
 half the measured KL decay rate against T1 (all tend to 1, the N(0, 1) value); (2) T1*(0.9), the
@@ -30,6 +36,9 @@ def main():
     parser.add_argument("csv")
     parser.add_argument("--out", default=None, help="output directory (default: next to the CSV)")
     args = parser.parse_args()
+    if args.csv.endswith(".h5"):
+        plot_h5(args.csv, args.out or os.path.dirname(os.path.abspath(args.csv)))
+        return
     try:
         with open(args.csv, newline="") as f:
             rows = list(csv.DictReader(f))
@@ -97,6 +106,63 @@ def main():
         path = os.path.join(out, "lsi_t1_needed_vs_psi2_norm.png")
         fig.savefig(path, dpi=110)
         print(path)
+
+
+def plot_h5(path, out):
+    try:
+        import h5py
+    except ImportError:
+        sys.exit("plot_lsi: reading HDF5 needs python3-h5py")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        sys.exit("plot_lsi: cannot read %s: %s" % (path, e))
+    with f:
+        schema = f.attrs.get("schema", b"")
+        schema = schema.decode() if isinstance(schema, bytes) else str(schema)
+        if schema != "dmconv-lsi" or "profile" not in f or "t1_star" not in f:
+            sys.exit("plot_lsi: %s is not a dmconv lsi file (schema %r)" % (path, schema))
+        prof = {k: f["profile"][k][...] for k in f["profile"].keys()}
+        star = {k: f["t1_star"][k][...] for k in f["t1_star"].keys()}
+    def text(v):
+        return v.decode() if isinstance(v, bytes) else str(v)
+    targets = [text(t) for t in star["target"]]
+    os.makedirs(out, exist_ok=True)
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.6 * len(targets), 4.2), squeeze=False)
+    for ax, (i, name) in zip(axes[0], enumerate(targets)):
+        rows = [j for j in range(len(prof["t1"])) if text(prof["target"][j]) == name]
+        rows.sort(key=lambda j: prof["t1"][j])
+        t1 = [prof["t1"][j] for j in rows]
+        ax.plot(t1, [prof["kappa"][j] for j in rows], "o-", label="Bakry-Emery bound")
+        if all(math.isfinite(prof["poincare"][j]) for j in rows):
+            ax.errorbar(t1, [prof["poincare"][j] for j in rows], yerr=[prof["poincare_budget"][j] for j in rows],
+                        fmt="^--", capsize=2, label="Poincare (grid)")
+            for conv, marker, label in ((1, "s", "log-Sobolev (grid)"), (0, "s", "log-Sobolev (not converged)")):
+                sel = [j for j in rows if int(prof["log_sobolev_converged"][j]) == conv]
+                if sel:
+                    ax.plot([prof["t1"][j] for j in sel], [prof["log_sobolev"][j] for j in sel], marker,
+                            mfc="none" if conv == 0 else None, ls="none", label=label)
+        if any(math.isfinite(prof["analytic_bound"][j]) for j in rows):
+            ax.plot(t1, [prof["analytic_bound"][j] for j in rows], ":", color="0.4", label="DERIVED support bound")
+        delta = float(star["delta"][i])
+        ax.axhline(1 - delta, color="0.75", ls="--", lw=0.8)
+        ax.axhline(1.0, color="0.6", lw=0.8)
+        if math.isfinite(star["t1_star"][i]):
+            ax.axvline(star["t1_star"][i], color="C3", lw=1.0,
+                       label="T1* = %.3f (bound reaches %.2g)" % (star["t1_star"][i], 1 - delta))
+        if math.isfinite(star["derived_t1"][i]):
+            ax.axvline(star["derived_t1"][i], color="C3", ls="--", lw=1.0,
+                       label="DERIVED %.3f (R = %.3g)" % (star["derived_t1"][i], star["support_radius"][i]))
+        values = [prof["kappa"][j] for j in rows]
+        ax.set_ylim(max(-1.0, min(values) - 0.1), max(1.1, max(values) + 0.05))
+        ax.set_xlabel("T1")
+        ax.set_title(name, fontsize=8)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("constant of p_T1")
+    fig.tight_layout()
+    target = os.path.join(out, os.path.splitext(os.path.basename(path))[0] + ".png")
+    fig.savefig(target, dpi=110)
+    print(target)
 
 
 def plot_dimension(rows, out):

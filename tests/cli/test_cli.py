@@ -204,6 +204,12 @@ class Cli(unittest.TestCase):
             stars = f["t1_star"]["t1_star"][...]
             for v, star in zip([4.0, 9.0], stars):
                 self.assertAlmostEqual(star, -0.5 * math.log((1 / 0.9 - 1) / (v - 1)), places=9)
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "plots", "plot_lsi.py")
+        plotted = subprocess.run(["/usr/bin/python3", script, out, "--out", self.dir.name],
+                                 capture_output=True, text=True, timeout=120)
+        self.assertEqual(plotted.returncode, 0, plotted.stderr)
+        with open(os.path.join(self.dir.name, "lsi.png"), "rb") as png:
+            self.assertEqual(png.read(8), b"\x89PNG\r\n\x1a\n")
         bad = run("lsi", config, "--delta", "1.5", "--out", os.path.join(self.dir.name, "never.h5"))
         self.assertEqual(bad.returncode, 2)
         self.assertIn("--delta = 1.5 must lie in (0, 1)", bad.stderr)
