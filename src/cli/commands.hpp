@@ -32,6 +32,7 @@ int check_command(const std::string& results_path, std::ostream& out);
 
 // `dmconv lsi`: the log-Sobolev profile of p_T1 for every distinct target of a config
 // (lsi_command.cpp). Throws InvalidArgument (exit 2) on bad options or config, before any work.
+// Returns 1 when claim 13's check fails at some (target, T1), else 0.
 struct LsiOptions {
   std::string config;
   std::vector<std::string> overrides;

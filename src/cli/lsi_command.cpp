@@ -8,6 +8,11 @@
 //   poincare, log_sobolev (d = 1 only): the spectral constants of p_T1 on a grid, with budgets
 //              (log_sobolev_converged = 0: the L-BFGS search stopped early, the value is an
 //              upper bound of the grid constant);
+//   kl_rate    (d = 1 only) the fitted exponential rate of KL(law Y_u || p_T1) for Langevin dynamics
+//              from Y_0 ~ N(0, 1) (the corrector's start), by an exact Fokker-Planck grid solve;
+//   claim13    THEORY §7 claim 13 where kappa > 0: kl_rate >= 2 kappa (within 3 SE) and, in 1-D,
+//              log_sobolev >= kappa (within its budget): "holds" / "violated"; "vacuous" when
+//              kappa <= 0; "no_rate" in d > 1 (the LSI >= kappa part is then Bakry-Emery itself);
 // and per target T1*(1 - delta), the T1 at which kappa reaches 1 - delta (bisection), next to the
 // DERIVED sufficient (1/2) ln((1 + R^2)/delta) where R is known.
 // Output: a table on stdout and an HDF5 file (default results/<name>_lsi.h5) in the layout of
@@ -82,7 +87,10 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
 
   std::vector<std::string> p_target, s_target;
   std::vector<std::int64_t> p_dim, p_starts, p_agree, p_lsi_converged, s_dim, s_reached;
-  std::vector<double> p_t1, p_kappa, p_analytic, p_poincare, p_poincare_budget, p_lsi, p_lsi_budget;
+  std::vector<double> p_t1, p_kappa, p_analytic, p_poincare, p_poincare_budget, p_lsi, p_lsi_budget, p_rate,
+      p_rate_se;
+  std::vector<std::string> p_claim13;
+  int violations = 0;
   std::vector<double> s_delta, s_t1, s_bracket, s_kappa, s_radius, s_derived;
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   const double threshold = 1.0 - options.delta;
@@ -93,8 +101,8 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
     const int d = target->dim();
     std::cerr << "dmconv lsi: target " << i + 1 << "/" << targets.size() << ": " << name << "\n";
     out << "\n" << name << "\n";
-    out << "      T1       kappa  starts    analytic" << (d == 1 ? "    poincare    budget         lsi    budget" : "")
-        << "\n";
+    out << "      T1       kappa  starts    analytic"
+        << (d == 1 ? "    poincare    budget         lsi    budget     KL rate  claim 13" : "") << "\n";
     const std::optional<double> radius = known_support_radius(*target);
     for (double t1 : options.times) {
       const NoiseLevel level = NoiseLevel::from_ou_time(t1);
@@ -102,6 +110,8 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
       const double analytic = radius ? support_radius_lsi_bound(level, *radius) : nan;
       double poincare = nan, poincare_budget = nan, lsi = nan, lsi_budget = nan;
       bool lsi_converged = false;
+      double rate = nan, rate_se = nan;
+      std::string claim13 = be.kappa > 0.0 ? "no_rate" : "vacuous";
       if (d == 1) {
         SpectralOptions spectral;
         spectral.cells = options.cells;
@@ -112,14 +122,25 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
         lsi = c.log_sobolev.value;
         lsi_budget = c.log_sobolev.error_budget;
         lsi_converged = c.log_sobolev.converged;
+        KlDecayOptions decay;
+        decay.grid.cells = options.cells;
+        const KlDecay kl = langevin_kl_decay_1d(*target, level, decay);
+        rate = kl.rate;
+        rate_se = kl.rate_se;
+        if (be.kappa > 0.0) {
+          const bool rate_ok = rate + 3.0 * rate_se >= 2.0 * be.kappa * (1.0 - 1e-6);
+          const bool lsi_ok = lsi + lsi_budget >= be.kappa * (1.0 - 1e-6);
+          claim13 = rate_ok && lsi_ok ? "holds" : "violated";
+          violations += rate_ok && lsi_ok ? 0 : 1;
+        }
       }
       char line[256];
       std::snprintf(line, sizeof line, "  %6.3f  %10.6f  %3d/%-3d %10.6f", t1, be.kappa, be.starts_at_best, be.starts,
                     analytic);
       out << line;
       if (d == 1) {
-        std::snprintf(line, sizeof line, "  %10.6f  %8.1e  %10.6f  %8.1e%s", poincare, poincare_budget, lsi, lsi_budget,
-                      lsi_converged ? "" : "  (LSI search not converged)");
+        std::snprintf(line, sizeof line, "  %10.6f  %8.1e  %10.6f  %8.1e  %10.6f  %s%s", poincare, poincare_budget, lsi,
+                      lsi_budget, rate, claim13.c_str(), lsi_converged ? "" : "  (LSI search not converged)");
         out << line;
       }
       out << "\n";
@@ -135,6 +156,9 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
       p_lsi.push_back(lsi);
       p_lsi_budget.push_back(lsi_budget);
       p_lsi_converged.push_back(lsi_converged ? 1 : 0);
+      p_rate.push_back(rate);
+      p_rate_se.push_back(rate_se);
+      p_claim13.push_back(claim13);
     }
     const BakryEmeryTime star = bakry_emery_time(*target, threshold, 0.01, options.t1_max, 40);
     const double derived = radius ? support_radius_time(*radius, options.delta) : nan;
@@ -180,7 +204,9 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
                      {"kappa_starts", p_starts}, {"kappa_starts_at_best", p_agree},
                      {"analytic_bound", p_analytic}, {"poincare", p_poincare},
                      {"poincare_budget", p_poincare_budget}, {"log_sobolev", p_lsi},
-                     {"log_sobolev_budget", p_lsi_budget}, {"log_sobolev_converged", p_lsi_converged}};
+                     {"log_sobolev_budget", p_lsi_budget}, {"log_sobolev_converged", p_lsi_converged},
+                     {"kl_rate", p_rate},       {"kl_rate_se", p_rate_se},
+                     {"claim13", p_claim13}};
   results::ColumnTable stars;
   stars.columns = {{"target", s_target}, {"dim", s_dim},          {"delta", s_delta},
                    {"t1_star", s_t1},    {"bracket", s_bracket},  {"reached", s_reached},
@@ -188,7 +214,8 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
   file.tables = {{"profile", std::move(profile)}, {"t1_star", std::move(stars)}};
   results::write_results_file(path, file);
   out << "\nwrote " << path.string() << " (" << p_t1.size() << " profile rows, " << s_t1.size() << " targets)\n";
-  return 0;
+  if (violations > 0) out << "claim 13 violated at " << violations << " (target, T1) pair(s)\n";
+  return violations > 0 ? 1 : 0;
 }
 
 }  // namespace dmconv::cli
