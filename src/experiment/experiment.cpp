@@ -11,6 +11,8 @@
 #include <ostream>
 #include <set>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include "analysis/rate_fit.hpp"
 #include "core/estimator.hpp"
@@ -81,6 +83,98 @@ RunOptions run_options(const ExperimentConfig& config, const RunSpec& run, int t
   options.stop_index = config.comparison_level;
   options.threads = threads;
   return options;
+}
+
+// The /runs and /fits columns, in file order (results/README.md), each bound to its row field:
+// the writer and the reader both walk these lists. Optional columns (added after schema 1 was
+// first written) may be absent when reading; the field then keeps its default.
+template <class Row>
+struct ColumnSpec {
+  const char* name;
+  std::variant<std::string Row::*, std::int64_t Row::*, double Row::*> field;
+  bool optional = false;
+};
+
+const std::vector<ColumnSpec<RunRow>>& run_columns() {
+  static const std::vector<ColumnSpec<RunRow>> columns = {
+      {"run_index", &RunRow::run_index},       {"run_key", &RunRow::run_key},
+      {"target", &RunRow::target},             {"sampler", &RunRow::sampler},
+      {"schedule", &RunRow::schedule},         {"score_error", &RunRow::score_error},
+      {"estimator", &RunRow::estimator},       {"metric", &RunRow::metric},
+      {"kind", &RunRow::kind},                 {"status", &RunRow::status},
+      {"message", &RunRow::message},           {"dim", &RunRow::dim},
+      {"steps", &RunRow::steps},               {"replicate", &RunRow::replicate},
+      {"seed", &RunRow::seed},                 {"particles", &RunRow::particles},
+      {"comparison_level", &RunRow::comparison_level}, {"initialisation", &RunRow::initialisation},
+      {"value", &RunRow::value},               {"std_error", &RunRow::std_error},
+      {"floor", &RunRow::floor},               {"nfe", &RunRow::nfe},
+      {"wall_seconds", &RunRow::wall_seconds}, {"eps_score", &RunRow::eps_score},
+      {"eps_jacobi", &RunRow::eps_jacobi},     {"eps_score_se", &RunRow::eps_score_se},
+      {"eps_jacobi_se", &RunRow::eps_jacobi_se}};
+  return columns;
+}
+
+const std::vector<ColumnSpec<FitRow>>& fit_columns() {
+  static const std::vector<ColumnSpec<FitRow>> columns = {
+      {"claim", &FitRow::claim},
+      {"group", &FitRow::group},
+      {"sampler", &FitRow::sampler},
+      {"versus", &FitRow::versus},
+      {"metric", &FitRow::metric},
+      {"axis", &FitRow::axis},
+      {"log_power_mode", &FitRow::log_power_mode},
+      {"model", &FitRow::model, true},  // absent before the exponential model: "power"
+      {"bound", &FitRow::bound},
+      {"verdict", &FitRow::verdict},
+      {"message", &FitRow::message},
+      {"exclusions", &FitRow::exclusions},
+      {"local_slopes", &FitRow::local_slopes},
+      {"slope", &FitRow::slope},
+      {"slope_low", &FitRow::slope_low},
+      {"slope_high", &FitRow::slope_high},
+      {"log_power", &FitRow::log_power},
+      {"intercept", &FitRow::intercept},
+      {"claimed_slope", &FitRow::claimed_slope},
+      {"tolerance", &FitRow::tolerance},
+      {"baseline", &FitRow::baseline, true},  // absent before baselines were recorded: NaN
+      {"points_used", &FitRow::points_used},
+      {"points_excluded", &FitRow::points_excluded}};
+  return columns;
+}
+
+template <class Row>
+void write_columns(results::ColumnTable& table, const std::vector<Row>& rows, const std::vector<ColumnSpec<Row>>& specs) {
+  for (const ColumnSpec<Row>& spec : specs) {
+    std::visit(
+        [&](auto member) {
+          std::vector<std::remove_cvref_t<decltype(std::declval<const Row&>().*member)>> column;
+          column.reserve(rows.size());
+          for (const Row& row : rows) column.push_back(row.*member);
+          table.columns.emplace_back(spec.name, std::move(column));
+        },
+        spec.field);
+  }
+}
+
+template <class Row>
+void read_columns(const results::ColumnTable& table, std::vector<Row>& rows, const std::vector<ColumnSpec<Row>>& specs) {
+  for (const ColumnSpec<Row>& spec : specs) {
+    if (spec.optional && table.find(spec.name) == nullptr) continue;
+    std::visit(
+        [&](auto member) {
+          using T = std::remove_cvref_t<decltype(std::declval<Row&>().*member)>;
+          const std::vector<T>* column;
+          if constexpr (std::is_same_v<T, std::string>) {
+            column = &table.strings(spec.name);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            column = &table.ints(spec.name);
+          } else {
+            column = &table.doubles(spec.name);
+          }
+          for (std::size_t i = 0; i < rows.size(); ++i) rows[i].*member = (*column)[i];
+        },
+        spec.field);
+  }
 }
 
 std::string utc_now() {
@@ -597,48 +691,7 @@ results::ResultsFile make_results_file(const ExperimentConfig& config, const std
       {"complete", std::int64_t{complete ? 1 : 0}},
   };
   results::ColumnTable runs;
-  auto strings = [&](const char* name, auto get) {
-    std::vector<std::string> column;
-    for (const RunRow& r : rows) column.push_back(get(r));
-    runs.columns.emplace_back(name, std::move(column));
-  };
-  auto ints = [&](const char* name, auto get) {
-    std::vector<std::int64_t> column;
-    for (const RunRow& r : rows) column.push_back(get(r));
-    runs.columns.emplace_back(name, std::move(column));
-  };
-  auto doubles = [&](const char* name, auto get) {
-    std::vector<double> column;
-    for (const RunRow& r : rows) column.push_back(get(r));
-    runs.columns.emplace_back(name, std::move(column));
-  };
-  ints("run_index", [](const RunRow& r) { return r.run_index; });
-  strings("run_key", [](const RunRow& r) { return r.run_key; });
-  strings("target", [](const RunRow& r) { return r.target; });
-  strings("sampler", [](const RunRow& r) { return r.sampler; });
-  strings("schedule", [](const RunRow& r) { return r.schedule; });
-  strings("score_error", [](const RunRow& r) { return r.score_error; });
-  strings("estimator", [](const RunRow& r) { return r.estimator; });
-  strings("metric", [](const RunRow& r) { return r.metric; });
-  strings("kind", [](const RunRow& r) { return r.kind; });
-  strings("status", [](const RunRow& r) { return r.status; });
-  strings("message", [](const RunRow& r) { return r.message; });
-  ints("dim", [](const RunRow& r) { return r.dim; });
-  ints("steps", [](const RunRow& r) { return r.steps; });
-  ints("replicate", [](const RunRow& r) { return r.replicate; });
-  ints("seed", [](const RunRow& r) { return r.seed; });
-  ints("particles", [](const RunRow& r) { return r.particles; });
-  ints("comparison_level", [](const RunRow& r) { return r.comparison_level; });
-  strings("initialisation", [](const RunRow& r) { return r.initialisation; });
-  doubles("value", [](const RunRow& r) { return r.value; });
-  doubles("std_error", [](const RunRow& r) { return r.std_error; });
-  doubles("floor", [](const RunRow& r) { return r.floor; });
-  doubles("nfe", [](const RunRow& r) { return r.nfe; });
-  doubles("wall_seconds", [](const RunRow& r) { return r.wall_seconds; });
-  doubles("eps_score", [](const RunRow& r) { return r.eps_score; });
-  doubles("eps_jacobi", [](const RunRow& r) { return r.eps_jacobi; });
-  doubles("eps_score_se", [](const RunRow& r) { return r.eps_score_se; });
-  doubles("eps_jacobi_se", [](const RunRow& r) { return r.eps_jacobi_se; });
+  write_columns(runs, rows, run_columns());
   for (std::size_t a = 0; a < config.sweep.size(); ++a) {
     const bool numeric = config.sweep[a].values.front().is_number();
     if (numeric) {
@@ -652,44 +705,7 @@ results::ResultsFile make_results_file(const ExperimentConfig& config, const std
     }
   }
   results::ColumnTable fit_table;
-  auto fit_strings = [&](const char* name, auto get) {
-    std::vector<std::string> column;
-    for (const FitRow& f : fits) column.push_back(get(f));
-    fit_table.columns.emplace_back(name, std::move(column));
-  };
-  auto fit_doubles = [&](const char* name, auto get) {
-    std::vector<double> column;
-    for (const FitRow& f : fits) column.push_back(get(f));
-    fit_table.columns.emplace_back(name, std::move(column));
-  };
-  auto fit_ints = [&](const char* name, auto get) {
-    std::vector<std::int64_t> column;
-    for (const FitRow& f : fits) column.push_back(get(f));
-    fit_table.columns.emplace_back(name, std::move(column));
-  };
-  fit_strings("claim", [](const FitRow& f) { return f.claim; });
-  fit_strings("group", [](const FitRow& f) { return f.group; });
-  fit_strings("sampler", [](const FitRow& f) { return f.sampler; });
-  fit_strings("versus", [](const FitRow& f) { return f.versus; });
-  fit_strings("metric", [](const FitRow& f) { return f.metric; });
-  fit_strings("axis", [](const FitRow& f) { return f.axis; });
-  fit_strings("log_power_mode", [](const FitRow& f) { return f.log_power_mode; });
-  fit_strings("model", [](const FitRow& f) { return f.model; });
-  fit_strings("bound", [](const FitRow& f) { return f.bound; });
-  fit_strings("verdict", [](const FitRow& f) { return f.verdict; });
-  fit_strings("message", [](const FitRow& f) { return f.message; });
-  fit_strings("exclusions", [](const FitRow& f) { return f.exclusions; });
-  fit_strings("local_slopes", [](const FitRow& f) { return f.local_slopes; });
-  fit_doubles("slope", [](const FitRow& f) { return f.slope; });
-  fit_doubles("slope_low", [](const FitRow& f) { return f.slope_low; });
-  fit_doubles("slope_high", [](const FitRow& f) { return f.slope_high; });
-  fit_doubles("log_power", [](const FitRow& f) { return f.log_power; });
-  fit_doubles("intercept", [](const FitRow& f) { return f.intercept; });
-  fit_doubles("claimed_slope", [](const FitRow& f) { return f.claimed_slope; });
-  fit_doubles("tolerance", [](const FitRow& f) { return f.tolerance; });
-  fit_doubles("baseline", [](const FitRow& f) { return f.baseline; });
-  fit_ints("points_used", [](const FitRow& f) { return f.points_used; });
-  fit_ints("points_excluded", [](const FitRow& f) { return f.points_excluded; });
+  write_columns(fit_table, fits, fit_columns());
   file.tables = {{"runs", std::move(runs)}, {"fits", std::move(fit_table)}};
   return file;
 }
@@ -699,45 +715,7 @@ std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const Experi
   if (runs == nullptr) throw InvalidArgument("results file has no /runs table");
   const std::size_t n = runs->rows();
   std::vector<RunRow> rows(n);
-  auto s = [&](const char* name, std::string RunRow::*field) {
-    const auto& column = runs->strings(name);
-    for (std::size_t i = 0; i < n; ++i) rows[i].*field = column[i];
-  };
-  auto i64 = [&](const char* name, std::int64_t RunRow::*field) {
-    const auto& column = runs->ints(name);
-    for (std::size_t i = 0; i < n; ++i) rows[i].*field = column[i];
-  };
-  auto f64 = [&](const char* name, double RunRow::*field) {
-    const auto& column = runs->doubles(name);
-    for (std::size_t i = 0; i < n; ++i) rows[i].*field = column[i];
-  };
-  i64("run_index", &RunRow::run_index);
-  s("run_key", &RunRow::run_key);
-  s("target", &RunRow::target);
-  s("sampler", &RunRow::sampler);
-  s("schedule", &RunRow::schedule);
-  s("score_error", &RunRow::score_error);
-  s("estimator", &RunRow::estimator);
-  s("metric", &RunRow::metric);
-  s("kind", &RunRow::kind);
-  s("status", &RunRow::status);
-  s("message", &RunRow::message);
-  i64("dim", &RunRow::dim);
-  i64("steps", &RunRow::steps);
-  i64("replicate", &RunRow::replicate);
-  i64("seed", &RunRow::seed);
-  i64("particles", &RunRow::particles);
-  i64("comparison_level", &RunRow::comparison_level);
-  s("initialisation", &RunRow::initialisation);
-  f64("value", &RunRow::value);
-  f64("std_error", &RunRow::std_error);
-  f64("floor", &RunRow::floor);
-  f64("nfe", &RunRow::nfe);
-  f64("wall_seconds", &RunRow::wall_seconds);
-  f64("eps_score", &RunRow::eps_score);
-  f64("eps_jacobi", &RunRow::eps_jacobi);
-  f64("eps_score_se", &RunRow::eps_score_se);
-  f64("eps_jacobi_se", &RunRow::eps_jacobi_se);
+  read_columns(*runs, rows, run_columns());
   for (const config::SweepAxis& axis : config.sweep) {
     const results::Column* column = runs->find(axis.path);
     if (column == nullptr) throw InvalidArgument("results file: /runs has no column '" + axis.path + "'");
@@ -759,42 +737,7 @@ std::vector<FitRow> read_fit_rows(const results::ResultsFile& file) {
   if (table == nullptr) throw InvalidArgument("results file has no /fits table");
   const std::size_t n = table->rows();
   std::vector<FitRow> fits(n);
-  auto s = [&](const char* name, std::string FitRow::*field) {
-    const auto& column = table->strings(name);
-    for (std::size_t i = 0; i < n; ++i) fits[i].*field = column[i];
-  };
-  auto f64 = [&](const char* name, double FitRow::*field) {
-    const auto& column = table->doubles(name);
-    for (std::size_t i = 0; i < n; ++i) fits[i].*field = column[i];
-  };
-  auto i64 = [&](const char* name, std::int64_t FitRow::*field) {
-    const auto& column = table->ints(name);
-    for (std::size_t i = 0; i < n; ++i) fits[i].*field = column[i];
-  };
-  s("claim", &FitRow::claim);
-  s("group", &FitRow::group);
-  s("sampler", &FitRow::sampler);
-  s("versus", &FitRow::versus);
-  s("metric", &FitRow::metric);
-  s("axis", &FitRow::axis);
-  s("log_power_mode", &FitRow::log_power_mode);
-  // Files written before the exponential model have no "model" column: all their fits are power laws.
-  if (table->find("model") != nullptr) s("model", &FitRow::model);
-  s("bound", &FitRow::bound);
-  s("verdict", &FitRow::verdict);
-  s("message", &FitRow::message);
-  s("exclusions", &FitRow::exclusions);
-  s("local_slopes", &FitRow::local_slopes);
-  f64("slope", &FitRow::slope);
-  f64("slope_low", &FitRow::slope_low);
-  f64("slope_high", &FitRow::slope_high);
-  f64("log_power", &FitRow::log_power);
-  f64("intercept", &FitRow::intercept);
-  f64("claimed_slope", &FitRow::claimed_slope);
-  f64("tolerance", &FitRow::tolerance);
-  if (table->find("baseline") != nullptr) f64("baseline", &FitRow::baseline);
-  i64("points_used", &FitRow::points_used);
-  i64("points_excluded", &FitRow::points_excluded);
+  read_columns(*table, fits, fit_columns());
   return fits;
 }
 
