@@ -1,6 +1,7 @@
 #include "experiment/experiment.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -541,14 +542,15 @@ std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector
     // group -> x -> rows (ok status only; others are reported in the message)
     std::map<std::string, std::map<double, std::vector<const RunRow*>>> primary, secondary;
     std::map<std::string, int> not_ok;
-    std::map<std::string, std::set<std::string>> estimators_seen;
+    // Per group: the estimators seen for the sampler ([0]) and for versus ([1]).
+    std::map<std::string, std::array<std::set<std::string>, 2>> estimators_seen;
     for (const RunRow& row : rows) {
       const bool is_primary = matches(row, claim.sampler);
       const bool is_secondary = !claim.versus.empty() && matches(row, claim.versus);
       if (!is_primary && !is_secondary) continue;
       // Groups do not include the estimator when versus is set (the two samplers may need different ones).
       const std::string group = group_key(config, row, claim.axis, claim.versus.empty());
-      estimators_seen[group + (is_primary ? "#a" : "#b")].insert(row.estimator);
+      estimators_seen[group][is_primary ? 0 : 1].insert(row.estimator);
       if (row.status != "ok") {
         ++not_ok[group];
         continue;
@@ -593,7 +595,7 @@ std::vector<FitRow> fit_claims(const ExperimentConfig& config, const std::vector
       if (claim.baseline) fit.baseline = *claim.baseline;
       std::string message;
       if (not_ok.count(group)) message += std::to_string(not_ok[group]) + " rows with status != ok left out; ";
-      if (estimators_seen[group + "#a"].size() > 1 || estimators_seen[group + "#b"].size() > 1) {
+      if (estimators_seen[group][0].size() > 1 || estimators_seen[group][1].size() > 1) {
         fit.verdict = to_string(Verdict::kInconclusive);
         fit.message = message + "several estimators report '" + claim.metric +
                       "' for this sampler: set the claim's estimator key";
