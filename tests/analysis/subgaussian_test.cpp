@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "targets/gaussian_mixture.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv {
 namespace {
@@ -58,10 +59,7 @@ TEST(Subgaussian, MixturesAgainstMpmath) {
                            {"variance", std::vector<double>{0.25, 0.25}}});
   EXPECT_NEAR(rotated->subgaussian_norms().per_direction, 2.5724446246990609192, 1e-10);
   // 1-D asymmetric 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5): sum_k w_k (1 - 2 s_k/K^2)^{-1/2} exp(c_k^2/(K^2 - 2 s_k)) = 2.
-  const auto mixture = target_registry().make(
-      "gaussian_mixture", {{"weights", std::vector<double>{0.3, 0.7}},
-                           {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                           {"variance", std::vector<double>{0.25, 0.5}}});
+  const auto mixture = test_support::theory_mixture_1d();
   EXPECT_NEAR(mixture->subgaussian_norms().per_direction, 2.3277806629897913996, kRel * 2.3);
   // Non-collinear means: (ii) is not computed, (i) is.
   const auto general = target_registry().make("random_mixture", {{"dim", 4}, {"components", 3}, {"radius", 2.0}, {"variance", 0.3}});

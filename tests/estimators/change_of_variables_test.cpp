@@ -11,16 +11,14 @@
 #include "estimators/flow_density.hpp"
 #include "samplers/registry.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv {
 namespace {
 
 // THEORY.md §6.3 mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5).
 std::unique_ptr<Target> theory_mixture() {
-  return target_registry().make("gaussian_mixture",
-                                {{"weights", std::vector<double>{0.3, 0.7}},
-                                 {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                                 {"variance", std::vector<double>{0.25, 0.5}}});
+  return test_support::theory_mixture_1d();
 }
 
 TimeGrid theory_grid(int steps) { return schedule_registry().make("theory", {{"c0", 2.0}, {"c1", 6.0}})->grid(steps); }

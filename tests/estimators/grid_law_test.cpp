@@ -32,6 +32,7 @@
 #include "targets/gaussian.hpp"
 #include "targets/gaussian_mixture.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv {
 namespace {
@@ -47,10 +48,7 @@ double rel(double value, double reference) { return std::fabs(value - reference)
 
 // THEORY.md §6.3 mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5).
 std::unique_ptr<Target> theory_mixture() {
-  return target_registry().make("gaussian_mixture",
-                                {{"weights", std::vector<double>{0.3, 0.7}},
-                                 {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                                 {"variance", std::vector<double>{0.25, 0.5}}});
+  return test_support::theory_mixture_1d();
 }
 
 TimeGrid theory_grid(int steps, double c0 = 2.0, double c1 = 6.0) {

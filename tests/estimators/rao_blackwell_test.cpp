@@ -14,6 +14,7 @@
 #include "estimators/rao_blackwell.hpp"
 #include "samplers/registry.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv {
 namespace {
@@ -64,10 +65,7 @@ TEST(RaoBlackwell, RecoversTheClosedFormTvAndHellingerOfDdpmOnAGaussian) {
 }
 
 TEST(RaoBlackwell, AgreesWithTheGridLawOnTheMixtureInOneDimension) {
-  const StochasticCase s(target_registry().make("gaussian_mixture",
-                                       {{"weights", std::vector<double>{0.3, 0.7}},
-                                        {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                                        {"variance", std::vector<double>{0.25, 0.5}}}),
+  const StochasticCase s(test_support::theory_mixture_1d(),
                 "ddpm", 16);
   const EstimationProblem p = s.problem(10000);
   const auto grid = estimator_registry().make("grid_law", {})->estimate(p);

@@ -15,6 +15,7 @@
 #include "estimators/sample_based.hpp"
 #include "samplers/registry.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv {
 namespace {
@@ -295,10 +296,7 @@ TEST(SampleBased, RegisteredWithParameterValidationAndSupportChecks) {
   const Case s(gaussian_2d(), 8);
   EXPECT_TRUE(r.make("w2_1d", {})->unsupported_reason(s.problem(10)).has_value());
   EXPECT_FALSE(r.make("sliced_w2", {})->unsupported_reason(s.problem(10)).has_value());
-  const auto uniform_free = target_registry().make(
-      "gaussian_mixture", {{"weights", std::vector<double>{0.3, 0.7}},
-                           {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                           {"variance", std::vector<double>{0.25, 0.5}}});
+  const auto uniform_free = test_support::theory_mixture_1d();
   const ExactScore score(*uniform_free);
   const EstimationProblem p{*s.sampler, s.grid, *uniform_free, score, RunOptions{}};
   EXPECT_FALSE(r.make("w2_1d", {})->unsupported_reason(p).has_value());

@@ -18,6 +18,7 @@
 #include "estimators/gaussian_distances.hpp"
 #include "samplers/registry.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv {
 namespace {
@@ -51,10 +52,7 @@ void add(Coverage& c, double value, double std_error, double exact) {
 TEST(StandardErrorCalibration, ChangeOfVariablesMonteCarloCoversTheQuadratureValue) {
   // THEORY.md §6.3 mixture, DDIM on the theory grid at T = 32 (TV ~ 6e-2, so the integrands'
   // skew matters at n = 1000 -- which is what is being tested).
-  const auto target = target_registry().make(
-      "gaussian_mixture", {{"weights", std::vector<double>{0.3, 0.7}},
-                           {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                           {"variance", std::vector<double>{0.25, 0.5}}});
+  const auto target = test_support::theory_mixture_1d();
   const TimeGrid grid = schedule_registry().make("theory", {{"c0", 2.0}, {"c1", 6.0}})->grid(32);
   const auto sampler = sampler_registry().make("ddim", {});
   const ExactScore score(*target);

@@ -18,6 +18,7 @@
 #include "estimators/grid_law.hpp"
 #include "samplers/registry.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv {
 namespace {
@@ -28,10 +29,7 @@ std::unique_ptr<Target> gaussian_1d() {  // THEORY.md §6.2 target
   return target_registry().make("gaussian", {{"mean", std::vector<double>{1.5}}, {"variance", 0.25}});
 }
 std::unique_ptr<Target> mixture_1d() {  // THEORY.md §6.3 target
-  return target_registry().make("gaussian_mixture",
-                                {{"weights", std::vector<double>{0.3, 0.7}},
-                                 {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                                 {"variance", std::vector<double>{0.25, 0.5}}});
+  return test_support::theory_mixture_1d();
 }
 std::unique_ptr<Schedule> theory_schedule() { return schedule_registry().make("theory", {{"c0", 2.0}, {"c1", 6.0}}); }
 std::unique_ptr<Schedule> logsnr_schedule() {

@@ -23,6 +23,7 @@
 #include "samplers/registry.hpp"
 #include "score_errors/score_error.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv::score_errors {
 namespace {
@@ -56,10 +57,7 @@ TEST(PerturbedSampling, EverySamplerRunsWithEveryScoreErrorModel) {
 }
 
 TEST(PerturbedSampling, DdimChangeOfVariablesReproducesSection66Sensitivity) {
-  const auto target = target_registry().make("gaussian_mixture",
-                                             {{"weights", std::vector<double>{0.3, 0.7}},
-                                              {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                                              {"variance", std::vector<double>{0.25, 0.5}}});
+  const auto target = test_support::theory_mixture_1d();
   const TimeGrid grid = theory_grid(512);
   const auto sampler = sampler_registry().make("ddim", {});
   const ChangeOfVariablesQuadrature quadrature(512, 8);  // floor <= 6e-4 relative at omega = 16
@@ -95,10 +93,7 @@ TEST(PerturbedSampling, DdimChangeOfVariablesReproducesSection66Sensitivity) {
 // `python3 theory_checks/pert.py 512 0.002` (sto1d.py, printed to 4 digits):
 //   omega = 0: 1.205e-02, 1: 1.219e-02, 4: 1.211e-02, 16: 1.204e-02.
 TEST(PerturbedSampling, DdpmGridLawReproducesSection66Insensitivity) {
-  const auto target = target_registry().make("gaussian_mixture",
-                                             {{"weights", std::vector<double>{0.3, 0.7}},
-                                              {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                                              {"variance", std::vector<double>{0.25, 0.5}}});
+  const auto target = test_support::theory_mixture_1d();
   const TimeGrid grid = theory_grid(512);
   const auto sampler = sampler_registry().make("ddpm", {});
   const auto estimator = estimator_registry().make("grid_law", {{"points", 1024}});

@@ -33,6 +33,7 @@
 #include "score_errors/score_error.hpp"
 #include "targets/gaussian_mixture.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv::score_errors {
 namespace {
@@ -42,10 +43,7 @@ constexpr double kZ = 4.0;
 TimeGrid theory_grid(int steps) { return schedule_registry().make("theory", {{"c0", 2.0}, {"c1", 6.0}})->grid(steps); }
 
 std::unique_ptr<Target> theory_mixture_1d() {
-  return target_registry().make("gaussian_mixture",
-                                {{"weights", std::vector<double>{0.3, 0.7}},
-                                 {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                                 {"variance", std::vector<double>{0.25, 0.5}}});
+  return test_support::theory_mixture_1d();
 }
 
 // p_t of a Gaussian mixture target: sum_k pi_k N(sqrt(abar) mu_k, abar Sigma_k + (1 - abar) I).

@@ -24,6 +24,7 @@
 #include "score_errors/score_error.hpp"
 #include "score_errors/time_profile.hpp"
 #include "targets/registry.hpp"
+#include "support/theory_targets.hpp"
 
 namespace dmconv::score_errors {
 namespace {
@@ -253,10 +254,7 @@ TEST(ScoreErrorFormulas, AffinityFollowsTheTargetAndTheModel) {
 // THEORY.md §6.6 / theory_checks/pert.py: delta(x) = eps sqrt(2) sin(omega x + 0.3) in 1-D is
 // fourier with M = 1, direction = [1], phase = 0.3.
 TEST(ScoreErrorFormulas, FourierWithFixedDirectionAndPhaseIsTheSection66Sine) {
-  const auto target = target_registry().make(
-      "gaussian_mixture", {{"weights", std::vector<double>{0.3, 0.7}},
-                           {"means", ParamValue::List{std::vector<double>{-2.0}, std::vector<double>{1.5}}},
-                           {"variance", std::vector<double>{0.25, 0.5}}});
+  const auto target = test_support::theory_mixture_1d();
   const double eps = 0.002, omega = 16.0;
   const auto model = make_score_model(
       "fourier", {{"a", eps}, {"omega", omega}, {"features", 1}, {"direction", std::vector<double>{1.0}}, {"phase", 0.3}},
