@@ -31,6 +31,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+def save(fig, out, name):
+    """Lay out, write OUT/NAME at 110 dpi and print its path (one line per figure)."""
+    fig.tight_layout()
+    path = os.path.join(out, name)
+    fig.savefig(path, dpi=110)
+    print(path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("csv")
@@ -71,10 +79,7 @@ def main():
         ax.set_xlabel("T1")
     axes[0][0].set_ylabel("constant of p_T1")
     axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    path = os.path.join(out, "lsi_constants_vs_t1.png")
-    fig.savefig(path, dpi=110)
-    print(path)
+    save(fig, out, "lsi_constants_vs_t1.png")
 
     if stars:
         fig, ax = plt.subplots(figsize=(5, 4))
@@ -87,10 +92,7 @@ def main():
         ax.set_xlabel("effective radius R = m + 3 sd")
         ax.set_ylabel("T1")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = os.path.join(out, "lsi_t1_needed_vs_radius.png")
-        fig.savefig(path, dpi=110)
-        print(path)
+        save(fig, out, "lsi_t1_needed_vs_radius.png")
 
     if norm_stars:
         fig, ax = plt.subplots(figsize=(5, 4))
@@ -102,10 +104,7 @@ def main():
         ax.set_xlabel("psi2 norm K (per direction) of subgaussian_mixture")
         ax.set_ylabel("T1")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = os.path.join(out, "lsi_t1_needed_vs_psi2_norm.png")
-        fig.savefig(path, dpi=110)
-        print(path)
+        save(fig, out, "lsi_t1_needed_vs_psi2_norm.png")
 
 
 def plot_h5(path, out):
@@ -159,10 +158,7 @@ def plot_h5(path, out):
         ax.set_title(name, fontsize=8)
         ax.legend(fontsize=7)
     axes[0][0].set_ylabel("constant of p_T1")
-    fig.tight_layout()
-    target = os.path.join(out, os.path.splitext(os.path.basename(path))[0] + ".png")
-    fig.savefig(target, dpi=110)
-    print(target)
+    save(fig, out, os.path.splitext(os.path.basename(path))[0] + ".png")
 
 
 def plot_dimension(rows, out):
@@ -190,10 +186,7 @@ def plot_dimension(rows, out):
     ax.set_ylabel("T1")
     ax.set_title("T1*(0.9) vs d (log axis)", fontsize=10)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = os.path.join(out, "lsi_t1_needed_vs_dim.png")
-    fig.savefig(path, dpi=110)
-    print(path)
+    save(fig, out, "lsi_t1_needed_vs_dim.png")
 
 
 if __name__ == "__main__":

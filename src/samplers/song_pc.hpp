@@ -20,7 +20,7 @@
 //               where |z|, |g| are the Euclidean norms of THIS particle's vectors (per
 //               particle, as printed in Algorithm 5). The official code (score_sde
 //               `LangevinCorrector`) instead averages both norms over the batch, which couples
-//               the particles and would break block-size independence; it is not implemented.
+//               the particles and would break block-size independence; dmconv deliberately keeps the per-particle form.
 //               alpha = alpha_t = 1 - beta_t = abar_t / abar_{t-1} of the step t -> t-1 (it is
 //               defined for every step, including t-1 = 0). Algorithm 5 indexes alpha by the
 //               corrector's level, alpha_{t-1}; the two differ by O(beta variation), and the
