@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs every experiments/*.toml, prints each one's wall time and verdict counts, and optionally
+# compares each results file bit for bit with a baseline directory of earlier results
+# (scripts/compare_results.py: every /runs column but wall_seconds).
+#
+#   scripts/run_all_experiments.sh [--dmconv BIN] [--out DIR] [--compare BASELINE_DIR] [NAME ...]
+#
+# Typical use, proving a refactoring left every number alone:
+#   scripts/run_all_experiments.sh --dmconv OLD/build/dmconv --out /tmp/before
+#   scripts/run_all_experiments.sh --out /tmp/after --compare /tmp/before
+# Exit status: 0 when every experiment ran (verdicts may be VIOLATED: that is data, see
+# `dmconv check`) and every comparison was identical; 1 otherwise.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+dmconv=build/dmconv
+out=results/all
+baseline=""
+names=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dmconv) dmconv="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --compare) baseline="$2"; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -*) echo "run_all_experiments: unknown option $1" >&2; exit 2 ;;
+    *) names+=("$1"); shift ;;
+  esac
+done
+[ -x "$dmconv" ] || { echo "run_all_experiments: $dmconv is not an executable (build first: make build)" >&2; exit 2; }
+[ -z "$baseline" ] || [ -d "$baseline" ] || { echo "run_all_experiments: --compare $baseline is not a directory" >&2; exit 2; }
+mkdir -p "$out" || exit 2
+if [ ${#names[@]} -eq 0 ]; then
+  for f in experiments/*.toml; do names+=("$(basename "$f" .toml)"); done
+fi
+
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
+
+status=0
+total_start=$(date +%s.%N)
+printf '%-44s %9s  %s\n' experiment seconds "verdicts / comparison"
+for name in "${names[@]}"; do
+  config="experiments/$name.toml"
+  [ -f "$config" ] || { echo "run_all_experiments: no $config" >&2; status=1; continue; }
+  start=$(date +%s.%N)
+  OMP_WAIT_POLICY=passive "$dmconv" run "$config" --out "$out/$name.h5" > "$out/$name.log" 2>&1
+  rc=$?
+  seconds=$(elapsed "$start")
+  if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+    printf '%-44s %9.1f  run failed (exit %d, see %s)\n' "$name" "$seconds" "$rc" "$out/$name.log"
+    status=1
+    continue
+  fi
+  verdicts=$(grep -oE '^ *(HOLDS|VIOLATED|INCONCLUSIVE)' "$out/$name.log" | tr -d ' ' | sort | uniq -c | awk '{printf "%s %s  ", $1, $2}')
+  line="${verdicts:-no claims}"
+  if [ -n "$baseline" ]; then
+    if [ ! -f "$baseline/$name.h5" ]; then
+      line="$line| no baseline file"
+      status=1
+    elif comparison=$(/usr/bin/python3 scripts/compare_results.py "$baseline/$name.h5" "$out/$name.h5" 2>&1); then
+      line="$line| identical"
+    else
+      line="$line| DIFFERENT (see $out/$name.compare.txt)"
+      echo "$comparison" > "$out/$name.compare.txt"
+      status=1
+    fi
+  fi
+  printf '%-44s %9.1f  %s\n' "$name" "$seconds" "$line"
+done
+printf '%-44s %9.1f\n' total "$(elapsed "$total_start")"
+exit $status
