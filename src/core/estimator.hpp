@@ -26,6 +26,13 @@ namespace dmconv {
 enum class EstimateKind { kExact, kUnbiasedMonteCarlo, kBiasedWithFloor, kLowerBound };
 std::string to_string(EstimateKind kind);
 
+// Whether an estimate is a number to use. kNonFinite: the computation ran but produced NaN/inf
+// (e.g. particles that blew up); kFailed: the estimator could not meet its own accuracy
+// requirement (the message says which); kUnsupported: the estimator does not apply to the
+// problem (the message is the reason). Only kOk values enter fits and tables.
+enum class EstimateStatus { kOk, kNonFinite, kFailed, kUnsupported };
+std::string to_string(EstimateStatus status);  // "ok", "non_finite", "failed", "unsupported"
+
 // Metric names used throughout results files:
 //   "tv"              TV(p_X, p_Y) = (1/2) int |p_X - p_Y|
 //   "kl_target_output" KL(p_X || p_Y),  "kl_output_target" KL(p_Y || p_X)
@@ -37,6 +44,8 @@ struct Estimate {
   double floor = 0.0;
   EstimateKind kind = EstimateKind::kExact;
   std::string method;  // estimator name and settings, e.g. "gaussian_law"
+  EstimateStatus status = EstimateStatus::kOk;
+  std::string message;  // why the status is not kOk (empty when it is)
 };
 
 // Everything an estimator may need to know about one run.

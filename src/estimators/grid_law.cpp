@@ -284,9 +284,9 @@ GridDensity standard_normal_on_grid(const UniformGrid& grid) {
   return p;
 }
 
-Estimate failed_estimate(const std::string& metric, const std::string& method) {
+Estimate failed_estimate(const std::string& metric, const std::string& method, const std::string& reason) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  return {metric, nan, 0.0, nan, EstimateKind::kExact, method};
+  return {metric, nan, 0.0, nan, EstimateKind::kExact, method, EstimateStatus::kFailed, reason};
 }
 
 }  // namespace
@@ -863,7 +863,7 @@ std::vector<Estimate> GridLawEstimator::estimate(const EstimationProblem& proble
   const GridLawResult fine = propagate_grid_law(problem, fine_grid, options_.order);
   std::vector<Estimate> out;
   if (fine.status != GridLawStatus::kOk) {
-    for (const char* m : metrics) out.push_back(failed_estimate(m, method + ") FAILED " + fine.message));
+    for (const char* m : metrics) out.push_back(failed_estimate(m, method + ") FAILED " + fine.message, fine.message));
     return out;
   }
   const NoiseLevel& level = problem.grid.level(problem.run.stop_index);

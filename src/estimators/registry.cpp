@@ -24,6 +24,20 @@ std::string to_string(EstimateKind kind) {
   return "unknown";
 }
 
+std::string to_string(EstimateStatus status) {
+  switch (status) {
+    case EstimateStatus::kOk:
+      return "ok";
+    case EstimateStatus::kNonFinite:
+      return "non_finite";
+    case EstimateStatus::kFailed:
+      return "failed";
+    case EstimateStatus::kUnsupported:
+      return "unsupported";
+  }
+  return "unknown";
+}
+
 const Registry<Estimator>& estimator_registry() {
   static const Registry<Estimator> registry = [] {
     Registry<Estimator> r("estimator");

@@ -118,9 +118,10 @@ struct InverseCdf {
   }
 };
 
-std::vector<Estimate> failed_estimates(const std::string& method) {
+std::vector<Estimate> failed_estimates(const std::string& method, const std::string& reason) {
   std::vector<Estimate> out;
-  for (const char* m : kMetrics) out.push_back({m, kNaN, 0.0, kNaN, EstimateKind::kExact, method});
+  for (const char* m : kMetrics)
+    out.push_back({m, kNaN, 0.0, kNaN, EstimateKind::kExact, method, EstimateStatus::kFailed, reason});
   return out;
 }
 
@@ -352,7 +353,7 @@ std::vector<Estimate> SeparableEstimator::estimate(const EstimationProblem& prob
   const int d = product.dim();
   const double dd = static_cast<double>(d);
   std::string method = "separable(d=" + std::to_string(d) + ",factor=" + s.method;
-  if (!s.ok) return failed_estimates(method + ") FAILED " + s.message);
+  if (!s.ok) return failed_estimates(method + ") FAILED " + s.message, s.message);
   if (s.truncation > 0.0) method += ",truncation=" + format_double(s.truncation);
 
   std::vector<Estimate> out(4);

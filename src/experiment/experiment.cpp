@@ -287,11 +287,9 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
       row.floor = estimate.floor;
       row.message = estimate.method;
       row.wall_seconds = seconds;
-      if (std::isfinite(estimate.value)) {
-        row.status = "ok";
-      } else {
-        row.status = estimate.method.find("FAILED") != std::string::npos ? "failed" : "non_finite";
-      }
+      EstimateStatus status = estimate.status;
+      if (status == EstimateStatus::kOk && !std::isfinite(estimate.value)) status = EstimateStatus::kNonFinite;
+      row.status = to_string(status);
       rows.push_back(row);
       if (config.oracle_rows && estimate.kind == EstimateKind::kBiasedWithFloor) {
         // The floor IS the estimator on exact samples of the comparison law (sample-based
