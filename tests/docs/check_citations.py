@@ -12,8 +12,9 @@ NUL byte are binary and skipped) for
     line break separates from the file name (comment markers // # * -- are skipped); the same
     for docs/design.md. A section exists when the document has a Markdown heading whose title
     starts with that number (`## 4. ...`, `### 4.6 ...`, `#### 4.4a ...`);
-  * mentions of the former, external specification files (the upper-case THEORY / DESIGN
-    names), of `../shared`, `/work/shared` and of the external `theory_checks/` directory.
+  * mentions of the former, external specification files (their upper-case names), of the
+    external shared folder (relative or absolute) and of the external reference-script directory
+    (see FORBIDDEN; the names are assembled there so that this file does not contain them).
 
 Prints one `file:line: ...` line per defect and exits 1 if there is any, else prints a summary
 and exits 0. Exit 2 on a usage error (no git checkout, missing document).
@@ -44,13 +45,16 @@ HEADING = re.compile(r"^#{1,6}[ \t]+(?P<section>\d+(?:\.\d+)*[a-z]?)\.?(?:[ \t]|
 # not contain them literally (it is scanned like every other file).
 _OLD_THEORY = "THE" + "ORY"
 _OLD_DESIGN = "DES" + "IGN"
+_SHARED = "sha" + "red"
+_ROOT = "/" + "work"
+_CHECKS = "theory" + "_checks/"
 FORBIDDEN = [
     (re.compile(rf"\b{_OLD_THEORY}\b"), f"'{_OLD_THEORY}' (the former external specification; cite docs/theory.md §N)"),
     (re.compile(rf"\b{_OLD_DESIGN}\.md\b"), f"'{_OLD_DESIGN}.md' (the former external design map; cite docs/design.md §N)"),
-    (re.compile(r"\.\./shared\b"), "'../shared' (a path outside the repository)"),
-    (re.compile(r"/work/shared\b"), "'/work/shared' (a path outside the repository)"),
-    (re.compile(r"\btheory_checks/"), "'theory_checks/' (a directory outside the repository; name the "
-                                        "reference script as docs/theory.md §9.7 does)"),
+    (re.compile(rf"\.\./{_SHARED}\b"), f"'../{_SHARED}' (a path outside the repository)"),
+    (re.compile(rf"{_ROOT}/{_SHARED}\b"), f"'{_ROOT}/{_SHARED}' (a path outside the repository)"),
+    (re.compile(rf"\b{_CHECKS}"), f"'{_CHECKS}' (a directory outside the repository; name the "
+                                   "reference script by file, as docs/theory.md §9.7 does)"),
 ]
 
 
