@@ -13,7 +13,11 @@ Rules, applied to every git-tracked text file outside docs/ (files with a NUL by
      (its sections keep their numbers in docs/design.md);
   3. the external reference-script directory, with or without the external shared folder in
      front of it (absolute or relative), is dropped in front of a script name: the scripts are
-     named by file, as docs/theory.md §9.7 describes them.
+     named by file, as docs/theory.md §9.7 describes them;
+  4. a mention of the slides by their place in the external source collection (that
+     collection's name, an optional three-digit number, "slides", and optionally the source
+     file's name, bare or in parentheses; see RULES) becomes "ITW 2024 slides", the name
+     docs/theory.md gives that source (Y. Chi's ITW 2024 slides on arXiv 2403.03852 and 2403.17042).
 
 Section numbers are not changed: docs/theory.md keeps the numbering of the former document.
 Idempotent: the rewritten text contains none of the patterns, so a second run changes nothing.
@@ -33,11 +37,14 @@ _OLD_DESIGN = "DES" + "IGN"
 _SHARED = "sha" + "red"
 _ROOT = "/" + "work"
 _CHECKS = "theory" + "_checks/"
+_SEED_FILE = r"\d{3}_[0-9a-f]{16}\.txt"
+_SEED = "se" + "ed"
 
 RULES = [
     (re.compile(rf"\b{_OLD_THEORY}(?:\.md)?\b"), "docs/theory.md"),
     (re.compile(rf"\b{_OLD_DESIGN}\.md\b"), "docs/design.md"),
     (re.compile(rf"(?:{_ROOT}/{_SHARED}/|\.\./{_SHARED}/)?\b{_CHECKS}(?=[\w.-]+\.py\b)"), ""),
+    (re.compile(rf"\b{_SEED} (?:\d{{3}} )?slides(?: \(?{_SEED_FILE}\)?)?"), "ITW 2024 slides"),
 ]
 
 

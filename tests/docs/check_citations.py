@@ -13,8 +13,9 @@ NUL byte are binary and skipped) for
     for docs/design.md. A section exists when the document has a Markdown heading whose title
     starts with that number (`## 4. ...`, `### 4.6 ...`, `#### 4.4a ...`);
   * mentions of the former, external specification files (their upper-case names), of the
-    external shared folder (relative or absolute) and of the external reference-script directory
-    (see FORBIDDEN; the names are assembled there so that this file does not contain them).
+    external shared folder (relative or absolute), of the external reference-script directory
+    and of the external source documents by file name (see FORBIDDEN; the names are assembled
+    there so that this file does not contain them).
 
 Prints one `file:line: ...` line per defect and exits 1 if there is any, else prints a summary
 and exits 0. Exit 2 on a usage error (no git checkout, missing document).
@@ -48,6 +49,7 @@ _OLD_DESIGN = "DES" + "IGN"
 _SHARED = "sha" + "red"
 _ROOT = "/" + "work"
 _CHECKS = "theory" + "_checks/"
+_SEED = "se" + "ed"
 FORBIDDEN = [
     (re.compile(rf"\b{_OLD_THEORY}\b"), f"'{_OLD_THEORY}' (the former external specification; cite docs/theory.md §N)"),
     (re.compile(rf"\b{_OLD_DESIGN}\.md\b"), f"'{_OLD_DESIGN}.md' (the former external design map; cite docs/design.md §N)"),
@@ -55,6 +57,10 @@ FORBIDDEN = [
     (re.compile(rf"{_ROOT}/{_SHARED}\b"), f"'{_ROOT}/{_SHARED}' (a path outside the repository)"),
     (re.compile(rf"\b{_CHECKS}"), f"'{_CHECKS}' (a directory outside the repository; name the "
                                    "reference script by file, as docs/theory.md §9.7 does)"),
+    (re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b"), "a source document outside the repository by its file name "
+                                                  "(name it as docs/theory.md does, e.g. 'ITW 2024 slides')"),
+    (re.compile(rf"\b{_SEED} (?:\d{{3}} )?slides\b"), f"'{_SEED} slides' (an external source collection; "
+                                                        "name the source as docs/theory.md does)"),
 ]
 
 
