@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Bit-for-bit comparison of two dmconv results files (results/README.md layout).
 
     scripts/compare_results.py OLD.h5 NEW.h5 [--ignore COLUMN ...] [--tables runs fits]
