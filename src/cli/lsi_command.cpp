@@ -582,9 +582,13 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
     }
     for (const ProfilePoint& point : profile_points) {
       ClaimRow row = base;
-      char group[64];
-      std::snprintf(group, sizeof group, ";T1=%g", point.t1);
-      row.group = s_target[point.target] + group;
+      // The target by its swept values (descriptions need not tell swept targets apart), and T1.
+      char t1[48];
+      std::snprintf(t1, sizeof t1, "T1=%g", point.t1);
+      std::string group;
+      for (const auto& [axis_path, value] : target_runs[point.target].swept)
+        if (axis_path.rfind("target.", 0) == 0) group += axis_path + "=" + value.to_string() + ";";
+      row.group = (group.empty() ? s_target[point.target] + ";" : group) + t1;
       if (point.dim != 1) {
         row.verdict = to_string(Verdict::kInconclusive);
         row.message = "computed for d = 1 only";
