@@ -126,9 +126,9 @@ std::string to_string(BakryEmeryBound::Status status);
 
 // T1*(threshold): the forward time at which the Bakry-Emery bound of the target reaches
 // `threshold` (e.g. 1 - delta = 0.9), by bisection on [lo, hi] with `halvings` steps; the bound
-// is assumed to increase with T1 (true for the DERIVED bound; checked on every family in
-// bench/lsi). Returns the upper end of the final bracket and the bound there; t1 = hi when the
-// bound never fell short of the threshold inside [lo, hi], and the bound at hi is then below
+// is assumed to increase with T1 (true for the DERIVED bound; checked on every family of the
+// former bench program, now experiments/claim14_lsi_*). Returns the upper end of the final
+// bracket and the bound there; t1 = hi when the bound never fell short of the threshold inside [lo, hi], and the bound at hi is then below
 // the threshold only if it never reaches it (status reached = false).
 // Preconditions: 0 < lo < hi, halvings >= 1.
 struct BakryEmeryTime {

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -30,16 +31,17 @@ int validate_command(const ExperimentOptions& options, std::ostream& out);
 int run_command(const ExperimentOptions& options, std::ostream& out);
 int check_command(const std::string& results_path, std::ostream& out);
 
-// `dmconv lsi`: the log-Sobolev profile of p_T1 for every distinct target of a config
-// (lsi_command.cpp). Throws InvalidArgument (exit 2) on bad options or config, before any work.
-// Returns 1 when claim 13's check fails at some (target, T1), else 0.
+// `dmconv lsi`: the log-Sobolev profile of p_T1 for every distinct target of a config and its
+// [[lsi.claim]] verdicts (lsi_command.cpp). Throws InvalidArgument (exit 2) on bad options or
+// config, before any work. Returns 1 when an LSI claim is violated, else 0.
+// The flags replace the config's [lsi] values (defaults: lsi_command.cpp).
 struct LsiOptions {
   std::string config;
   std::vector<std::string> overrides;
-  std::vector<double> times{0.25, 0.5, 1.0, 1.5, 2.0, 3.0};  // forward times T1
-  double delta = 0.1;     // T1*(1 - delta)
-  double t1_max = 10.0;   // bisection range [0.01, t1_max]
-  int cells = 512;        // grid cells of the 1-D spectral constants
+  std::vector<double> times;      // forward times T1 (empty: not given)
+  std::optional<double> delta;    // T1*(1 - delta)
+  std::optional<double> t1_max;   // bisection range [0.01, t1_max]
+  std::optional<int> cells;       // grid cells of the 1-D spectral constants
   std::string out;        // default results/<name>_lsi.h5
   std::string command_line;
 };

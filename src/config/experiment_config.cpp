@@ -303,7 +303,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   config.hash = fnv1a_hex(config.text);
 
   const std::set<std::string> sections = {"experiment", "target", "schedule", "score_error", "sampling",
-                                          "estimator", "sweep", "claim"};
+                                          "estimator", "sweep", "claim", "lsi"};  // [lsi]: read by `dmconv lsi` only
   check_keys(reader, "(top level)", document, sections);
   auto required_table = [&](const std::string& section) -> const toml::table& {
     const toml::node* node = document.get(section);

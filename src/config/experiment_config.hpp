@@ -31,6 +31,8 @@
 //                  "sampling.params.pmm_pc.langevin_time" = [0, 1, 2, 4]); every value is
 //                  validated by the sampler's factory before any work
 //   [[claim]]      a rate claim checked on the results (ClaimSpec)
+//   [lsi]          optional: settings and [[lsi.claim]] tables of `dmconv lsi`, which reads them
+//                  (src/cli/lsi_command.cpp); `dmconv run` ignores the section
 //
 // Sweep axes, in order (outermost first): the [sweep] axes in file order, samplers, steps,
 // replicates. Every run is keyed by its axis values ("sampler=ddim;T=64;replicate=0;..."), so
