@@ -285,6 +285,7 @@ std::string ParamSpec::range_rule() const {
       type == ParamType::kVector || type == ParamType::kMatrix || type == ParamType::kMatrices ? "every entry " : "";
   if (type == ParamType::kChoice) return "must be " + range_text();
   if (min && max) return every + "must lie in " + range_text();
+  if (min && *min == 0.0 && min_open) return every + "must be positive (> 0)";
   return every + "must be " + range_text();
 }
 
@@ -346,15 +347,21 @@ std::string shape_error(const ParamSpec& spec, const ParamValue& value) {
   return "";
 }
 
-// Every number inside `value` (a number or nested lists of numbers) is in range.
-bool all_in_range(const ParamSpec& spec, const ParamValue& value) {
+// The first number inside `value` (a number or nested lists of numbers) that is out of range, as
+// "entry 1 = -0.1" ("entry [2][0] = ..." in a matrix; "" for a plain number), or nullopt.
+std::optional<std::string> out_of_range(const ParamSpec& spec, const ParamValue& value, const std::string& path = "") {
   if (value.is_list()) {
-    for (const ParamValue& entry : value.list())
-      if (!all_in_range(spec, entry)) return false;
-    return true;
+    for (std::size_t i = 0; i < value.list().size(); ++i) {
+      const std::string at = path.empty() && spec.type == ParamType::kVector ? std::to_string(i)
+                                                                               : path + "[" + std::to_string(i) + "]";
+      if (auto found = out_of_range(spec, value.list()[i], at)) return found;
+    }
+    return std::nullopt;
   }
-  if (value.is_integer()) return spec.in_range(static_cast<long double>(value.integer()));
-  return spec.in_range(static_cast<long double>(value.number()));
+  const bool ok = value.is_integer() ? spec.in_range(static_cast<long double>(value.integer()))
+                                     : spec.in_range(static_cast<long double>(value.number()));
+  if (ok) return std::nullopt;
+  return path.empty() ? std::string() : "entry " + path + " = " + value.written();
 }
 
 }  // namespace
@@ -385,9 +392,11 @@ DeclaredParams::DeclaredParams(const ParamDeclaration& declaration, const ParamT
     if (spec.type == ParamType::kChoice) {
       bool listed = false;
       for (const std::string& c : spec.choices) listed = listed || c == value.string();
-      if (!listed) throw ParameterError(component_, spec.name, value.written(), spec.range_rule());
-    } else if (spec.type != ParamType::kString && !all_in_range(spec, value)) {
-      throw ParameterError(component_, spec.name, value.written(), spec.range_rule());
+      if (!listed) throw ParameterError(component_, spec.name, value.written(), spec.range_rule() + " (" + spec.meaning + ")");
+    } else if (spec.type != ParamType::kString) {
+      if (const auto where = out_of_range(spec, value))
+        throw ParameterError(component_, spec.name, value.written(),
+                             spec.range_rule() + (where->empty() ? "" : " (" + *where + ")") + " (" + spec.meaning + ")");
     }
     values_.emplace(spec.name, value);
     given_.insert(spec.name);
@@ -461,7 +470,7 @@ std::string DeclaredParams::exactly_one_of(const std::vector<std::string>& keys)
   for (const std::string& key : keys)
     if (given(key)) present.push_back(key);
   if (present.size() == 1) return present.front();
-  if (present.empty()) fail(keys.front(), "exactly one of " + list + " must be given (found none)");
+  if (present.empty()) fail(keys.front(), "exactly one of " + list + " must be given (found 0)");
   fail(present[1], "exactly one of " + list + " must be given (found " + std::to_string(present.size()) + ")");
 }
 

@@ -97,7 +97,7 @@ TEST(DeclaredParams, RequiredTypesRangesAndChoices) {
   ExpectError(Caught([] { (void)Read({{"needed", 1.0}, {"mode", "slow"}}); }), "mode", "\"slow\"",
               "must be one of \"fast\", \"exact\"");
   ExpectError(Caught([] { (void)Read({{"needed", 1.0}, {"weights", std::vector<double>{0.5, -0.1}}}); }), "weights",
-              "[0.5, -0.1]", "every entry must be >= 0");
+              "[0.5, -0.1]", "every entry must be >= 0 (entry 1 = -0.1)");
   ExpectError(Caught([] {
                 (void)Read({{"needed", 1.0},
                             {"m", ParamValue::List{std::vector<double>{1, 2}, std::vector<double>{3}}}});
@@ -131,7 +131,7 @@ TEST(DeclaredParams, CrossParameterHelpersBlameOneKey) {
                               P::number("c", "c").defaults(1.0)};
   EXPECT_EQ(DeclaredParams(d, {{"b", 2.0}}, "w").exactly_one_of({"a", "b"}), "b");
   ExpectError(Caught([&] { (void)DeclaredParams(d, {}, "w").exactly_one_of({"a", "b"}); }), "a", "(missing)",
-              "exactly one of 'a', 'b' must be given (found none)");
+              "exactly one of 'a', 'b' must be given (found 0)");
   ExpectError(Caught([&] { (void)DeclaredParams(d, {{"a", 1.0}, {"b", 2.0}}, "w").exactly_one_of({"a", "b"}); }), "b",
               "2", "found 2");
   ExpectError(Caught([&] { DeclaredParams(d, {{"a", 1.0}}, "w").forbid("a", "does not apply"); }), "a", "1",
@@ -260,7 +260,7 @@ void ExpectBlames(const Registry<Product>& registry, const std::string& name, co
 TEST(Declarations, FactoryRulesBlameTheirKey) {
   const auto& schedules = schedule_registry();
   ExpectBlames(schedules, "theory", {{"c0", 3.0}, {"c1", 3.0}}, "c1", "must exceed c0 = 3");
-  ExpectBlames(schedules, "theory", {{"c0", -1.0}}, "c0", "must be > 0");
+  ExpectBlames(schedules, "theory", {{"c0", -1.0}}, "c0", "must be positive (> 0)");
   ExpectBlames(schedules, "linear", {{"beta_start", 0.03}}, "beta_start", "beta_start <= beta_end");
   ExpectBlames(schedules, "logsnr_uniform", {{"first_one_minus_abar", 0.9}, {"last_abar", 0.5}}, "first_one_minus_abar",
                "less noisy than the last");
@@ -305,7 +305,7 @@ TEST(Declarations, FactoryRulesBlameTheirKey) {
   ExpectBlames(errors, "constant_bias", {{"a", 0.1}, {"direction", std::vector<double>{0.0, 0.0}}}, "direction",
                "non-zero");
   ExpectBlames(errors, "fourier", {{"a", 0.1}, {"omega", 1.0}, {"features", 0}}, "features", "must lie in [1, 4096]");
-  ExpectBlames(errors, "misscaled", {{"factor", 0.0}}, "factor", "must be > 0");
+  ExpectBlames(errors, "misscaled", {{"factor", 0.0}}, "factor", "must be positive (> 0)");
 }
 
 }  // namespace
