@@ -1,6 +1,7 @@
 // The schedule registry: one entry per schedule, with its declared parameters.
 #include "core/schedule.hpp"
 #include "schedules/cosine_schedule.hpp"
+#include "schedules/edm_schedule.hpp"
 #include "schedules/linear_schedule.hpp"
 #include "schedules/logsnr_uniform_schedule.hpp"
 #include "schedules/theory_schedule.hpp"
@@ -48,6 +49,7 @@ const Registry<Schedule>& schedule_registry() {
             P::number("max_beta", "betas are clipped at max_beta").defaults(0.999).above(0.0).below(1.0)},
            [](const DeclaredParams& p) { return std::make_unique<CosineSchedule>(p.number("s"), p.number("max_beta")); },
            {}});
+    r.add(EdmSchedule::registry_entry());
     return r;
   }();
   return registry;
