@@ -341,7 +341,7 @@ std::string shape_error(const ParamSpec& spec, const ParamValue& value) {
     case ParamType::kMatrices:
       if (!value.is_list() || value.list().empty()) return "must be a non-empty list of matrices";
       for (const ParamValue& m : value.list())
-        if (!matrix(m)) return "must be a non-empty list of matrices (each a list of equally long rows of numbers)";
+        if (!matrix(m)) return "must be a non-empty list of matrices (each a list of equally long rows of finite numbers)";
       return "";
   }
   return "";

@@ -755,10 +755,10 @@ TEST(TargetValidation, ValidMixtureIsAccepted) {
 
 TEST(TargetValidation, MixtureWeights) {
   ExpectMixtureInvalid("weights", std::vector<double>{0.5, 0.4}, {"weights sum to 0.9", "not 1"});
-  ExpectMixtureInvalid("weights", std::vector<double>{1.2, -0.2}, {"weight 1 = -0.2", "must be positive"});
-  ExpectMixtureInvalid("weights", std::vector<double>{1.0, 0.0}, {"weight 1 = 0", "must be positive"});
-  ExpectMixtureInvalid("weights", std::vector<double>{0.2, 0.3, 0.5}, {"'means' has 2 rows", "'weights' has 3 entries"});
-  ExpectMixtureInvalid("weights", 1.0, {"'weights'", "must be a list of numbers"});
+  ExpectMixtureInvalid("weights", std::vector<double>{1.2, -0.2}, {"weights = [1.2, -0.2]", "must be positive", "entry 1 = -0.2"});
+  ExpectMixtureInvalid("weights", std::vector<double>{1.0, 0.0}, {"weights = [1, 0]", "must be positive", "entry 1 = 0"});
+  ExpectMixtureInvalid("weights", std::vector<double>{0.2, 0.3, 0.5}, {"means = [[0, 1], [2, -1]]: has 2 rows", "'weights' has 3 entries"});
+  ExpectMixtureInvalid("weights", 1.0, {"weights = 1", "must be a list of finite numbers"});
 }
 
 TEST(TargetValidation, MixtureCovariances) {
@@ -769,23 +769,23 @@ TEST(TargetValidation, MixtureCovariances) {
   ExpectMixtureInvalid("covariances", MatrixList({{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}, {{0.3, 0.0}, {0.0, 0.3}}}),
                        {"component 0", "covariance is 3x3 but the mean has 2 coordinates"});
   ExpectMixtureInvalid("covariances", MatrixList({{{1.0, 0.2}, {0.2, 0.5}}}),
-                       {"'covariances' describes 1 components", "'weights' has 2"});
+                       {"covariances = [[[1, 0.2], [0.2, 0.5]]]: describes 1 components", "'weights' has 2"});
   ExpectMixtureInvalid("covariances", MatrixList({{{1.0, 0.2}, {0.2, 0.5}}, {{0.3, 0.0}, {0.0, std::nan("")}}}),
-                       {"component 1", "non-finite"});
+                       {"covariances = [[[1, 0.2], [0.2, 0.5]], [[0.3, 0], [0, nan]]]", "finite numbers"});
 }
 
 TEST(TargetValidation, MixtureVariances) {
   ParamTable p{{"weights", std::vector<double>{0.4, 0.6}}, {"means", Rows({{0.0, 1.0}, {2.0, -1.0}})},
                  {"variances", Rows({{1.0, -0.5}, {1.0, 1.0}})}};
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", p); },
-                {"component 0", "variance 1 = -0.5", "must be positive"});
+                {"variances = [[1, -0.5], [1, 1]]", "entry [0][1] = -0.5", "must be positive"});
   p.set("variances", Rows({{1.0, 0.5, 2.0}, {1.0, 1.0, 1.0}}));
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", p); },
                 {"component 0", "variances have 3 entries but the mean has 2"});
   ParamTable iso{{"weights", std::vector<double>{0.4, 0.6}}, {"means", Rows({{0.0, 1.0}, {2.0, -1.0}})},
                  {"variance", std::vector<double>{1.0, -2.0}}};
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", iso); },
-                {"component 1", "variance = -2", "must be positive"});
+                {"variance = [1, -2]", "entry 1 = -2", "must be positive"});
   iso.set("variance", std::vector<double>{1.0});
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", iso); },
                 {"variance = [1]: describes 1 components", "'weights' has 2"});
