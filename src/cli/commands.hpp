@@ -8,6 +8,9 @@
 namespace dmconv::cli {
 
 int list_command(const std::string& kind, std::ostream& out);
+// kind: "" (any) or a plural as in `list` ("targets", ...). Throws InvalidArgument when no
+// component or more than one (same name in two kinds, kind empty) matches.
+int describe_command(const std::string& kind, const std::string& name, std::ostream& out);
 
 struct DemoOptions {
   int steps = 256;

@@ -1,4 +1,4 @@
-// dmconv command line: run / validate / check experiment configs, lsi profiles, list, demo.
+// dmconv command line: run / validate / check experiment configs, lsi profiles, list, describe, demo.
 // Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule).
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -19,6 +19,13 @@ int main(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "print every registered target, schedule, sampler, estimator and score error");
   list->add_option("kind", kind, "targets | schedules | samplers | estimators | score_errors | all")
       ->check(CLI::IsMember({"all", "targets", "schedules", "samplers", "estimators", "score_errors"}));
+
+  std::vector<std::string> describe_args;
+  auto* describe = app.add_subcommand("describe", "print a component's parameters (type, default, range, unit, "
+                                                  "meaning) and a config snippet: describe [KIND] NAME");
+  describe->add_option("args", describe_args, "[targets|schedules|samplers|estimators|score_errors] NAME")
+      ->required()
+      ->expected(1, 2);
 
   dmconv::cli::DemoOptions demo_options;
   auto* demo = app.add_subcommand("demo", "sample the example mixture with every sampler; moments vs exact");
@@ -68,6 +75,16 @@ int main(int argc, char** argv) {
     if (*check) return dmconv::cli::check_command(results_path, std::cout);
     if (*lsi) return dmconv::cli::lsi_command(lsi_options, std::cout);
     if (*list) return dmconv::cli::list_command(kind, std::cout);
+    if (*describe) {
+      if (describe_args.size() == 2) {
+        const std::string& k = describe_args[0];
+        if (k != "targets" && k != "schedules" && k != "samplers" && k != "estimators" && k != "score_errors")
+          throw dmconv::InvalidArgument("describe: KIND = '" + k +
+                                        "' must be one of targets, schedules, samplers, estimators, score_errors");
+        return dmconv::cli::describe_command(k, describe_args[1], std::cout);
+      }
+      return dmconv::cli::describe_command("", describe_args[0], std::cout);
+    }
     if (*demo) return dmconv::cli::demo_command(demo_options, std::cout);
   } catch (const dmconv::InvalidArgument& error) {
     std::cerr << "dmconv: error: " << error.what() << "\n";

@@ -379,9 +379,11 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
         // At the line of the key the factory names ("key 'K'"), or "--set" when K was overridden.
         SourceLocation at = reader.where(node);
         const std::string message = error.what();
+        const auto* parameter_error = dynamic_cast<const ParameterError*>(&error);
         for (auto&& [param_key, param_node] : reader.table(section, node)) {
           const std::string k(param_key.str());
-          if (message.find("key '" + k + "'") == std::string::npos) continue;
+          if (parameter_error ? parameter_error->key() != k : message.find("key '" + k + "'") == std::string::npos)
+            continue;
           at = reader.overridden.count(section + "." + k) ? SourceLocation{"--set", 0}
                                                            : location_of(source_name, param_key.source());
         }

@@ -47,7 +47,8 @@ AssignmentResult exact_w2_squared(const Matrix& x, const Matrix& y);
 
 class OptimalTransportW2Estimator final : public Estimator {
  public:
-  explicit OptimalTransportW2Estimator(int max_particles = 4096);
+  static constexpr int kDefaultMaxParticles = 4096;
+  explicit OptimalTransportW2Estimator(int max_particles = kDefaultMaxParticles);
   std::string name() const override { return "ot_w2"; }
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;

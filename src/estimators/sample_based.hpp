@@ -111,7 +111,8 @@ class W2OneDimEstimator final : public Estimator {
 
 class SlicedW2Estimator final : public Estimator {
  public:
-  explicit SlicedW2Estimator(int directions = 64);
+  static constexpr int kDefaultDirections = 64;
+  explicit SlicedW2Estimator(int directions = kDefaultDirections);
   std::string name() const override { return "sliced_w2"; }
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
@@ -131,7 +132,9 @@ MmdResult mmd2_block_statistic(const Matrix& samples, const Target& target, cons
 class MmdEstimator final : public Estimator {
  public:
   // block = 0: all n(n-1) pairs; block >= 3: block U-statistic (mmd2_block_statistic).
-  explicit MmdEstimator(double bandwidth = 1.0, long block = 0);
+  static constexpr double kDefaultBandwidth = 1.0;
+  static constexpr long kDefaultBlock = 0;
+  explicit MmdEstimator(double bandwidth = kDefaultBandwidth, long block = kDefaultBlock);
   std::string name() const override { return "mmd"; }
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/params.hpp"
 #include "samplers/accelerated_ode_noise.hpp"
 #include "samplers/ddim.hpp"
 #include "samplers/dpm_solver_2.hpp"
@@ -12,10 +13,7 @@ namespace dmconv::samplers {
 namespace {
 
 [[noreturn]] void bad(const std::string& key, double value, const std::string& rule) {
-  std::ostringstream message;
-  message.precision(17);
-  message << "sampler 'pmm_pc': key '" << key << "' = " << value << ": " << rule;
-  throw InvalidArgument(message.str());
+  throw ParameterError("sampler 'pmm_pc'", key, shortest(value), rule);
 }
 
 // The predictor's score, norm-truncated at C sqrt(d) / sigma_t; evaluations count on the inner
@@ -70,8 +68,8 @@ PmmPredictorCorrector::PmmPredictorCorrector(Options options) : options_(std::mo
   } else if (options_.integrator == "dpm_solver_2") {
     predictor_ = std::make_unique<DpmSolver2>();
   } else {
-    throw InvalidArgument("sampler 'pmm_pc': key 'integrator' = \"" + options_.integrator +
-                          "\": must be one of \"ddim\", \"acc_ode_noise\", \"dpm_solver_2\"");
+    throw ParameterError("sampler 'pmm_pc'", "integrator", "\"" + options_.integrator + "\"",
+                         "must be one of \"ddim\", \"acc_ode_noise\", \"dpm_solver_2\"");
   }
 }
 

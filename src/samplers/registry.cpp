@@ -1,5 +1,7 @@
 #include "samplers/registry.hpp"
 
+#include <cstdint>
+
 #include "samplers/accelerated_ode_noise.hpp"
 #include "samplers/accelerated_ode_score.hpp"
 #include "samplers/accelerated_sde.hpp"
@@ -15,39 +17,65 @@
 namespace dmconv {
 namespace {
 
-// Samplers take no parameters; a factory only checks that none were given.
+using P = ParamSpec;
+
+// Samplers without parameters: the (empty) declaration rejects every key.
 template <class SamplerType, class... Args>
-typename Registry<Sampler>::Factory plain(const char* name, Args... args) {
-  return [name, args...](const ParamTable& p) -> std::unique_ptr<Sampler> {
-    p.require_only(std::string("sampler '") + name + "'", {});
-    return std::make_unique<SamplerType>(args...);
-  };
+typename Registry<Sampler>::Factory plain(Args... args) {
+  return [args...](const DeclaredParams&) -> std::unique_ptr<Sampler> { return std::make_unique<SamplerType>(args...); };
 }
 
-std::unique_ptr<Sampler> make_pmm_pc(const ParamTable& p) {
-  const std::string c = "sampler 'pmm_pc'";
-  p.require_only(c, {"langevin_time", "langevin_step", "truncation", "predictor_truncation", "integrator"});
+// [sampling.params.pmm_pc]. Defaults are those of PmmPredictorCorrector::Options.
+ParamDeclaration pmm_pc_params() {
+  const samplers::PmmPredictorCorrector::Options o;
+  return {P::number("langevin_time", "Langevin time T2 of the corrector (K = round(T2/gamma) ULA steps)")
+              .defaults(o.langevin_time)
+              .at_least(0.0),
+          P::number("langevin_step", "ULA step gamma").defaults(o.langevin_step).above(0.0),
+          P::number("truncation", "corrector score norm bound M (0 = no truncation)").defaults(o.truncation).at_least(0.0),
+          P::number("predictor_truncation", "predictor score norm bound C sqrt(d)/sigma_t (0 = no truncation)")
+              .defaults(o.predictor_truncation)
+              .at_least(0.0),
+          P::choice("integrator", {"ddim", "acc_ode_noise", "dpm_solver_2"}, "probability-flow ODE integrator (predictor)")
+              .defaults(o.integrator)};
+}
+
+std::unique_ptr<Sampler> make_pmm_pc(const DeclaredParams& p) {
   samplers::PmmPredictorCorrector::Options o;
-  o.langevin_time = p.number(c, "langevin_time", o.langevin_time);
-  o.langevin_step = p.number(c, "langevin_step", o.langevin_step);
-  o.truncation = p.number(c, "truncation", o.truncation);
-  o.predictor_truncation = p.number(c, "predictor_truncation", o.predictor_truncation);
-  o.integrator = p.string(c, "integrator", o.integrator);
+  o.langevin_time = p.number("langevin_time");
+  o.langevin_step = p.number("langevin_step");
+  o.truncation = p.number("truncation");
+  o.predictor_truncation = p.number("predictor_truncation");
+  o.integrator = p.string("integrator");
   return std::make_unique<samplers::PmmPredictorCorrector>(o);
 }
 
-std::unique_ptr<Sampler> make_song_pc(const ParamTable& p) {
-  const std::string c = "sampler 'song_pc'";
-  p.require_only(c, {"predictor", "corrector_steps", "snr", "corrector_step", "skip_final_corrector"});
+// [sampling.params.song_pc]. Defaults are those of SongPredictorCorrector::Options.
+ParamDeclaration song_pc_params() {
+  const samplers::SongPredictorCorrector::Options o;
+  return {P::choice("predictor", {"ddpm", "ddpm_noise_outside", "ddim", "reverse_diffusion"}, "predictor step")
+              .defaults(o.predictor),
+          P::integer("corrector_steps", "Langevin corrector steps M per grid step")
+              .defaults(o.corrector_steps)
+              .at_least(0)
+              .at_most(static_cast<double>(samplers::SongPredictorCorrector::kMaxCorrectorSteps)),
+          P::number("snr", "signal-to-noise ratio r of the step rule eps = 2 alpha (r |z|/|s|)^2").defaults(o.snr).above(0.0),
+          P::number("corrector_step", "fixed corrector step eps0 (> 0 replaces the SNR rule; 0 = SNR rule)")
+              .defaults(o.corrector_step)
+              .at_least(0.0),
+          P::integer("skip_final_corrector", "1: no corrector on the run's last step")
+              .defaults(static_cast<std::int64_t>(o.skip_final_corrector))
+              .at_least(0)
+              .at_most(1)};
+}
+
+std::unique_ptr<Sampler> make_song_pc(const DeclaredParams& p) {
   samplers::SongPredictorCorrector::Options o;
-  o.predictor = p.string(c, "predictor", o.predictor);
-  o.corrector_steps = p.integer(c, "corrector_steps", o.corrector_steps);
-  o.snr = p.number(c, "snr", o.snr);
-  o.corrector_step = p.number(c, "corrector_step", o.corrector_step);
-  const long skip = p.integer(c, "skip_final_corrector", 0);
-  if (skip != 0 && skip != 1)
-    throw InvalidArgument(c + ": key 'skip_final_corrector' = " + std::to_string(skip) + ": must be 0 or 1");
-  o.skip_final_corrector = skip == 1;
+  o.predictor = p.string("predictor");
+  o.corrector_steps = p.integer("corrector_steps");
+  o.snr = p.number("snr");
+  o.corrector_step = p.number("corrector_step");
+  o.skip_final_corrector = p.integer("skip_final_corrector") == 1;
   return std::make_unique<samplers::SongPredictorCorrector>(o);
 }
 
@@ -58,45 +86,44 @@ const Registry<Sampler>& sampler_registry() {
   static const Registry<Sampler> registry = [] {
     Registry<Sampler> r("sampler");
     r.add({"ddpm", "DDPM, noise inside the 1/sqrt(alpha) factor (the analysed rule)",
-           "arXiv 2409.18959 eq. (2.4); THEORY.md §4.1", plain<Ddpm>("ddpm", Ddpm::Variant::kNoiseInside), {}});
+           "arXiv 2409.18959 eq. (2.4); THEORY.md §4.1", {}, plain<Ddpm>(Ddpm::Variant::kNoiseInside), {}});
     r.add({"ddpm_noise_outside", "DDPM, noise outside the 1/sqrt(alpha) factor (slides, repository)",
            "seed 002 slides; 2403.03852 code ddpm_steps; THEORY.md §4.1",
-           plain<Ddpm>("ddpm_noise_outside", Ddpm::Variant::kNoiseOutside), {}});
+           {}, plain<Ddpm>(Ddpm::Variant::kNoiseOutside), {}});
     r.add({"reverse_diffusion", "Song et al. reverse-diffusion predictor (2 - sqrt(alpha)) Y + beta s + sqrt(beta) Z",
            "Song et al. ICLR 2021 (reverse diffusion sampler; score_sde ReverseDiffusionPredictor, VPSDE.discretize)",
-           plain<ReverseDiffusion>("reverse_diffusion"), {}});
+           {}, plain<ReverseDiffusion>(), {}});
     r.add({"ode_euler", "probability-flow ODE, Li et al. Euler form (Y + beta/2 s)/sqrt(alpha)",
-           "arXiv 2409.18959 eq. (2.5); THEORY.md §4.2a", plain<ProbabilityFlowEuler>("ode_euler"), {}});
+           "arXiv 2409.18959 eq. (2.5); THEORY.md §4.2a", {}, plain<ProbabilityFlowEuler>(), {}});
     r.add({"ddim", "DDIM, exact exponential-integrator form (= DPM-Solver-1)",
-           "Song et al. 2021; 2403.03852 code generalized_steps; THEORY.md §4.2b", plain<Ddim>("ddim"), {}});
+           "Song et al. 2021; 2403.03852 code generalized_steps; THEORY.md §4.2b", {}, plain<Ddim>(), {}});
     r.add({"acc_sde_a", "accelerated stochastic sampler, variant (A): second noise inside the bracket",
            "arXiv 2403.03852 [UNVERIFIED form]; THEORY.md §4.3 (A)",
-           plain<AcceleratedSde>("acc_sde_a", AcceleratedSde::Variant::kA), {}});
+           {}, plain<AcceleratedSde>(AcceleratedSde::Variant::kA), {}});
     r.add({"acc_sde_b", "accelerated stochastic sampler, variant (B): repository README form",
-           "2403.03852 README; THEORY.md §4.3 (B)", plain<AcceleratedSde>("acc_sde_b", AcceleratedSde::Variant::kB), {}});
+           "2403.03852 README; THEORY.md §4.3 (B)", {}, plain<AcceleratedSde>(AcceleratedSde::Variant::kB), {}});
     r.add({"acc_sde_c", "accelerated stochastic sampler, variant (C): repository code form",
            "2403.03852 code ddpm_steps_accelerated; THEORY.md §4.3 (C)",
-           plain<AcceleratedSde>("acc_sde_c", AcceleratedSde::Variant::kC), {}});
+           {}, plain<AcceleratedSde>(AcceleratedSde::Variant::kC), {}});
     r.add({"acc_ode_score", "accelerated deterministic (momentum) sampler, score form of the seed slides",
-           "seed 002 slides 'Scheme 2 (Ours)'; THEORY.md §4.4a", plain<AcceleratedOdeScore>("acc_ode_score"), {}});
+           "seed 002 slides 'Scheme 2 (Ours)'; THEORY.md §4.4a", {}, plain<AcceleratedOdeScore>(), {}});
     r.add({"acc_ode_noise", "accelerated deterministic (momentum) sampler, noise-prediction form of the code",
            "2403.03852 code generalized_steps_accelerated; THEORY.md §4.4b",
-           plain<AcceleratedOdeNoise>("acc_ode_noise"), {}});
+           {}, plain<AcceleratedOdeNoise>(), {}});
     r.add({"dpm_solver_2", "single-step DPM-Solver-2 (r1 = 1/2), 2 score evaluations per step",
-           "Lu et al. 2022, dpm-solver code; THEORY.md §4.5", plain<DpmSolver2>("dpm_solver_2"), {}});
+           "Lu et al. 2022, dpm-solver code; THEORY.md §4.5", {}, plain<DpmSolver2>(), {}});
     r.add({"dpm_solver_pp_2m", "DPM-Solver++(2M), data prediction, multistep",
-           "Lu et al. 2022b, dpm-solver code; THEORY.md §4.5", plain<DpmSolverPlusPlus2M>("dpm_solver_pp_2m"), {}});
+           "Lu et al. 2022b, dpm-solver code; THEORY.md §4.5", {}, plain<DpmSolverPlusPlus2M>(), {}});
     r.add({"pmm_pc",
            "Pedrotti-Maas-Mondelli predictor-corrector: ULA at the top level T1 (time langevin_time, step "
            "langevin_step, optional norm truncation) then the probability-flow ODE (integrator ddim | acc_ode_noise | "
            "dpm_solver_2)",
-           "arXiv 2305.14164 (Langevin corrector at T1 + probability-flow ODE; ULA discretisation [DERIVED]); THEORY.md §4.6 (4.1)-(4.2), §5.6 Thm 4.2 truncation", make_pmm_pc,
-           {{"langevin_time", 1.0}, {"langevin_step", 0.05}, {"truncation", 0.0}, {"integrator", "ddim"}}});
+           "arXiv 2305.14164 (Langevin corrector at T1 + probability-flow ODE; ULA discretisation [DERIVED]); THEORY.md §4.6 (4.1)-(4.2), §5.6 Thm 4.2 truncation",
+           pmm_pc_params(), make_pmm_pc, {{"langevin_step", 0.05}}});
     r.add({"song_pc",
            "Song et al. predictor-corrector (VP): predictor reverse_diffusion | ddpm | ddpm_noise_outside | ddim, then corrector_steps "
            "Langevin steps at the new level with eps = 2 alpha_t (snr |z|/|s|)^2 per particle",
-           "Song et al. ICLR 2021, PC sampling with the VP Langevin corrector of Algorithm 5 (per-particle norms)", make_song_pc,
-           {{"predictor", "ddpm"}, {"corrector_steps", 1}, {"snr", 0.16}}});
+           "Song et al. ICLR 2021, PC sampling with the VP Langevin corrector of Algorithm 5 (per-particle norms)", song_pc_params(), make_song_pc, {}});
     return r;
   }();
   return registry;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/params.hpp"
 #include "samplers/ddim.hpp"
 #include "samplers/ddpm.hpp"
 #include "samplers/reverse_diffusion.hpp"
@@ -11,23 +12,20 @@
 namespace dmconv::samplers {
 namespace {
 
-[[noreturn]] void bad(const std::string& key, double value, const std::string& rule) {
-  std::ostringstream message;
-  message.precision(17);
-  message << "sampler 'song_pc': key '" << key << "' = " << value << ": " << rule;
-  throw InvalidArgument(message.str());
+[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& rule) {
+  throw ParameterError("sampler 'song_pc'", key, value, rule);
 }
 
 }  // namespace
 
 SongPredictorCorrector::SongPredictorCorrector(Options options) : options_(std::move(options)) {
   if (options_.corrector_steps < 0 || options_.corrector_steps > kMaxCorrectorSteps)
-    bad("corrector_steps", static_cast<double>(options_.corrector_steps),
+    bad("corrector_steps", std::to_string(options_.corrector_steps),
         "must be an integer in [0, " + std::to_string(kMaxCorrectorSteps) + "]");
   if (!std::isfinite(options_.snr) || options_.snr <= 0.0)
-    bad("snr", options_.snr, "must be finite and > 0 (the signal-to-noise ratio r)");
+    bad("snr", shortest(options_.snr), "must be finite and > 0 (the signal-to-noise ratio r)");
   if (!std::isfinite(options_.corrector_step) || options_.corrector_step < 0.0)
-    bad("corrector_step", options_.corrector_step, "must be finite and >= 0 (0 = the SNR step rule)");
+    bad("corrector_step", shortest(options_.corrector_step), "must be finite and >= 0 (0 = the SNR step rule)");
   corrector_steps_ = static_cast<int>(options_.corrector_steps);
   if (options_.predictor == "ddpm") {
     predictor_ = std::make_unique<Ddpm>(Ddpm::Variant::kNoiseInside);
@@ -38,8 +36,8 @@ SongPredictorCorrector::SongPredictorCorrector(Options options) : options_(std::
   } else if (options_.predictor == "reverse_diffusion") {
     predictor_ = std::make_unique<ReverseDiffusion>();
   } else {
-    throw InvalidArgument("sampler 'song_pc': key 'predictor' = \"" + options_.predictor +
-                          "\": must be one of \"ddpm\", \"ddpm_noise_outside\", \"ddim\", \"reverse_diffusion\"");
+    bad("predictor", "\"" + options_.predictor + "\"",
+        "must be one of \"ddpm\", \"ddpm_noise_outside\", \"ddim\", \"reverse_diffusion\"");
   }
   predictor_noise_ = predictor_->noise_injections();
 }

@@ -36,6 +36,7 @@
 // skipped final corrector). If |g| = 0 the SNR rule is undefined (eps = inf) and the particle
 // becomes non-finite, which run_sampler reports.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -47,7 +48,7 @@ class SongPredictorCorrector final : public Sampler {
  public:
   struct Options {
     std::string predictor = "ddpm";  // "ddpm", "ddpm_noise_outside", "ddim" or "reverse_diffusion"
-    long corrector_steps = 1;        // M >= 0 (Song et al. use M = 1 for VP)
+    std::int64_t corrector_steps = 1;  // M >= 0 (Song et al. use M = 1 for VP)
     double snr = 0.16;               // r > 0 (the paper's VP default)
     double corrector_step = 0.0;     // eps0 >= 0; > 0 replaces the SNR rule by eps = eps0
     bool skip_final_corrector = false;

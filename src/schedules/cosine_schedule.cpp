@@ -10,16 +10,11 @@
 namespace dmconv {
 
 CosineSchedule::CosineSchedule(double offset, double max_beta) : offset_(offset), max_beta_(max_beta) {
-  std::ostringstream message;
-  message << "cosine schedule: ";
-  if (!(offset >= 0.0 && std::isfinite(offset))) {
-    message << "s = " << offset << " must be >= 0";
-    throw InvalidArgument(message.str());
-  }
-  if (!(max_beta > 0.0 && max_beta < 1.0)) {
-    message << "max_beta = " << max_beta << " must lie in (0, 1)";
-    throw InvalidArgument(message.str());
-  }
+  const std::string component = "schedule 'cosine'";
+  if (!(offset >= 0.0 && std::isfinite(offset)))
+    throw ParameterError(component, "s", shortest(offset), "must be >= 0 and finite");
+  if (!(max_beta > 0.0 && max_beta < 1.0))
+    throw ParameterError(component, "max_beta", shortest(max_beta), "must lie in (0, 1)");
 }
 
 std::string CosineSchedule::describe() const {

@@ -9,17 +9,13 @@ namespace dmconv {
 
 LinearSchedule::LinearSchedule(double beta_start, double beta_end, int base_steps)
     : beta_start_(beta_start), beta_end_(beta_end), base_steps_(base_steps) {
-  std::ostringstream message;
-  message << "linear schedule: ";
-  if (!(beta_start > 0.0 && beta_start <= beta_end && beta_end < 1.0)) {
-    message << "beta_start = " << beta_start << ", beta_end = " << beta_end
-            << " must satisfy 0 < beta_start <= beta_end < 1";
-    throw InvalidArgument(message.str());
-  }
-  if (base_steps < 2) {
-    message << "base_steps = " << base_steps << " must be >= 2";
-    throw InvalidArgument(message.str());
-  }
+  const std::string component = "schedule 'linear'";
+  const std::string rule = "must satisfy 0 < beta_start <= beta_end < 1";
+  if (!(beta_start > 0.0 && beta_start <= beta_end))
+    throw ParameterError(component, "beta_start", shortest(beta_start), rule + " (beta_end = " + shortest(beta_end) + ")");
+  if (!(beta_end < 1.0))
+    throw ParameterError(component, "beta_end", shortest(beta_end), rule + " (beta_start = " + shortest(beta_start) + ")");
+  if (base_steps < 2) throw ParameterError(component, "base_steps", std::to_string(base_steps), "must be >= 2");
   log_abar_.push_back(0.0);
   for (int j = 1; j <= base_steps; ++j) {
     const double beta = beta_start + (beta_end - beta_start) * (j - 1) / (base_steps - 1);

@@ -9,23 +9,17 @@ namespace dmconv {
 
 LogSnrUniformSchedule::LogSnrUniformSchedule(double first_one_minus_abar, double last_abar)
     : first_one_minus_abar_(first_one_minus_abar), last_abar_(last_abar) {
-  std::ostringstream message;
-  message << "logsnr_uniform schedule: ";
-  if (!(first_one_minus_abar > 0.0 && first_one_minus_abar < 1.0)) {
-    message << "first_one_minus_abar = " << first_one_minus_abar << " must lie in (0, 1)";
-    throw InvalidArgument(message.str());
-  }
-  if (!(last_abar > 0.0 && last_abar < 1.0)) {
-    message << "last_abar = " << last_abar << " must lie in (0, 1)";
-    throw InvalidArgument(message.str());
-  }
+  const std::string component = "schedule 'logsnr_uniform'";
+  if (!(first_one_minus_abar > 0.0 && first_one_minus_abar < 1.0))
+    throw ParameterError(component, "first_one_minus_abar", shortest(first_one_minus_abar), "must lie in (0, 1)");
+  if (!(last_abar > 0.0 && last_abar < 1.0))
+    throw ParameterError(component, "last_abar", shortest(last_abar), "must lie in (0, 1)");
   lambda_first_ = NoiseLevel::from_one_minus_abar(first_one_minus_abar).lambda();
   lambda_last_ = NoiseLevel::from_abar(last_abar).lambda();
-  if (!(lambda_first_ > lambda_last_)) {
-    message << "the first level (1-abar_1 = " << first_one_minus_abar
-            << ") must be less noisy than the last (abar_T = " << last_abar << ")";
-    throw InvalidArgument(message.str());
-  }
+  if (!(lambda_first_ > lambda_last_))
+    throw ParameterError(component, "first_one_minus_abar", shortest(first_one_minus_abar),
+                         "the first level (1-abar_1 = " + shortest(first_one_minus_abar) +
+                             ") must be less noisy than the last (abar_T = " + shortest(last_abar) + ")");
 }
 
 std::string LogSnrUniformSchedule::describe() const {

@@ -1,6 +1,7 @@
-// The schedule registry: one line per schedule.
+// The schedule registry: one entry per schedule, with its declared parameters.
 #include "core/schedule.hpp"
 #include "schedules/cosine_schedule.hpp"
+#include "schedules/edm_schedule.hpp"
 #include "schedules/linear_schedule.hpp"
 #include "schedules/logsnr_uniform_schedule.hpp"
 #include "schedules/theory_schedule.hpp"
@@ -8,42 +9,47 @@
 namespace dmconv {
 
 const Registry<Schedule>& schedule_registry() {
+  using P = ParamSpec;
   static const Registry<Schedule> registry = [] {
     Registry<Schedule> r("schedule");
     r.add({"theory", "Li et al. theory schedule, beta_1 = T^-c0, then log-uniform and constant c1 log T/T",
            "arXiv 2409.18959 eq. (2.3); THEORY.md §2",
-           [](const ParamTable& p) {
-             p.require_only("schedule 'theory'", {"c0", "c1"});
-             return std::make_unique<TheorySchedule>(p.number("schedule 'theory'", "c0", 2.0),
-                                                     p.number("schedule 'theory'", "c1", 6.0));
-           },
-           {{"c0", 2.0}, {"c1", 6.0}}});
+           {P::number("c0", "beta_1 = T^-c0: the first (data-end) step size").defaults(2.0).above(0.0),
+            P::number("c1", "phase-2 step c1 log T / T; must exceed c0 (needs c1 log T / T < 1)")
+                .defaults(6.0)
+                .above(0.0)},
+           [](const DeclaredParams& p) { return std::make_unique<TheorySchedule>(p.number("c0"), p.number("c1")); },
+           {}});
     r.add({"logsnr_uniform", "uniform in half-log-SNR between 1-abar_1 and abar_T (fixed endpoints)",
            "Lu et al. 2022 (DPM-Solver) logSNR grid; THEORY.md §1",
-           [](const ParamTable& p) {
-             const std::string c = "schedule 'logsnr_uniform'";
-             p.require_only(c, {"first_one_minus_abar", "last_abar"});
-             return std::make_unique<LogSnrUniformSchedule>(p.number(c, "first_one_minus_abar", 1e-4),
-                                                            p.number(c, "last_abar", 1e-6));
+           {P::number("first_one_minus_abar", "1 - abar_1, the noise of the first (least noisy) level")
+                .defaults(1e-4)
+                .above(0.0)
+                .below(1.0),
+            P::number("last_abar", "abar_T, the signal of the last (noisiest) level").defaults(1e-6).above(0.0).below(1.0)},
+           [](const DeclaredParams& p) {
+             return std::make_unique<LogSnrUniformSchedule>(p.number("first_one_minus_abar"), p.number("last_abar"));
            },
-           {{"first_one_minus_abar", 1e-4}, {"last_abar", 1e-6}}});
-    r.add({"linear", "linear betas 1e-4..0.02 over 1000 steps, respaced to T",
-           "Ho, Jain & Abbeel 2020 §4",
-           [](const ParamTable& p) {
-             const std::string c = "schedule 'linear'";
-             p.require_only(c, {"beta_start", "beta_end", "base_steps"});
-             return std::make_unique<LinearSchedule>(p.number(c, "beta_start", 1e-4), p.number(c, "beta_end", 0.02),
-                                                     static_cast<int>(p.integer(c, "base_steps", 1000)));
+           {}});
+    r.add({"linear", "linear betas 1e-4..0.02 over 1000 steps, respaced to T", "Ho, Jain & Abbeel 2020 §4",
+           {P::number("beta_start", "beta of the first base step").defaults(1e-4).above(0.0).below(1.0),
+            P::number("beta_end", "beta of the last base step (>= beta_start)").defaults(0.02).above(0.0).below(1.0),
+            P::integer("base_steps", "number N of base steps; grid level t sits at N t / T")
+                .defaults(1000)
+                .at_least(2)
+                .at_most(1 << 30)},
+           [](const DeclaredParams& p) {
+             return std::make_unique<LinearSchedule>(p.number("beta_start"), p.number("beta_end"),
+                                                     static_cast<int>(p.integer("base_steps")));
            },
            {}});
     r.add({"cosine", "cosine abar(t) = f(t)/f(0), f = cos^2(((t/T)+s)/(1+s) pi/2), betas clipped at 0.999",
            "Nichol & Dhariwal 2021 eq. (17)",
-           [](const ParamTable& p) {
-             const std::string c = "schedule 'cosine'";
-             p.require_only(c, {"s", "max_beta"});
-             return std::make_unique<CosineSchedule>(p.number(c, "s", 0.008), p.number(c, "max_beta", 0.999));
-           },
+           {P::number("s", "offset s of f(t) = cos^2(((t/T)+s)/(1+s) pi/2)").defaults(0.008).at_least(0.0),
+            P::number("max_beta", "betas are clipped at max_beta").defaults(0.999).above(0.0).below(1.0)},
+           [](const DeclaredParams& p) { return std::make_unique<CosineSchedule>(p.number("s"), p.number("max_beta")); },
            {}});
+    r.add(EdmSchedule::registry_entry());
     return r;
   }();
   return registry;

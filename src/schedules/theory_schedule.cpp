@@ -8,17 +8,12 @@
 namespace dmconv {
 
 TheorySchedule::TheorySchedule(double c0, double c1) : c0_(c0), c1_(c1) {
-  std::ostringstream message;
-  message << "theory schedule: ";
-  if (!(std::isfinite(c0) && c0 > 0.0)) {
-    message << "c0 = " << c0 << " must be positive";
-    throw InvalidArgument(message.str());
-  }
-  if (!(std::isfinite(c1) && c1 > c0)) {
-    message << "c1 = " << c1 << " must exceed c0 = " << c0
-            << " (otherwise phase 2, the constant-beta phase, never starts)";
-    throw InvalidArgument(message.str());
-  }
+  const std::string component = "schedule 'theory'";
+  if (!(std::isfinite(c0) && c0 > 0.0)) throw ParameterError(component, "c0", shortest(c0), "must be positive");
+  if (!(std::isfinite(c1) && c1 > c0))
+    throw ParameterError(component, "c1", shortest(c1),
+                         "must exceed c0 = " + shortest(c0) +
+                             " (otherwise phase 2, the constant-beta phase, never starts)");
 }
 
 std::string TheorySchedule::describe() const {

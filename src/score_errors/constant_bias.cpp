@@ -10,21 +10,15 @@ namespace dmconv::score_errors {
 ConstantBiasScore::ConstantBiasScore(const Target& target, double a, const Vector& direction, TimeProfile profile)
     : target_(target), amplitude_(a), direction_(direction), profile_(profile) {
   const std::string context = "score error 'constant_bias'";
-  std::ostringstream message;
-  if (!(std::isfinite(a) && a >= 0.0)) {
-    message << context << ": key 'a' = " << a << ": must be non-negative and finite";
-    throw InvalidArgument(message.str());
-  }
-  if (direction.size() != target.dim()) {
-    message << context << ": key 'direction' has " << direction.size() << " entries: must have one per dimension of "
-            << "the target (d = " << target.dim() << ")";
-    throw InvalidArgument(message.str());
-  }
+  if (!(std::isfinite(a) && a >= 0.0)) throw ParameterError(context, "a", shortest(a), "must be non-negative and finite");
+  if (direction.size() != target.dim())
+    throw ParameterError(context, "direction", ParamValue(std::vector<double>(direction.begin(), direction.end())).written(),
+                         "has " + std::to_string(direction.size()) + " entries: must have one per dimension of the "
+                         "target (d = " + std::to_string(target.dim()) + ")");
   const double norm = direction.norm();
-  if (!(std::isfinite(norm) && norm > 0.0)) {
-    message << context << ": key 'direction' = [" << direction.transpose() << "]: must be a non-zero finite vector";
-    throw InvalidArgument(message.str());
-  }
+  if (!(std::isfinite(norm) && norm > 0.0))
+    throw ParameterError(context, "direction", ParamValue(std::vector<double>(direction.begin(), direction.end())).written(),
+                         "must be a non-zero finite vector");
   direction_ /= norm;
 }
 

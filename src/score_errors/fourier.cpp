@@ -17,27 +17,18 @@ const std::string kContext = "score error 'fourier'";
 FourierField FourierField::draw(int dim, int features, std::uint64_t seed, std::optional<double> phase,
                                 const std::optional<Vector>& direction) {
   require(dim >= 1, kContext + ": the target dimension must be >= 1");
-  if (features < 1) {
-    throw InvalidArgument(kContext + ": key 'features' = " + std::to_string(features) + ": must be >= 1");
-  }
-  if (phase && !std::isfinite(*phase)) {
-    std::ostringstream message;
-    message << kContext << ": key 'phase' = " << *phase << ": must be finite";
-    throw InvalidArgument(message.str());
-  }
+  if (features < 1) throw ParameterError(kContext, "features", std::to_string(features), "must be >= 1");
+  if (phase && !std::isfinite(*phase)) throw ParameterError(kContext, "phase", shortest(*phase), "must be finite");
   Vector fixed_direction;
   if (direction) {
-    std::ostringstream message;
-    if (direction->size() != dim) {
-      message << kContext << ": key 'direction' has " << direction->size()
-              << " entries: must have one per dimension of the target (d = " << dim << ")";
-      throw InvalidArgument(message.str());
-    }
+    const std::string written = ParamValue(std::vector<double>(direction->begin(), direction->end())).written();
+    if (direction->size() != dim)
+      throw ParameterError(kContext, "direction", written,
+                           "has " + std::to_string(direction->size()) +
+                               " entries: must have one per dimension of the target (d = " + std::to_string(dim) + ")");
     const double norm = direction->norm();
-    if (!(std::isfinite(norm) && norm > 0.0)) {
-      message << kContext << ": key 'direction' = [" << direction->transpose() << "]: must be a non-zero finite vector";
-      throw InvalidArgument(message.str());
-    }
+    if (!(std::isfinite(norm) && norm > 0.0))
+      throw ParameterError(kContext, "direction", written, "must be a non-zero finite vector");
     fixed_direction = *direction / norm;
   }
   const RandomStreams streams(seed, 0);

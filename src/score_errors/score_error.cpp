@@ -20,30 +20,23 @@
 namespace dmconv::score_errors {
 namespace {
 
-std::string context_of(const std::string& name) { return "score error '" + name + "'"; }
+using P = ParamSpec;
 
-// A number with a rule on its value; the message names the key, the value and the rule.
-double checked_number(const ParamTable& p, const std::string& context, const std::string& key,
-                      std::optional<double> fallback, bool (*rule)(double), const std::string& rule_text) {
-  const double value = p.number(context, key, fallback);
-  if (!rule(value)) {
-    std::ostringstream message;
-    message << context << ": key '" << key << "' = " << value << ": " << rule_text;
-    throw InvalidArgument(message.str());
-  }
-  return value;
+// The optional `direction`: declared as a vector; a zero or empty one is rejected here.
+ParamSpec direction_param(const std::string& meaning) { return P::vector("direction", meaning).optional(); }
+
+std::optional<Vector> optional_direction(const DeclaredParams& p) {
+  if (!p.has("direction")) return std::nullopt;
+  const Vector direction = p.vector("direction");
+  if (direction.size() == 0 || !(direction.norm() > 0.0))
+    p.fail("direction", "must be a non-empty, non-zero list of finite numbers");
+  return direction;
 }
 
-bool non_negative(double x) { return x >= 0.0; }
-bool positive(double x) { return x > 0.0; }
-
-std::optional<Vector> optional_direction(const ParamTable& p, const std::string& context) {
-  if (!p.has("direction")) return std::nullopt;
-  const Vector direction = p.vector(context, "direction");
-  if (direction.size() == 0 || !(direction.norm() > 0.0) || !direction.allFinite())
-    throw InvalidArgument(context + ": key 'direction' = " + p.entries().at("direction").to_string() +
-                          ": must be a non-empty, non-zero list of finite numbers");
-  return direction;
+// A declaration followed by the time profile's parameters.
+ParamDeclaration with_profile(ParamDeclaration own) {
+  for (ParamSpec& spec : TimeProfile::params()) own.push_back(std::move(spec));
+  return own;
 }
 
 std::string describe_direction(const std::optional<Vector>& direction) {
@@ -66,16 +59,12 @@ class NoneFactory final : public ScoreErrorFactory {
 
 class ConstantBiasFactory final : public ScoreErrorFactory {
  public:
-  static constexpr const char* kName = "constant_bias";
-  explicit ConstantBiasFactory(const ParamTable& p)
-      : a_(checked_number(p, context_of("constant_bias"), "a", std::nullopt, non_negative, "must be >= 0")),
-        direction_(optional_direction(p, context_of("constant_bias"))),
-        profile_(TimeProfile::from_params(p, context_of("constant_bias"))) {}
-  static std::set<std::string> keys() {
-    std::set<std::string> keys = TimeProfile::keys();
-    keys.insert({"a", "direction"});
-    return keys;
+  static ParamDeclaration params() {
+    return with_profile({P::number("a", "peak error amplitude |delta| (L2 score error a w(t))").at_least(0.0),
+                         direction_param("bias direction u (d numbers, normalised; default e_1)")});
   }
+  explicit ConstantBiasFactory(const DeclaredParams& p)
+      : a_(p.number("a")), direction_(optional_direction(p)), profile_(TimeProfile::from_params(p)) {}
   std::string name() const override { return "constant_bias"; }
   std::string describe() const override {
     std::ostringstream out;
@@ -95,22 +84,20 @@ class ConstantBiasFactory final : public ScoreErrorFactory {
 
 class FourierFactory final : public ScoreErrorFactory {
  public:
-  static constexpr const char* kName = "fourier";
-  explicit FourierFactory(const ParamTable& p)
-      : a_(checked_number(p, context_of("fourier"), "a", std::nullopt, non_negative, "must be >= 0")),
-        omega_(checked_number(p, context_of("fourier"), "omega", std::nullopt, non_negative, "must be >= 0")),
-        features_(p.integer(context_of("fourier"), "features", 16)),
-        direction_(optional_direction(p, context_of("fourier"))),
-        profile_(TimeProfile::from_params(p, context_of("fourier"))) {
-    const std::string context = context_of("fourier");
-    if (features_ < 1 || features_ > 4096)
-      throw InvalidArgument(context + ": key 'features' = " + std::to_string(features_) + ": must lie in [1, 4096]");
-    if (p.has("phase")) phase_ = p.number(context, "phase");
+  static ParamDeclaration params() {
+    return with_profile({P::number("a", "error amplitude (eps_score ~ a)").at_least(0.0),
+                         P::number("omega", "frequency of the features (eps_Jacobi ~ a omega)").at_least(0.0),
+                         P::integer("features", "number M of random features").defaults(16).at_least(1).at_most(4096),
+                         P::number("phase", "fixes every phase phi_m (default: random per feature)").optional(),
+                         direction_param("fixes every u_m = v_m (default: random per feature)")});
   }
-  static std::set<std::string> keys() {
-    std::set<std::string> keys = TimeProfile::keys();
-    keys.insert({"a", "omega", "features", "phase", "direction"});
-    return keys;
+  explicit FourierFactory(const DeclaredParams& p)
+      : a_(p.number("a")),
+        omega_(p.number("omega")),
+        features_(p.integer("features")),
+        direction_(optional_direction(p)),
+        profile_(TimeProfile::from_params(p)) {
+    if (p.has("phase")) phase_ = p.number("phase");
   }
   std::string name() const override { return "fourier"; }
   std::string describe() const override {
@@ -129,7 +116,7 @@ class FourierFactory final : public ScoreErrorFactory {
  private:
   double a_;
   double omega_;
-  long features_;
+  std::int64_t features_;
   std::optional<double> phase_;
   std::optional<Vector> direction_;
   TimeProfile profile_;
@@ -137,10 +124,10 @@ class FourierFactory final : public ScoreErrorFactory {
 
 class MisscaledFactory final : public ScoreErrorFactory {
  public:
-  static constexpr const char* kName = "misscaled";
-  explicit MisscaledFactory(const ParamTable& p)
-      : factor_(checked_number(p, context_of("misscaled"), "factor", std::nullopt, positive, "must be > 0")) {}
-  static std::set<std::string> keys() { return {"factor"}; }
+  static ParamDeclaration params() {
+    return {P::number("factor", "scale of the noise-to-signal ratio (1-abar)/abar (1 = exact)").above(0.0)};
+  }
+  explicit MisscaledFactory(const DeclaredParams& p) : factor_(p.number("factor")) {}
   std::string name() const override { return "misscaled"; }
   std::string describe() const override {
     std::ostringstream out;
@@ -155,10 +142,8 @@ class MisscaledFactory final : public ScoreErrorFactory {
   double factor_;
 };
 
-// Unknown keys are reported first, then each key's shape and range.
 template <class Factory>
-std::unique_ptr<ScoreErrorFactory> build(const ParamTable& p) {
-  p.require_only(context_of(Factory::kName), Factory::keys());
+std::unique_ptr<ScoreErrorFactory> build(const DeclaredParams& p) {
   return std::make_unique<Factory>(p);
 }
 
@@ -167,20 +152,17 @@ std::unique_ptr<ScoreErrorFactory> build(const ParamTable& p) {
 const Registry<ScoreErrorFactory>& score_error_registry() {
   static const Registry<ScoreErrorFactory> registry = [] {
     Registry<ScoreErrorFactory> r("score error");
-    r.add({"none", "no score error: the exact score s*_t", "THEORY.md §3 (eps_score = eps_Jacobi = 0)",
-           [](const ParamTable& p) -> std::unique_ptr<ScoreErrorFactory> {
-             p.require_only(context_of("none"), {});
-             return std::make_unique<NoneFactory>();
-           },
+    r.add({"none", "no score error: the exact score s*_t", "THEORY.md §3 (eps_score = eps_Jacobi = 0)", {},
+           [](const DeclaredParams&) -> std::unique_ptr<ScoreErrorFactory> { return std::make_unique<NoneFactory>(); },
            {}});
     r.add({"constant_bias", "s*_t + a w(t) u: L2 error a w(t), zero Jacobian error (direction u, time profile w)",
-           "score-error issue; THEORY.md §3, §5.1 vs §5.2", build<ConstantBiasFactory>,
+           "score-error issue; THEORY.md §3, §5.1 vs §5.2", ConstantBiasFactory::params(), build<ConstantBiasFactory>,
            {{"a", 0.01}, {"profile", "uniform"}}});
     r.add({"fourier", "s*_t + a w(t) sqrt(2/M) sum_m u_m sin(omega <v_m,x> + phi_m): eps_score ~ a, "
            "eps_Jacobi ~ a omega (random features fixed by the seed)", "score-error issue; THEORY.md §6.6",
-           build<FourierFactory>, {{"a", 0.002}, {"omega", 4.0}, {"features", 16}}});
+           FourierFactory::params(), build<FourierFactory>, {{"a", 0.002}, {"omega", 4.0}}});
     r.add({"misscaled", "the exact score of the wrong level: noise-to-signal ratio (1-abar)/abar scaled by factor",
-           "score-error issue; THEORY.md §1 (VE variance)", build<MisscaledFactory>, {{"factor", 1.1}}});
+           "score-error issue; THEORY.md §1 (VE variance)", MisscaledFactory::params(), build<MisscaledFactory>, {{"factor", 1.1}}});
     return r;
   }();
   return registry;

@@ -8,27 +8,24 @@
 namespace dmconv::score_errors {
 
 TimeProfile::TimeProfile(Kind kind, double width, const std::string& context) : kind_(kind), width_(width) {
-  if (!(std::isfinite(width) && width > 0.0)) {
-    std::ostringstream message;
-    message << context << ": key 'width' = " << width << ": must be positive and finite";
-    throw InvalidArgument(message.str());
-  }
+  if (!(std::isfinite(width) && width > 0.0))
+    throw ParameterError(context, "width", shortest(width), "must be positive and finite");
 }
 
-TimeProfile TimeProfile::from_params(const ParamTable& params, const std::string& context) {
-  const std::string profile = params.string(context, "profile", std::string("uniform"));
+ParamDeclaration TimeProfile::params() {
+  return {ParamSpec::choice("profile", {"uniform", "small_noise", "large_noise"}, "time profile w(level) of the error")
+              .defaults("uniform"),
+          ParamSpec::number("width", "profile width (small_noise / large_noise only)").defaults(0.1).above(0.0)};
+}
+
+TimeProfile TimeProfile::from_params(const DeclaredParams& params) {
+  const std::string& profile = params.string("profile");
   if (profile == "uniform") {
-    require(!params.has("width"), context + ": key 'width' = " +
-                                      (params.has("width") ? params.entries().at("width").to_string() : "") +
-                                      ": only applies to profile \"small_noise\" or \"large_noise\" (profile is "
-                                      "\"uniform\")");
-    return TimeProfile(Kind::kUniform, 1.0, context);
+    params.forbid("width", "only applies to profile \"small_noise\" or \"large_noise\" (profile is \"uniform\")");
+    return TimeProfile(Kind::kUniform, 1.0, params.component());
   }
-  const double width = params.number(context, "width", 0.1);
-  if (profile == "small_noise") return TimeProfile(Kind::kSmallNoise, width, context);
-  if (profile == "large_noise") return TimeProfile(Kind::kLargeNoise, width, context);
-  throw InvalidArgument(context + ": key 'profile' = \"" + profile +
-                        "\": must be one of \"uniform\", \"small_noise\", \"large_noise\"");
+  const Kind kind = profile == "small_noise" ? Kind::kSmallNoise : Kind::kLargeNoise;  // choices are declared
+  return TimeProfile(kind, params.number("width"), params.component());
 }
 
 double TimeProfile::weight(const NoiseLevel& level) const {

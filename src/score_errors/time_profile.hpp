@@ -28,15 +28,16 @@ class TimeProfile {
  public:
   enum class Kind { kUniform, kSmallNoise, kLargeNoise };
 
-  // Preconditions (checked, InvalidArgument naming `context`, key, value and rule):
+  // Preconditions (checked, ParameterError naming `context`, key, value and rule):
   // width > 0 and finite.
   TimeProfile(Kind kind, double width, const std::string& context);
   static TimeProfile uniform() { return TimeProfile(Kind::kUniform, 1.0, "time profile"); }
 
-  // Reads "profile" (default "uniform") and "width" (default 0.1; rejected with "uniform").
-  static TimeProfile from_params(const ParamTable& params, const std::string& context);
-  // The keys from_params reads, for ParamTable::require_only.
-  static std::set<std::string> keys() { return {"profile", "width"}; }
+  // The declared parameters "profile" (default "uniform") and "width" (default 0.1; only with
+  // small_noise / large_noise), appended to a score error's own declaration.
+  static ParamDeclaration params();
+  // Reads them; a width given with profile "uniform" is a ParameterError.
+  static TimeProfile from_params(const DeclaredParams& params);
 
   double weight(const NoiseLevel& level) const;
   Kind kind() const { return kind_; }

@@ -74,6 +74,9 @@ TEST(ParamTable, NumberGetter) {
 TEST(ParamTable, IntegerGetter) {
   const ParamTable p = Sample();
   EXPECT_EQ(p.integer(kContext, "n"), 7L);
+  // An exact integer beyond 2^53 stays exact.
+  const ParamTable exact{{"k", std::int64_t{9007199254740993}}};
+  EXPECT_EQ(exact.integer(kContext, "k"), std::int64_t{9007199254740993});
   EXPECT_EQ(p.integer(kContext, "absent", -3L), -3L);
   EXPECT_EQ(InvalidMessage([&] { (void)p.integer(kContext, "x"); }),
             "target 'demo': key 'x' = 2.5: must be an integer");
@@ -169,12 +172,13 @@ TEST(ParamTable, RequireOnlyListsTheValidKeys) {
 // ------------------------------------------------------------------------------------------
 TEST(RegistryFind, FindListsValidNames) {
   Registry<int> registry("widget");
-  registry.add({"alpha", "first", "nowhere", [](const ParamTable&) { return std::make_unique<int>(1); }, {}});
-  registry.add({"beta", "second", "nowhere", [](const ParamTable& p) {
-                  return std::make_unique<int>(static_cast<int>(p.integer("widget 'beta'", "k")));
-                }, {{"k", 5}}});
+  registry.add({"alpha", "first", "nowhere", {}, [](const DeclaredParams&) { return std::make_unique<int>(1); }, {}});
+  registry.add({"beta", "second", "nowhere", {ParamSpec::integer("k", "the value")},
+                [](const DeclaredParams& p) { return std::make_unique<int>(static_cast<int>(p.integer("k"))); },
+                {{"k", 5}}});
   EXPECT_EQ(registry.kind(), "widget");
   EXPECT_EQ(registry.find("beta").description, "second");
+  EXPECT_EQ(registry.find("beta").component, "widget 'beta'");
   EXPECT_EQ(*registry.make("alpha", {}), 1);
   EXPECT_EQ(*registry.make_example("beta"), 5);
   EXPECT_EQ(*registry.make("beta", {{"k", 9}}), 9);
@@ -182,6 +186,28 @@ TEST(RegistryFind, FindListsValidNames) {
             "unknown widget 'gamma'; valid widgets are: alpha, beta");
   EXPECT_NE(InvalidMessage([&] { (void)registry.make("gamma", {}); }).find("valid widgets are: alpha, beta"),
             std::string::npos);
+  // The declaration is applied before the factory runs.
+  EXPECT_EQ(InvalidMessage([&] { (void)registry.make("alpha", {{"k", 1}}); }),
+            "widget 'alpha': k = 1: unknown key; valid keys are: (none)");
+  EXPECT_EQ(InvalidMessage([&] { (void)registry.make("beta", {}); }),
+            "widget 'beta': k = (missing): is required but missing");
+}
+
+// An InvalidArgument escaping a factory (a component's own check that names no key) still
+// reaches the caller as a ParameterError, with an empty key.
+TEST(RegistryFind, UnkeyedFactoryErrorsBecomeParameterErrors) {
+  Registry<int> registry("widget");
+  registry.add({"gamma", "third", "nowhere", {},
+                [](const DeclaredParams&) -> std::unique_ptr<int> { throw InvalidArgument("widget 'gamma': broken"); },
+                {}});
+  try {
+    (void)registry.make("gamma", {});
+    ADD_FAILURE() << "did not throw";
+  } catch (const ParameterError& error) {
+    EXPECT_EQ(error.key(), "");
+    EXPECT_EQ(error.component(), "widget 'gamma'");
+    EXPECT_EQ(std::string(error.what()), "widget 'gamma': broken");
+  }
 }
 
 // The real registries: an unknown name lists every registered name.

@@ -240,12 +240,12 @@ TEST(SongPc, ParameterErrorsNameKeyValueAndRule) {
   const auto expect_has = [](const std::string& text, std::initializer_list<const char*> parts) {
     for (const char* part : parts) EXPECT_NE(text.find(part), std::string::npos) << text << " lacks " << part;
   };
-  expect_has(message({{"predictor", "euler"}}), {"song_pc", "'predictor' = \"euler\"", "ddpm", "ddim"});
-  expect_has(message({{"corrector_steps", -1}}), {"'corrector_steps' = -1", "[0, 65535]"});
-  expect_has(message({{"corrector_steps", 1.5}}), {"'corrector_steps' = 1.5", "integer"});
-  expect_has(message({{"snr", 0.0}}), {"'snr' = 0", "> 0"});
-  expect_has(message({{"corrector_step", -0.1}}), {"'corrector_step' = -0.1", ">= 0"});
-  expect_has(message({{"skip_final_corrector", 2}}), {"'skip_final_corrector' = 2", "0 or 1"});
+  expect_has(message({{"predictor", "euler"}}), {"song_pc", "predictor = \"euler\"", "ddpm", "ddim"});
+  expect_has(message({{"corrector_steps", -1}}), {"corrector_steps = -1", "[0, 65535]"});
+  expect_has(message({{"corrector_steps", 1.5}}), {"corrector_steps = 1.5", "integer"});
+  expect_has(message({{"snr", 0.0}}), {"snr = 0", "> 0"});
+  expect_has(message({{"corrector_step", -0.1}}), {"corrector_step = -0.1", ">= 0"});
+  expect_has(message({{"skip_final_corrector", 2}}), {"skip_final_corrector = 2", "[0, 1]"});
   expect_has(message({{"steps", 2}}), {"unknown key", "corrector_steps", "snr", "predictor"});
   EXPECT_EQ(message({}), "no error");
 }

@@ -311,7 +311,7 @@ TEST(TheorySchedule, RejectsInvalidParameters) {
   // Through the registry: the message names the key.
   const auto& entry = schedule_registry().find("theory");
   ExpectInvalid([&] { (void)entry.make({{"c0", 3.0}, {"c1", 3.0}}); }, {"c1 = 3", "must exceed c0 = 3"});
-  ExpectInvalid([&] { (void)entry.make({{"c0", "two"}}); }, {"'c0'", "must be a number"});
+  ExpectInvalid([&] { (void)entry.make({{"c0", "two"}}); }, {"c0 = \"two\"", "must be a number"});
 }
 
 // ------------------------------------------------------------------------------------------
@@ -416,7 +416,7 @@ TEST(LinearSchedule, RejectsInvalidParameters) {
   ExpectInvalid([] { LinearSchedule(1e-4, 1.0, 1000); }, {"beta_end = 1", "beta_end < 1"});
   ExpectInvalid([] { LinearSchedule(1e-4, 0.02, 1); }, {"base_steps = 1", "must be >= 2"});
   const auto& entry = schedule_registry().find("linear");
-  ExpectInvalid([&] { (void)entry.make({{"base_steps", 10.5}}); }, {"'base_steps'", "must be an integer"});
+  ExpectInvalid([&] { (void)entry.make({{"base_steps", 10.5}}); }, {"base_steps = 10.5", "must be an integer"});
   ExpectInvalid([&] { (void)entry.make({{"beta_end", -1.0}}); }, {"beta_end = -1"});
 }
 

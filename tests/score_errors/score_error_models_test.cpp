@@ -391,29 +391,29 @@ TEST(ScoreErrorParameters, BadInputNamesKeyValueAndRule) {
   const auto& r = score_error_registry();
   const auto target = target_registry().make_example("gaussian_mixture");
   ExpectInvalid([&] { r.make("gaussian_noise", {}); }, {"unknown score error 'gaussian_noise'", "constant_bias", "fourier", "misscaled", "none"});
-  ExpectInvalid([&] { r.make("none", {{"a", 1.0}}); }, {"score error 'none'", "'a'", "unknown key"});
-  ExpectInvalid([&] { r.make("constant_bias", {}); }, {"score error 'constant_bias'", "'a'", "required"});
-  ExpectInvalid([&] { r.make("constant_bias", {{"a", -0.5}}); }, {"'a' = -0.5", "must be >= 0"});
-  ExpectInvalid([&] { r.make("constant_bias", {{"a", 0.1}, {"amplitude", 1.0}}); }, {"'amplitude'", "unknown key", "valid keys are: a, direction, profile, width"});
+  ExpectInvalid([&] { r.make("none", {{"a", 1.0}}); }, {"score error 'none'", "a = ", "unknown key"});
+  ExpectInvalid([&] { r.make("constant_bias", {}); }, {"score error 'constant_bias'", "a = ", "required"});
+  ExpectInvalid([&] { r.make("constant_bias", {{"a", -0.5}}); }, {"a = -0.5", "must be >= 0"});
+  ExpectInvalid([&] { r.make("constant_bias", {{"a", 0.1}, {"amplitude", 1.0}}); }, {"amplitude = ", "unknown key", "valid keys are: a, direction, profile, width"});
   ExpectInvalid([&] { r.make("constant_bias", {{"a", 0.1}, {"direction", std::vector<double>{0.0, 0.0}}}); },
-                {"'direction' = [0, 0]", "non-zero"});
+                {"direction = [0, 0]", "non-zero"});
   ExpectInvalid([&] { r.make("constant_bias", {{"a", 0.1}, {"direction", std::vector<double>{1.0, 0.0, 0.0}}})->make(*target, 1); },
-                {"'direction' has 3 entries", "d = 2"});
+                {"direction = [1, 0, 0]: has 3 entries", "d = 2"});
   ExpectInvalid([&] { r.make("constant_bias", {{"a", 0.1}, {"profile", "late"}}); },
-                {"'profile' = \"late\"", "must be one of \"uniform\", \"small_noise\", \"large_noise\""});
+                {"profile = \"late\"", "must be one of \"uniform\", \"small_noise\", \"large_noise\""});
   ExpectInvalid([&] { r.make("constant_bias", {{"a", 0.1}, {"profile", "small_noise"}, {"width", -1.0}}); },
-                {"'width' = -1", "must be positive"});
-  ExpectInvalid([&] { r.make("constant_bias", {{"a", 0.1}, {"width", 0.5}}); }, {"'width' = 0.5", "only applies to profile"});
-  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}}); }, {"score error 'fourier'", "'omega'", "required"});
-  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", "high"}}); }, {"'omega' = \"high\"", "must be a number"});
-  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", -2.0}}); }, {"'omega' = -2", "must be >= 0"});
-  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", 1.0}, {"features", 0}}); }, {"'features' = 0", "[1, 4096]"});
-  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", 1.0}, {"features", 2.5}}); }, {"'features' = 2.5", "integer"});
-  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", 1.0}, {"phase", "zero"}}); }, {"'phase' = \"zero\"", "must be a number"});
+                {"width = -1", "must be positive"});
+  ExpectInvalid([&] { r.make("constant_bias", {{"a", 0.1}, {"width", 0.5}}); }, {"width = 0.5", "only applies to profile"});
+  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}}); }, {"score error 'fourier'", "omega = ", "required"});
+  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", "high"}}); }, {"omega = \"high\"", "must be a number"});
+  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", -2.0}}); }, {"omega = -2", "must be >= 0"});
+  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", 1.0}, {"features", 0}}); }, {"features = 0", "[1, 4096]"});
+  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", 1.0}, {"features", 2.5}}); }, {"features = 2.5", "integer"});
+  ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", 1.0}, {"phase", "zero"}}); }, {"phase = \"zero\"", "must be a number"});
   ExpectInvalid([&] { r.make("fourier", {{"a", 0.1}, {"omega", 1.0}, {"direction", std::vector<double>{1.0}}})->make(*target, 1); },
-                {"'direction' has 1 entries", "d = 2"});
-  ExpectInvalid([&] { r.make("misscaled", {{"factor", 0.0}}); }, {"score error 'misscaled'", "'factor' = 0", "must be > 0"});
-  ExpectInvalid([&] { r.make("misscaled", {{"factor", 2.0}, {"profile", "uniform"}}); }, {"'profile'", "unknown key", "valid keys are: factor"});
+                {"direction = [1]: has 1 entries", "d = 2"});
+  ExpectInvalid([&] { r.make("misscaled", {{"factor", 0.0}}); }, {"score error 'misscaled'", "factor = 0", "must be positive"});
+  ExpectInvalid([&] { r.make("misscaled", {{"factor", 2.0}, {"profile", "uniform"}}); }, {"profile = ", "unknown key", "valid keys are: factor"});
 }
 
 }  // namespace

@@ -385,17 +385,17 @@ TEST(StudentT, InvalidParameters) {
   ExpectInvalid([&] { make("student_t", {{"degrees_of_freedom", 101.0}, {"scale", 1.0}}); }, "must lie in [0.1, 100]");
   ExpectInvalid([&] { make("student_t", {{"degrees_of_freedom", 3.0}, {"scale", 0.0}}); }, "scale = 0");
   ExpectInvalid([&] { make("student_t", {{"degrees_of_freedom", 3.0}, {"scale", -1.0}}); }, "must be positive");
-  ExpectInvalid([&] { make("student_t", {{"scale", 1.0}}); }, "key 'degrees_of_freedom'");
-  ExpectInvalid([&] { make("student_t", {{"degrees_of_freedom", 3.0}}); }, "key 'scale'");
-  ExpectInvalid([&] { make("student_t", {{"degrees_of_freedom", 3.0}, {"scale", 1.0}, {"dim", 2}}); }, "key 'dim'");
+  ExpectInvalid([&] { make("student_t", {{"scale", 1.0}}); }, "degrees_of_freedom = (missing): is required");
+  ExpectInvalid([&] { make("student_t", {{"degrees_of_freedom", 3.0}}); }, "scale = (missing): is required");
+  ExpectInvalid([&] { make("student_t", {{"degrees_of_freedom", 3.0}, {"scale", 1.0}, {"dim", 2}}); }, "dim = 2: unknown key");
   ExpectInvalid([&] { make("product", {{"dim", 2}, {"factor", std::string("student_t")}, {"degrees_of_freedom", 3.0}}); },
-                "key 'scale'");
+                "scale = (missing): is required with factor = \"student_t\"");
   ExpectInvalid([&] { make("product", {{"dim", 2}, {"factor", std::string("student_t")}, {"degrees_of_freedom", 0.0},
                                        {"scale", 1.0}}); },
                 "must lie in");
   ExpectInvalid([&] { make("product", {{"dim", 2}, {"factor", std::string("student_t")}, {"degrees_of_freedom", 3.0},
                                        {"scale", 1.0}, {"half_width", 1.0}}); },
-                "key 'half_width'");
+                "half_width = 1: applies only to factor = \"uniform_box\"");
 }
 
 }  // namespace

@@ -755,10 +755,10 @@ TEST(TargetValidation, ValidMixtureIsAccepted) {
 
 TEST(TargetValidation, MixtureWeights) {
   ExpectMixtureInvalid("weights", std::vector<double>{0.5, 0.4}, {"weights sum to 0.9", "not 1"});
-  ExpectMixtureInvalid("weights", std::vector<double>{1.2, -0.2}, {"weight 1 = -0.2", "must be positive"});
-  ExpectMixtureInvalid("weights", std::vector<double>{1.0, 0.0}, {"weight 1 = 0", "must be positive"});
-  ExpectMixtureInvalid("weights", std::vector<double>{0.2, 0.3, 0.5}, {"'means' has 2 rows", "'weights' has 3 entries"});
-  ExpectMixtureInvalid("weights", 1.0, {"'weights'", "must be a list of numbers"});
+  ExpectMixtureInvalid("weights", std::vector<double>{1.2, -0.2}, {"weights = [1.2, -0.2]", "must be positive", "entry 1 = -0.2"});
+  ExpectMixtureInvalid("weights", std::vector<double>{1.0, 0.0}, {"weights = [1, 0]", "must be positive", "entry 1 = 0"});
+  ExpectMixtureInvalid("weights", std::vector<double>{0.2, 0.3, 0.5}, {"means = [[0, 1], [2, -1]]: has 2 rows", "'weights' has 3 entries"});
+  ExpectMixtureInvalid("weights", 1.0, {"weights = 1", "must be a list of finite numbers"});
 }
 
 TEST(TargetValidation, MixtureCovariances) {
@@ -769,43 +769,43 @@ TEST(TargetValidation, MixtureCovariances) {
   ExpectMixtureInvalid("covariances", MatrixList({{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}, {{0.3, 0.0}, {0.0, 0.3}}}),
                        {"component 0", "covariance is 3x3 but the mean has 2 coordinates"});
   ExpectMixtureInvalid("covariances", MatrixList({{{1.0, 0.2}, {0.2, 0.5}}}),
-                       {"'covariances' describes 1 components", "'weights' has 2"});
+                       {"covariances = [[[1, 0.2], [0.2, 0.5]]]: describes 1 components", "'weights' has 2"});
   ExpectMixtureInvalid("covariances", MatrixList({{{1.0, 0.2}, {0.2, 0.5}}, {{0.3, 0.0}, {0.0, std::nan("")}}}),
-                       {"component 1", "non-finite"});
+                       {"covariances = [[[1, 0.2], [0.2, 0.5]], [[0.3, 0], [0, nan]]]", "finite numbers"});
 }
 
 TEST(TargetValidation, MixtureVariances) {
   ParamTable p{{"weights", std::vector<double>{0.4, 0.6}}, {"means", Rows({{0.0, 1.0}, {2.0, -1.0}})},
                  {"variances", Rows({{1.0, -0.5}, {1.0, 1.0}})}};
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", p); },
-                {"component 0", "variance 1 = -0.5", "must be positive"});
+                {"variances = [[1, -0.5], [1, 1]]", "entry [0][1] = -0.5", "must be positive"});
   p.set("variances", Rows({{1.0, 0.5, 2.0}, {1.0, 1.0, 1.0}}));
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", p); },
                 {"component 0", "variances have 3 entries but the mean has 2"});
   ParamTable iso{{"weights", std::vector<double>{0.4, 0.6}}, {"means", Rows({{0.0, 1.0}, {2.0, -1.0}})},
                  {"variance", std::vector<double>{1.0, -2.0}}};
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", iso); },
-                {"component 1", "variance = -2", "must be positive"});
+                {"variance = [1, -2]", "entry 1 = -2", "must be positive"});
   iso.set("variance", std::vector<double>{1.0});
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", iso); },
-                {"'variance' describes 1 components", "'weights' has 2"});
+                {"variance = [1]: describes 1 components", "'weights' has 2"});
 }
 
 TEST(TargetValidation, MixtureKeys) {
   ParamTable missing{{"means", Rows({{0.0}})}, {"variance", std::vector<double>{1.0}}};
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", missing); },
-                {"key 'weights'", "is required but missing"});
+                {"weights = (missing): is required but missing"});
   ParamTable no_cov{{"weights", std::vector<double>{1.0}}, {"means", Rows({{0.0}})}};
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", no_cov); },
-                {"exactly one of 'covariances', 'variances', 'variance'", "found 0"});
+                {"covariances = (missing): exactly one of 'covariances', 'variances', 'variance'", "found 0"});
   ParamTable two_cov = ValidMixture();
   two_cov.set("variance", std::vector<double>{1.0, 1.0});
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", two_cov); }, {"exactly one of", "found 2"});
   ParamTable unknown = ValidMixture();
   unknown.set("weigths", std::vector<double>{0.4, 0.6});
   ExpectInvalid([&] { (void)target_registry().make("gaussian_mixture", unknown); },
-                {"key 'weigths'", "unknown key", "valid keys are: covariances, means, variance, variances, weights"});
-  ExpectMixtureInvalid("means", Rows({{0.0, 1.0}, {2.0}}), {"'means'", "all rows of the matrix must have the same length"});
+                {"weigths = [0.4, 0.6]: unknown key; valid keys are: covariances, means, variance, variances, weights"});
+  ExpectMixtureInvalid("means", Rows({{0.0, 1.0}, {2.0}}), {"means = [[0, 1], [2]]", "equally long rows"});
   ExpectInvalid([&] { (void)target_registry().make("no_such_target", {}); }, {"unknown target 'no_such_target'", "gaussian"});
 }
 
@@ -816,13 +816,13 @@ TEST(TargetValidation, GaussianParameters) {
   ExpectInvalid([&] { make({{"mean", std::vector<double>{0.0, 1.0}}, {"covariance", Rows({{1, 0}, {0, -1}})}}); },
                 {"target 'gaussian'", "not positive definite"});
   ExpectInvalid([&] { make({{"mean", std::vector<double>{0.0, 1.0}}, {"variances", std::vector<double>{1.0, -0.1}}}); },
-                {"variance 1 = -0.1", "must be positive"});
+                {"variances = [1, -0.1]", "every entry must be positive (> 0) (entry 1 = -0.1)"});
   ExpectInvalid([&] { make({{"mean", std::vector<double>{0.0, 1.0}}, {"variance", 0.0}}); },
                 {"variance = 0", "must be positive"});
-  ExpectInvalid([&] { make({{"variance", 1.0}}); }, {"key 'mean'", "is required but missing"});
+  ExpectInvalid([&] { make({{"variance", 1.0}}); }, {"mean = (missing): is required but missing"});
   ExpectInvalid([&] { make({{"mean", std::vector<double>{0.0}}}); }, {"exactly one of 'covariance', 'variances', 'variance'"});
   ExpectInvalid([&] { make({{"mean", std::vector<double>{0.0}}, {"variance", 1.0}, {"scale", 2.0}}); },
-                {"key 'scale'", "unknown key", "valid keys are: covariance, mean, variance, variances"});
+                {"scale = 2: unknown key; valid keys are: covariance, mean, variance, variances"});
   ExpectInvalid([&] { make({{"mean", std::vector<double>{}}, {"variances", std::vector<double>{}}}); }, {"target 'gaussian'"});
 }
 

@@ -312,12 +312,12 @@ TEST(UniformBox, InvalidParameters) {
   const auto make = [](const char* name, const ParamTable& p) { (void)target_registry().make(name, p); };
   ExpectInvalid([&] { make("uniform_box", {{"half_width", 0.0}, {"dim", 2}}); }, "must be positive");
   ExpectInvalid([&] { make("uniform_box", {{"half_width", 1.0}, {"dim", 0}}); }, "must lie in [1, 16383]");
-  ExpectInvalid([&] { make("uniform_box", {{"half_width", 1.0}}); }, "key 'dim'");
-  ExpectInvalid([&] { make("uniform_box", {{"half_width", 1.0}, {"dim", 1}, {"width", 1.0}}); }, "key 'width'");
-  ExpectInvalid([&] { make("product", {{"dim", 2}, {"factor", std::string("circle")}}); }, "valid factors are");
+  ExpectInvalid([&] { make("uniform_box", {{"half_width", 1.0}}); }, "dim = (missing): is required");
+  ExpectInvalid([&] { make("uniform_box", {{"half_width", 1.0}, {"dim", 1}, {"width", 1.0}}); }, "width = 1: unknown key");
+  ExpectInvalid([&] { make("product", {{"dim", 2}, {"factor", std::string("circle")}}); }, "factor = \"circle\": must be one of \"gaussian_mixture\", \"uniform_box\", \"student_t\"");
   ExpectInvalid([&] { make("product", {{"dim", 2}, {"factor", std::string("uniform_box")}, {"half_width", 1.0},
                                        {"weights", std::vector<double>{1.0}}}); },
-                "key 'weights'");
+                "weights = [1]: applies only to factor = \"gaussian_mixture\"");
   ExpectInvalid([&] { make("product", {{"dim", 2}, {"factor", std::string("uniform_box")}, {"half_width", -1.0}}); },
                 "must be positive");
 }
