@@ -27,22 +27,13 @@
 #include "analysis/lsi.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
-#include "dmconv/version.hpp"
 #include "experiment/experiment.hpp"
+#include "results/provenance.hpp"
 #include "results/results_file.hpp"
 #include "targets/registry.hpp"
 
 namespace dmconv::cli {
 namespace {
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 void validate(const LsiOptions& options) {
   std::ostringstream message;
@@ -189,15 +180,9 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
   }
 
   results::ResultsFile file;
-  file.attributes = {{"schema", std::string("dmconv-lsi")},
-                     {"schema_version", std::int64_t{1}},
-                     {"tool_version", std::string(kVersion)},
-                     {"git_sha", std::string(kGitSha)},
-                     {"created_utc", utc_now()},
-                     {"command_line", options.command_line},
-                     {"config_path", options.config},
-                     {"config_text", config.text},
-                     {"config_hash", config.hash}};
+  file.attributes = {{"schema", std::string("dmconv-lsi")}, {"schema_version", std::int64_t{1}}};
+  results::append_tool_attributes(file.attributes, /*with_build_type=*/false);
+  results::append_origin_attributes(file.attributes, {options.command_line, options.config, config.text, config.hash});
   results::ColumnTable profile;
   profile.columns = {{"target", p_target},      {"dim", p_dim},
                      {"t1", p_t1},              {"kappa", p_kappa},
