@@ -135,20 +135,15 @@ std::string to_string(RateFit::Status status) {
   return status == RateFit::Status::kOk ? "ok" : "too_few_points";
 }
 
-std::string to_string(RateFitOptions::Model model) {
-  return model == RateFitOptions::Model::kExponential ? "exponential" : "power";
-}
+std::string to_string(FitModel model) { return kFitModelNames.name(model); }
 
-std::string to_string(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kHolds:
-      return "holds";
-    case Verdict::kViolated:
-      return "violated";
-    case Verdict::kInconclusive:
-      return "inconclusive";
-  }
-  return "unknown";
+std::string to_string(Verdict verdict) { return kVerdictNames.name(verdict); }
+
+std::string to_string(ClaimBound bound) { return kClaimBoundNames.name(bound); }
+
+ExponentClaim exponent_claim(const Claim& claim) {
+  return ExponentClaim{-claim.slope, claim.tolerance, claim.bound == ClaimBound::kExact,
+                       claim.bound == ClaimBound::kLower};
 }
 
 Verdict judge(const RateFit& fit, const ExponentClaim& claim) {

@@ -21,12 +21,31 @@
 // `floor_factor` of their floor (round-off, quadrature or initialisation floor), values not
 // resolved from zero (err < z SE), and x outside the asymptotic window. Every exclusion is
 // listed with its reason.
+//
+// A claim (THEORY.md §7) is one type, Claim, from the config ([[claim]] tables) through the fit
+// (fit_claims consumes claim.fit) to the /fits rows that record it (experiment/rows.hpp). Its
+// enums (FitModel, LogPowerMode, ClaimBound, Verdict) spell their names in one table each.
 #pragma once
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/enum_names.hpp"
+#include "core/params.hpp"
+
 namespace dmconv {
+
+// The fitted model (names as in configs and /fits "model"). A new model is one more value here
+// and one more entry in the table; fit_rate then decides its design.
+enum class FitModel { kPowerLaw, kExponential };
+inline constexpr EnumNames<FitModel, 2> kFitModelNames{
+    "fit model", {{{FitModel::kPowerLaw, "power"}, {FitModel::kExponential, "exponential"}}}};
+
+// The log-factor power k of the power-law model: absent, fixed or fitted (/fits "log_power_mode").
+enum class LogPowerMode { kNone, kFixed, kFree };
+inline constexpr EnumNames<LogPowerMode, 3> kLogPowerModeNames{
+    "log power mode", {{{LogPowerMode::kNone, "none"}, {LogPowerMode::kFixed, "fixed"}, {LogPowerMode::kFree, "free"}}}};
 
 struct RatePoint {
   double x = 0.0;          // T, d, eps, ...
@@ -36,10 +55,10 @@ struct RatePoint {
 };
 
 struct RateFitOptions {
-  enum class Model { kPowerLaw, kExponential };
+  using Model = FitModel;
+  using LogFactor = LogPowerMode;
   Model model = Model::kPowerLaw;
-  enum class LogFactor { kNone, kFixed, kFree };  // kNone with kExponential
-  LogFactor log_factor = LogFactor::kNone;
+  LogFactor log_factor = LogFactor::kNone;  // kNone with kExponential
   double log_factor_power = 0.0;    // k when kFixed
   std::optional<double> x_min;      // asymptotic window
   std::optional<double> x_max;
@@ -78,7 +97,7 @@ struct RateFit {
 
 RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& options);
 std::string to_string(RateFit::Status status);
-std::string to_string(RateFitOptions::Model model);  // "power", "exponential"
+std::string to_string(FitModel model);  // kFitModelNames
 
 // A claim about an exponent (THEORY.md §7): theorems are upper bounds, so a decay-rate claim
 // is one-sided (falsified only by a slower decay, p < claimed - tolerance), while an exact
@@ -93,6 +112,8 @@ struct ExponentClaim {
 };
 
 enum class Verdict { kHolds, kViolated, kInconclusive };
+inline constexpr EnumNames<Verdict, 3> kVerdictNames{
+    "verdict", {{{Verdict::kHolds, "holds"}, {Verdict::kViolated, "violated"}, {Verdict::kInconclusive, "inconclusive"}}}};
 std::string to_string(Verdict verdict);
 
 // With the admissible range [claimed - tolerance, claimed + tolerance] (one-sided: only the
@@ -100,5 +121,47 @@ std::string to_string(Verdict verdict);
 // interval lies outside it (a statistically clear violation); kInconclusive otherwise, and
 // when the fit has too few points.
 Verdict judge(const RateFit& fit, const ExponentClaim& claim);
+
+// Which side of the claimed slope a theorem bounds. kUpper: the theorem bounds the error from
+// above, so the claim is falsified only by a clearly larger slope (slower decay / stronger
+// growth): fitted slope <= slope + tolerance; kLower: falsified only by a clearly smaller slope
+// (e.g. a ratio that must grow like T); kExact: two-sided.
+enum class ClaimBound { kUpper, kLower, kExact };
+inline constexpr EnumNames<ClaimBound, 3> kClaimBoundNames{
+    "claim bound", {{{ClaimBound::kUpper, "upper"}, {ClaimBound::kLower, "lower"}, {ClaimBound::kExact, "exact"}}}};
+std::string to_string(ClaimBound bound);
+
+// A rate claim (THEORY.md §7) as data: the error of `sampler` (or the ratio sampler / versus),
+// for `metric`, fitted against `axis` as  log err = a + slope log x + k log log x  (power law)
+// or  log err = a + slope x  (exponential: geometric decay e^{slope x}; no log factor). One fit
+// per group of the other swept axes (after `where` filters). Read from [[claim]] tables
+// (config/read_claims.cpp), fitted by experiment/claims.cpp, recorded in /fits.
+struct Claim {
+  std::string name;
+  std::string source;
+  std::string sampler;
+  std::string versus;     // optional: fit the ratio err(sampler) / err(versus)
+  std::string metric;
+  std::string estimator;  // optional: required only when several estimators give the metric
+  std::string axis;       // "T", or a sweep path ("target.dim", ...)
+  double slope = 0.0;     // claimed d log err / d log x (or d log err / dx)
+  double tolerance = 0.1;
+  ClaimBound bound = ClaimBound::kUpper;
+  // What fit_rate consumes: model, log factor (free by default for the power law), asymptotic
+  // window x_min/x_max, and floor_factor (points within floor_factor x their floor -- round-off,
+  // quadrature, oracle sample-noise -- are excluded and listed with the reason).
+  RateFitOptions fit = [] {
+    RateFitOptions options;
+    options.log_factor = LogPowerMode::kFree;
+    return options;
+  }();
+  // Fit err(x) - err(baseline) instead of err(x) (e.g. TV(eps) - TV(0) for claim 2); the
+  // baseline point must be in the sweep and is not itself fitted.
+  std::optional<double> baseline;
+  std::vector<std::pair<std::string, ParamValue>> where;  // sweep path = value filters
+};
+
+// The claim on the decay exponent p = -slope that judge(fit, ExponentClaim) checks.
+ExponentClaim exponent_claim(const Claim& claim);
 
 }  // namespace dmconv

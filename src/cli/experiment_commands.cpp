@@ -68,9 +68,9 @@ int check_command(const std::string& path, std::ostream& out) {
   experiment::print_verdicts(out, fits);
   std::size_t holds = 0, violated = 0, inconclusive = 0;
   for (const auto& f : fits) {
-    holds += f.verdict == "holds";
-    violated += f.verdict == "violated";
-    inconclusive += f.verdict == "inconclusive";
+    holds += f.verdict == Verdict::kHolds;
+    violated += f.verdict == Verdict::kViolated;
+    inconclusive += f.verdict == Verdict::kInconclusive;
   }
   out << "\n" << holds << " hold, " << violated << " violated, " << inconclusive << " inconclusive\n";
   return violated > 0 ? 1 : 0;

@@ -64,22 +64,13 @@
 #include "cli/commands.hpp"
 #include "config/experiment_config.hpp"
 #include "core/error.hpp"
-#include "dmconv/version.hpp"
 #include "experiment/experiment.hpp"
+#include "results/provenance.hpp"
 #include "results/results_file.hpp"
 #include "targets/registry.hpp"
 
 namespace dmconv::cli {
 namespace {
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 // The settings of one `dmconv lsi` call: [lsi] of the config, replaced by the command-line flags.
 struct LsiSettings {
@@ -98,7 +89,7 @@ struct LsiClaim {
   Metric metric = Metric::kT1Star;
   double claimed = 0.0;  // slope, or level for model = "level"
   double tolerance = 0.1;
-  config::ClaimSpec::Bound bound = config::ClaimSpec::Bound::kUpper;
+  ClaimBound bound = ClaimBound::kUpper;
   std::optional<double> min, max;
 };
 
@@ -303,11 +294,11 @@ std::vector<LsiClaim> read_claims(const LsiSection& lsi, const config::Experimen
     if (const toml::node* n = t.get("bound")) {
       const std::string bound = lsi.string(section, "bound", *n);
       if (bound == "upper") {
-        claim.bound = config::ClaimSpec::Bound::kUpper;
+        claim.bound = ClaimBound::kUpper;
       } else if (bound == "lower") {
-        claim.bound = config::ClaimSpec::Bound::kLower;
+        claim.bound = ClaimBound::kLower;
       } else if (bound == "exact") {
-        claim.bound = config::ClaimSpec::Bound::kExact;
+        claim.bound = ClaimBound::kExact;
       } else {
         lsi.bad(section, "bound", *n, "must be \"upper\", \"lower\" or \"exact\"");
       }
@@ -356,11 +347,11 @@ struct ProfilePoint {
 };
 
 ExponentClaim exponent_claim(const LsiClaim& claim) {
-  const bool exact = claim.bound == config::ClaimSpec::Bound::kExact;
+  const bool exact = claim.bound == ClaimBound::kExact;
   if (claim.metric == LsiClaim::Metric::kLogSobolev)  // a level: "upper" bounds the value itself
-    return ExponentClaim{claim.claimed, claim.tolerance, exact, claim.bound == config::ClaimSpec::Bound::kUpper};
+    return ExponentClaim{claim.claimed, claim.tolerance, exact, claim.bound == ClaimBound::kUpper};
   // Slopes: fit_rate's exponent is -slope, so an upper bound on the slope is a lower bound on p.
-  return ExponentClaim{-claim.claimed, claim.tolerance, exact, claim.bound == config::ClaimSpec::Bound::kLower};
+  return ExponentClaim{-claim.claimed, claim.tolerance, exact, claim.bound == ClaimBound::kLower};
 }
 
 std::string upper(std::string text) {
@@ -635,15 +626,9 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
   }
 
   results::ResultsFile file;
-  file.attributes = {{"schema", std::string("dmconv-lsi")},
-                     {"schema_version", std::int64_t{2}},
-                     {"tool_version", std::string(kVersion)},
-                     {"git_sha", std::string(kGitSha)},
-                     {"created_utc", utc_now()},
-                     {"command_line", options.command_line},
-                     {"config_path", options.config},
-                     {"config_text", config.text},
-                     {"config_hash", config.hash}};
+  file.attributes = {{"schema", std::string("dmconv-lsi")}, {"schema_version", std::int64_t{2}}};
+  results::append_tool_attributes(file.attributes, /*with_build_type=*/false);
+  results::append_origin_attributes(file.attributes, {options.command_line, options.config, config.text, config.hash});
   results::ColumnTable profile;
   profile.columns = {{"target", p_target},      {"dim", p_dim},
                      {"t1", p_t1},              {"kappa", p_kappa},

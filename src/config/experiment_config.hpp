@@ -30,7 +30,7 @@
 //                  parameters as "sampling.params.NAME.KEY" (e.g. the PMM corrector time
 //                  "sampling.params.pmm_pc.langevin_time" = [0, 1, 2, 4]); every value is
 //                  validated by the sampler's factory before any work
-//   [[claim]]      a rate claim checked on the results (ClaimSpec)
+//   [[claim]]      a rate claim checked on the results (dmconv::Claim, analysis/rate_fit.hpp)
 //   [lsi]          optional: settings and [[lsi.claim]] tables of `dmconv lsi`, which reads them
 //                  (src/cli/lsi_command.cpp); `dmconv run` ignores the section
 //
@@ -51,11 +51,18 @@
 #include <string>
 #include <vector>
 
+#include "analysis/rate_fit.hpp"
+#include "core/enum_names.hpp"
 #include "core/error.hpp"
 #include "core/params.hpp"
 #include "core/run_sampler.hpp"
 
 namespace dmconv::config {
+
+// [sampling] initialisation (and the /runs "initialisation" column): Y_T ~ p_{X_T} or N(0, I).
+inline constexpr EnumNames<Initialisation, 2> kInitialisationNames{
+    "initialisation",
+    {{{Initialisation::kExactMarginal, "exact"}, {Initialisation::kStandardNormal, "standard_normal"}}}};
 
 // Bad config input: the message is "FILE:LINE: KEY = VALUE: RULE".
 class ConfigError : public InvalidArgument {
@@ -77,9 +84,28 @@ struct ComponentSpec {
   ParamTable params;
   SourceLocation location;                        // the section header
   std::map<std::string, SourceLocation> key_locations;
-  // The location of the key a factory error message names ("key 'K'" or 'K'), else the section.
-  SourceLocation locate(const std::string& message) const;
+  // Where `key` was written (its line, or "--set" when overridden); the section header when
+  // `key` is empty or was not written in this section.
+  SourceLocation key_location(const std::string& key) const;
 };
+
+// A component factory's error as a ConfigError. A ParameterError names its key, so the error
+// reads "FILE:LINE: [section] key = value: rule" at that key's line (or "--set"); any other
+// InvalidArgument (a factory not yet converted to ParameterError, or a rule about several keys)
+// points at the section header: "FILE:LINE: [section] kind = "KIND": message". The message text
+// is never searched.
+ConfigError component_error(const ComponentSpec& spec, const InvalidArgument& error);
+
+// Builds `spec` with `registry` (target, schedule, estimator, sampler registries), turning the
+// factory's errors into component_error.
+template <class Registry>
+auto make_component(const Registry& registry, const ComponentSpec& spec) {
+  try {
+    return registry.make(spec.kind, spec.params);
+  } catch (const InvalidArgument& error) {
+    throw component_error(spec, error);
+  }
+}
 
 struct EstimatorSpec {
   ComponentSpec component;
@@ -92,42 +118,6 @@ struct SweepAxis {
   std::vector<ParamValue> values;
   SourceLocation location;
 };
-
-// A claim (THEORY.md §7) as data. The error of `sampler` (or the ratio sampler / versus),
-// for `metric`, is fitted against `axis` as  log err = a + slope log x + k log log x
-// (model = "power", the default) or  log err = a + slope x  (model = "exponential": geometric
-// decay e^{slope x}, e.g. in the corrector time T2; no log factor).
-// bound = "upper": the theorem bounds the error from above, so the claim is falsified only by
-// a clearly larger slope (slower decay / stronger growth): fitted slope <= slope + tolerance;
-// "lower": falsified only by a clearly smaller slope (e.g. a ratio that must grow like T);
-// "exact": two-sided. One fit per group of the other swept axes (after `where` filters).
-struct ClaimSpec {
-  enum class Bound { kUpper, kLower, kExact };
-  enum class Model { kPowerLaw, kExponential };
-  std::string name;
-  std::string source;
-  std::string sampler;
-  std::string versus;      // optional
-  std::string metric;
-  std::string estimator;   // optional: required only when several estimators give the metric
-  std::string axis;        // "T", or a sweep path ("target.dim", ...); "d" means "target.dim"
-  double slope = 0.0;
-  double tolerance = 0.1;
-  // Points whose error is below floor_factor x their floor (round-off, quadrature, oracle
-  // sample-noise floor) are excluded from the fit and listed with the reason.
-  double floor_factor = 10.0;
-  Bound bound = Bound::kUpper;
-  Model model = Model::kPowerLaw;
-  std::optional<double> log_power;  // fixed k; nullopt with log_power_free = true: k fitted
-  bool log_power_free = true;
-  std::optional<double> min, max;   // asymptotic window on the axis
-  // Fit err(x) - err(baseline) instead of err(x) (e.g. TV(eps) - TV(0) for claim 2); the
-  // baseline point must be in the sweep and is not itself fitted.
-  std::optional<double> baseline;
-  std::vector<std::pair<std::string, ParamValue>> where;  // sweep path = value filters
-  SourceLocation location;
-};
-std::string to_string(ClaimSpec::Bound bound);
 
 struct ExperimentConfig {
   std::string path;            // as given
@@ -152,7 +142,7 @@ struct ExperimentConfig {
   bool oracle_rows = false;
   std::vector<EstimatorSpec> estimators;
   std::vector<SweepAxis> sweep;
-  std::vector<ClaimSpec> claims;
+  std::vector<Claim> claims;
   std::map<std::string, SourceLocation> sampling_locations;  // key -> line, for errors
 };
 
@@ -172,8 +162,9 @@ struct RunSpec {
   std::map<std::string, ParamTable> sampler_params;  // [sampling.params.NAME] with swept values
 };
 
-// Parses and validates the file (syntax, sections, keys, types, ranges, registry names).
-// Components are not constructed here: see experiment/plan.hpp (validate_plan).
+// Parses and validates the file (syntax, sections, keys, types, ranges, registry names), one
+// reader per section (config/read_*.cpp). Components are built (once per sweep point) by the
+// plan stage: experiment/plan.hpp.
 ExperimentConfig load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
 ExperimentConfig parse_config(const std::string& text, const std::string& source_name,
                               const std::vector<std::string>& overrides = {});

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/enum_names.hpp"
 #include "core/registry.hpp"
 #include "core/run_sampler.hpp"
 #include "core/sampler.hpp"
@@ -24,14 +25,26 @@
 namespace dmconv {
 
 enum class EstimateKind { kExact, kUnbiasedMonteCarlo, kBiasedWithFloor, kLowerBound };
-std::string to_string(EstimateKind kind);
+inline constexpr EnumNames<EstimateKind, 4> kEstimateKindNames{
+    "estimate kind",
+    {{{EstimateKind::kExact, "exact"},
+      {EstimateKind::kUnbiasedMonteCarlo, "unbiased_mc"},
+      {EstimateKind::kBiasedWithFloor, "biased_with_floor"},
+      {EstimateKind::kLowerBound, "lower_bound"}}}};
+inline std::string to_string(EstimateKind kind) { return kEstimateKindNames.name(kind); }
 
 // Whether an estimate is a number to use. kNonFinite: the computation ran but produced NaN/inf
 // (e.g. particles that blew up); kFailed: the estimator could not meet its own accuracy
 // requirement (the message says which); kUnsupported: the estimator does not apply to the
 // problem (the message is the reason). Only kOk values enter fits and tables.
 enum class EstimateStatus { kOk, kNonFinite, kFailed, kUnsupported };
-std::string to_string(EstimateStatus status);  // "ok", "non_finite", "failed", "unsupported"
+inline constexpr EnumNames<EstimateStatus, 4> kEstimateStatusNames{
+    "estimate status",
+    {{{EstimateStatus::kOk, "ok"},
+      {EstimateStatus::kNonFinite, "non_finite"},
+      {EstimateStatus::kFailed, "failed"},
+      {EstimateStatus::kUnsupported, "unsupported"}}}};
+inline std::string to_string(EstimateStatus status) { return kEstimateStatusNames.name(status); }
 
 // Metric names used throughout results files:
 //   "tv"              TV(p_X, p_Y) = (1/2) int |p_X - p_Y|

@@ -10,34 +10,6 @@
 
 namespace dmconv {
 
-std::string to_string(EstimateKind kind) {
-  switch (kind) {
-    case EstimateKind::kExact:
-      return "exact";
-    case EstimateKind::kUnbiasedMonteCarlo:
-      return "unbiased_mc";
-    case EstimateKind::kBiasedWithFloor:
-      return "biased_with_floor";
-    case EstimateKind::kLowerBound:
-      return "lower_bound";
-  }
-  return "unknown";
-}
-
-std::string to_string(EstimateStatus status) {
-  switch (status) {
-    case EstimateStatus::kOk:
-      return "ok";
-    case EstimateStatus::kNonFinite:
-      return "non_finite";
-    case EstimateStatus::kFailed:
-      return "failed";
-    case EstimateStatus::kUnsupported:
-      return "unsupported";
-  }
-  return "unknown";
-}
-
 namespace {
 
 using P = ParamSpec;

@@ -60,6 +60,14 @@ std::string with_line(const std::string& prefix, const std::string& replacement)
   return kValid.substr(0, at + 1) + replacement + kValid.substr(end);
 }
 
+// Factories are being converted to throw ParameterError (which names its key, so the error is
+// reported at the key's line); a plain InvalidArgument is reported at the section header. Either
+// is a precise location; anything else is not.
+void expect_at_key_or_header(const std::string& message, const std::string& key_line, const std::string& header) {
+  EXPECT_TRUE(message.rfind(key_line + ":", 0) == 0 || message.rfind(header + ":", 0) == 0)
+      << message << "\n(expected at " << key_line << " or " << header << ")";
+}
+
 // The message of the ConfigError raised by parsing (and planning) `text`.
 std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
   try {
@@ -143,7 +151,8 @@ TEST(ExperimentConfig, OutOfRangeValuesNameTheRule) {
   EXPECT_NE(grid.find("unit.toml:18"), std::string::npos) << grid;
   EXPECT_NE(grid.find("steps = 16"), std::string::npos) << grid;
   const std::string schedule = error_of(with_line("c1", "c1 = 1.0"));
-  EXPECT_NE(schedule.find("unit.toml:14"), std::string::npos) << schedule;
+  expect_at_key_or_header(schedule, "unit.toml:14", "unit.toml:11");
+  EXPECT_NE(schedule.find("[schedule]"), std::string::npos) << schedule;
   EXPECT_NE(schedule.find("c1"), std::string::npos) << schedule;
 }
 
@@ -168,13 +177,13 @@ TEST(ExperimentConfig, NonPositiveDefiniteCovarianceIsReportedAtItsLine) {
   text = text.substr(0, text.find("means")) + "means = [[-2.0, 0.0], [1.5, 0.0]]" +
          text.substr(text.find('\n', text.find("means")));
   const std::string message = error_of(text);
-  EXPECT_NE(message.find("unit.toml:9"), std::string::npos) << message;
+  expect_at_key_or_header(message, "unit.toml:9", "unit.toml:5");
   EXPECT_NE(message.find("positive definite"), std::string::npos) << message;
 }
 
 TEST(ExperimentConfig, WeightsThatDoNotSumToOneAreReportedAtTheirLine) {
   const std::string message = error_of(with_line("weights", "weights = [0.3, 0.6]"));
-  EXPECT_NE(message.find("unit.toml:7"), std::string::npos) << message;
+  expect_at_key_or_header(message, "unit.toml:7", "unit.toml:5");
   EXPECT_NE(message.find("weights"), std::string::npos) << message;
   EXPECT_NE(message.find("sum"), std::string::npos) << message;
 }
@@ -235,8 +244,15 @@ TEST(ExperimentConfig, ClaimsAreValidated) {
   // The exponential model drops the default free log factor.
   const ExperimentConfig exponential = parse_config(kValid + "model = \"exponential\"\n", "unit.toml");
   ASSERT_EQ(exponential.claims.size(), 1u);
-  EXPECT_EQ(exponential.claims[0].model, ClaimSpec::Model::kExponential);
-  EXPECT_FALSE(exponential.claims[0].log_power_free);
+  EXPECT_EQ(exponential.claims[0].fit.model, FitModel::kExponential);
+  EXPECT_EQ(exponential.claims[0].fit.log_factor, LogPowerMode::kNone);
+  // The power law's default log factor is free; a number fixes it.
+  const ExperimentConfig fixed = parse_config(kValid + "log_power = 1.5\n", "unit.toml");
+  EXPECT_EQ(parse_config(kValid, "unit.toml").claims[0].fit.log_factor, LogPowerMode::kFree);
+  EXPECT_EQ(fixed.claims[0].fit.log_factor, LogPowerMode::kFixed);
+  EXPECT_EQ(fixed.claims[0].fit.log_factor_power, 1.5);
+  const std::string fixed_word = error_of(kValid + "log_power = \"fixed\"\n");
+  EXPECT_NE(fixed_word.find("must be \"free\", \"none\" or a number"), std::string::npos) << fixed_word;
 }
 
 TEST(ExperimentConfig, ScoreErrorSectionIsValidatedAndSweepable) {
@@ -327,6 +343,37 @@ TEST(ExperimentConfig, SamplerParamsAreSweepAxes) {
   EXPECT_NE(unlisted.find("'song_pc' is not in [sampling] samplers"), std::string::npos) << unlisted;
   const std::string malformed = error_with("\"sampling.params.pmm_pc\" = [1.0]");
   EXPECT_NE(malformed.find("sampling.params.NAME.KEY"), std::string::npos) << malformed;
+}
+
+}  // namespace
+}  // namespace dmconv::config
+
+namespace dmconv::config {
+namespace {
+
+// A factory's ParameterError is mapped to "FILE:LINE: [section] key = value: rule" through its
+// key(): the key's recorded line, "--set" when overridden, the section header when the key is
+// empty or was not written; a plain InvalidArgument points at the section header.
+TEST(ComponentError, ParameterErrorIsReportedAtItsKey) {
+  ComponentSpec spec;
+  spec.section = "schedule";
+  spec.kind = "theory";
+  spec.location = {"unit.toml", 11};
+  spec.key_locations = {{"kind", {"unit.toml", 12}}, {"c0", {"unit.toml", 13}}, {"c1", {"--set", 0}}};
+  const auto message = [&](const InvalidArgument& error) { return std::string(component_error(spec, error).what()); };
+  EXPECT_EQ(message(ParameterError("theory schedule", "c0", "2", "must be below c1 = 1")),
+            "unit.toml:13: [schedule] c0 = 2: must be below c1 = 1");
+  EXPECT_EQ(message(ParameterError("theory schedule", "c1", "1", "must exceed c0")),
+            "--set: [schedule] c1 = 1: must exceed c0");
+  // A key with a default (not written): the section header, still naming key and value.
+  EXPECT_EQ(message(ParameterError("theory schedule", "c2", "0.5", "must be positive")),
+            "unit.toml:11: [schedule] c2 = 0.5: must be positive");
+  // No single key: the header with the whole message.
+  EXPECT_EQ(message(ParameterError("theory schedule", "", "", "c0 and c1 are inconsistent")),
+            "unit.toml:11: [schedule] kind = \"theory\": theory schedule: c0 and c1 are inconsistent");
+  // The message text is not searched: a plain InvalidArgument naming key 'c0' stays at the header.
+  EXPECT_EQ(message(InvalidArgument("theory schedule: key 'c0' = 2 must be below 1")),
+            "unit.toml:11: [schedule] kind = \"theory\": theory schedule: key 'c0' = 2 must be below 1");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "config/experiment_config.hpp"
 #include "experiment/experiment.hpp"
@@ -143,7 +144,7 @@ TEST_F(Runner, WritesEveryRunAndMetric) {
   EXPECT_EQ(reference_->rows.size(), 4u * (2 + 1 + 2));
   EXPECT_TRUE(reference_->complete);
   for (const RunRow& row : reference_->rows) {
-    EXPECT_EQ(row.status, "ok") << row.run_key << " " << row.message;
+    EXPECT_EQ(row.status, EstimateStatus::kOk) << row.run_key << " " << row.message;
     EXPECT_GT(row.value, 0.0);
     EXPECT_EQ(row.seed, 5);
     EXPECT_EQ(row.dim, 1);
@@ -193,31 +194,41 @@ TEST_F(Runner, ClaimsGetFitsAndVerdicts) {
   const std::vector<FitRow>& fits = reference_->fits;
   ASSERT_EQ(fits.size(), 5u);
   for (const FitRow& f : fits)
-    std::printf("%-32s %-80s slope %.3f [%.3f, %.3f] %s %s\n", f.claim.c_str(), f.group.c_str(), f.slope, f.slope_low,
-                f.slope_high, f.verdict.c_str(), (f.message + f.exclusions).c_str());
+    std::printf("%-32s %-80s slope %.3f [%.3f, %.3f] %s %s\n", f.claim.name.c_str(), f.group.c_str(), f.slope, f.slope_low,
+                f.slope_high, to_string(f.verdict).c_str(), (f.message + f.exclusions).c_str());
   // DDIM on a log-SNR grid: slope -1, no log factors (THEORY.md §6.4).
-  EXPECT_EQ(fits[0].verdict, "holds") << fits[0].message;
+  EXPECT_EQ(fits[0].verdict, Verdict::kHolds) << fits[0].message;
   EXPECT_NEAR(fits[0].slope, -1.0, 0.2);
   EXPECT_LT(fits[0].slope_low, fits[0].slope);
   EXPECT_GT(fits[0].slope_high, fits[0].slope);
   EXPECT_EQ(fits[0].points_used, 4);
   // Claiming second order for DDIM is falsified.
-  EXPECT_EQ(fits[1].verdict, "violated");
+  EXPECT_EQ(fits[1].verdict, Verdict::kViolated);
   // The DDIM / accelerated ODE ratio grows (claim 7 shape), a lower-bounded slope.
-  EXPECT_EQ(fits[2].verdict, "holds") << fits[2].message;
+  EXPECT_EQ(fits[2].verdict, Verdict::kHolds) << fits[2].message;
   EXPECT_GT(fits[2].slope, 0.5);
-  EXPECT_EQ(fits[2].versus, "acc_ode_noise");
+  EXPECT_EQ(fits[2].claim.versus, "acc_ode_noise");
+  EXPECT_EQ(fits[2].claim.bound, ClaimBound::kLower);
   // Without an estimator key the claim is checked once per estimator reporting the metric
   // (the estimator is part of the group): quadrature (exact) and Monte Carlo (with SE).
   EXPECT_NE(fits[3].group, fits[4].group);
   EXPECT_NE(fits[3].group.find("estimator=change_of_variables"), std::string::npos);
-  EXPECT_EQ(fits[3].verdict, "holds") << fits[3].group;
-  EXPECT_EQ(fits[4].verdict, "holds") << fits[4].group;
+  EXPECT_EQ(fits[3].verdict, Verdict::kHolds) << fits[3].group;
+  EXPECT_EQ(fits[4].verdict, Verdict::kHolds) << fits[4].group;
   EXPECT_TRUE(any_violated(fits));
   const std::vector<FitRow> stored = read_fit_rows(results::read_results_file(temp_file("reference")));
   ASSERT_EQ(stored.size(), fits.size());
   EXPECT_EQ(stored[0].slope, fits[0].slope);
   EXPECT_EQ(stored[2].group, fits[2].group);
+  // The claim read back from /fits is the config's claim, as far as /fits records it.
+  EXPECT_EQ(stored[2].claim.name, "ddim/acc-ode ratio grows like T");
+  EXPECT_EQ(stored[2].claim.versus, "acc_ode_noise");
+  EXPECT_EQ(stored[2].claim.bound, ClaimBound::kLower);
+  EXPECT_EQ(stored[2].claim.fit.log_factor, LogPowerMode::kNone);
+  EXPECT_EQ(stored[2].claim.slope, 1.0);
+  EXPECT_EQ(stored[2].verdict, fits[2].verdict);
+  EXPECT_EQ(stored[3].claim.fit.log_factor, LogPowerMode::kNone);
+  EXPECT_EQ(stored[0].axis_label(), "T");
 }
 
 // Oracle rows: with [sampling] oracle = true every estimate with a measured floor also gives a
@@ -281,7 +292,8 @@ TEST(OracleRows, OracleRowsCarryTheFloorAndTheirDecayIsFitted) {
     ++oracle_rows;
     ASSERT_GT(i, 0u);
     const RunRow& measured = outcome.rows[i - 1];  // the oracle row follows its (ddpm) estimate
-    EXPECT_EQ(row.kind, "oracle");
+    EXPECT_EQ(row.origin, RowOrigin::kOracle);
+    EXPECT_EQ(kind_name(row), "oracle");
     EXPECT_EQ(row.value, measured.floor);
     EXPECT_EQ(row.run_key, measured.run_key);
   }
@@ -291,14 +303,14 @@ TEST(OracleRows, OracleRowsCarryTheFloorAndTheirDecayIsFitted) {
   ASSERT_EQ(outcome.fits.size(), 2u);
   const FitRow& oracle = outcome.fits[0];
   std::printf("oracle W2 slope in n: %.3f [%.3f, %.3f] %s\n", oracle.slope, oracle.slope_low, oracle.slope_high,
-              oracle.verdict.c_str());
-  EXPECT_EQ(oracle.verdict, "holds") << oracle.message << oracle.exclusions;
+              to_string(oracle.verdict).c_str());
+  EXPECT_EQ(oracle.verdict, Verdict::kHolds) << oracle.message << oracle.exclusions;
   EXPECT_EQ(oracle.points_used, 4);
   const FitRow& excluded = outcome.fits[1];
   EXPECT_EQ(excluded.points_used, 0);
   EXPECT_EQ(excluded.points_excluded, 4);
   EXPECT_NE(excluded.exclusions.find("1e+06x of its floor"), std::string::npos) << excluded.exclusions;
-  EXPECT_EQ(excluded.verdict, "inconclusive");
+  EXPECT_EQ(excluded.verdict, Verdict::kInconclusive);
 }
 
 TEST(OracleRows, ConfigRulesForOracleAndFloorFactor) {
@@ -318,6 +330,42 @@ TEST(OracleRows, ConfigRulesForOracleAndFloorFactor) {
   negative.replace(negative.find("floor_factor = 1e6"), 18, "floor_factor = -1");
   const std::string message = error_of({}, negative);
   EXPECT_NE(message.find("floor_factor = -1: must be non-negative"), std::string::npos) << message;
+}
+
+// The plan builds each component once per sweep point: every run of a point (all samplers, T and
+// replicates) is served by the same target, schedule, score model and sampler objects, every run
+// by the same estimator objects, and executing a run uses exactly those objects.
+TEST(Plan, ComponentsAreBuiltOncePerSweepPointAndShared) {
+  std::string text = kConfig;
+  text.insert(text.find("[[claim]]"), "[sweep]\n\"sampling.particles\" = [1000, 2000]\n\n");
+  text.replace(text.find("seed = 5"), 8, "seed = 5\nreplicates = 2");
+  const Plan plan = make_plan(config::parse_config(text, "runner.toml"));
+  ASSERT_EQ(plan.runs.size(), 2u * 3u * 4u * 2u);
+  ASSERT_EQ(plan.points.size(), 2u);
+  ASSERT_EQ(plan.point_of_run.size(), plan.runs.size());
+  ASSERT_EQ(plan.estimators.size(), 3u);
+  std::set<const Target*> targets;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    const SweepPoint& point = plan.point(i);
+    const SweepPoint& first = plan.points[plan.runs[i].particles == 1000 ? 0 : 1];
+    EXPECT_EQ(&point, &first) << plan.runs[i].key;
+    EXPECT_EQ(point.target.get(), first.target.get());
+    targets.insert(point.target.get());
+  }
+  EXPECT_EQ(targets.size(), 2u);  // one per sweep point, not one per run
+  EXPECT_NE(plan.points[0].score.get(), plan.points[1].score.get());
+  EXPECT_EQ(plan.points[0].grids.size(), 4u);
+  EXPECT_EQ(plan.points[0].samplers.size(), 3u);
+  // A run evaluates the score model of its point (evaluations are counted on the shared object).
+  std::size_t last = 0;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i)
+    if (plan.point_of_run[i] == 1 && plan.runs[i].sampler == "ddim" && plan.runs[i].steps == 64) last = i;
+  const std::uint64_t before = plan.point(last).score->particle_evaluations();
+  const std::uint64_t other = plan.points[0].score->particle_evaluations();
+  const std::vector<RunRow> rows = execute_run(plan, last, 1);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_GT(plan.point(last).score->particle_evaluations(), before);
+  EXPECT_EQ(plan.points[0].score->particle_evaluations(), other);
 }
 
 }  // namespace

@@ -1,0 +1,67 @@
+// The Cartesian expansion of a config's sweep into runs, in the documented order: the [sweep]
+// axes in file order (outermost first), then samplers, steps and replicates.
+#include "config/experiment_config.hpp"
+
+namespace dmconv::config {
+
+std::vector<RunSpec> expand_runs(const ExperimentConfig& config) {
+  std::vector<RunSpec> runs;
+  std::vector<std::size_t> position(config.sweep.size(), 0);
+  while (true) {
+    RunSpec base;
+    base.target = config.target;
+    base.schedule = config.schedule;
+    base.score_error = config.score_error;
+    base.particles = config.particles;
+    base.initialisation = config.initialisation;
+    base.sampler_params = config.sampler_params;
+    std::string prefix;
+    for (std::size_t a = 0; a < config.sweep.size(); ++a) {
+      const SweepAxis& axis = config.sweep[a];
+      const ParamValue& value = axis.values[position[a]];
+      base.swept.emplace_back(axis.path, value);
+      prefix += axis.path + "=" + value.to_string() + ";";
+      const auto dot = axis.path.find('.');
+      const std::string section = axis.path.substr(0, dot), key = axis.path.substr(dot + 1);
+      ComponentSpec* component = section == "target"        ? &base.target
+                                 : section == "schedule"    ? &base.schedule
+                                 : section == "score_error" ? &base.score_error
+                                                            : nullptr;
+      if (component != nullptr) {
+        component->params.set(key, value);
+        component->key_locations[key] = axis.location;
+      } else if (key.rfind("params.", 0) == 0) {
+        const std::string rest = key.substr(7);
+        base.sampler_params[rest.substr(0, rest.find('.'))].set(rest.substr(rest.find('.') + 1), value);
+      } else if (key == "particles") {
+        base.particles = static_cast<Eigen::Index>(value.number());
+      } else if (key == "initialisation") {
+        base.initialisation = kInitialisationNames.parse(value.string());
+      }
+    }
+    for (const std::string& sampler : config.samplers) {
+      for (int T : config.steps) {
+        for (int r = 0; r < config.replicates; ++r) {
+          RunSpec run = base;
+          run.index = runs.size();
+          run.sampler = sampler;
+          run.steps = T;
+          run.replicate = r;
+          run.key = prefix + "sampler=" + sampler + ";T=" + std::to_string(T) + ";replicate=" + std::to_string(r);
+          runs.push_back(std::move(run));
+        }
+      }
+    }
+    // Odometer over the sweep axes, last axis fastest.
+    std::size_t a = config.sweep.size();
+    while (a > 0) {
+      --a;
+      if (++position[a] < config.sweep[a].values.size()) break;
+      position[a] = 0;
+      if (a == 0) return runs;
+    }
+    if (config.sweep.empty()) return runs;
+  }
+}
+
+}  // namespace dmconv::config

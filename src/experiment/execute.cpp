@@ -1,0 +1,106 @@
+// The execute stage's loop (execute.hpp): resume, runs in order, checkpoints, final file.
+#include "experiment/execute.hpp"
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "experiment/claims.hpp"
+#include "experiment/groups.hpp"
+#include "experiment/progress.hpp"
+
+namespace dmconv::experiment {
+namespace {
+
+struct Sweep {
+  std::vector<std::vector<RunRow>> by_run;
+  std::vector<bool> done;
+};
+
+// The runs of a previous file of the same config (--resume); ConfigError for another config.
+void load_previous(const Plan& plan, const ExecutionOptions& options, Sweep& sweep, Outcome& outcome) {
+  const results::ResultsFile previous = results::read_results_file(options.out);
+  const results::Attribute* hash = previous.attribute("config_hash");
+  const std::string* previous_hash = hash ? std::get_if<std::string>(hash) : nullptr;
+  if (previous_hash == nullptr || *previous_hash != plan.config.hash)
+    throw config::ConfigError(options.out.string() + ": --resume: the file was written for another config (config_hash " +
+                              (previous_hash ? *previous_hash : std::string("missing")) + ", this config " +
+                              plan.config.hash + "); choose another --out or drop --resume");
+  std::map<std::string, std::size_t> index_of;
+  for (const config::RunSpec& run : plan.runs) index_of[run.key] = run.index;
+  for (RunRow& row : read_run_rows(previous, plan.config)) {
+    const auto found = index_of.find(row.run_key);
+    if (found == index_of.end()) continue;
+    sweep.done[found->second] = true;
+    sweep.by_run[found->second].push_back(std::move(row));
+  }
+  for (bool d : sweep.done) outcome.runs_resumed += d ? 1 : 0;
+}
+
+// The rows in run order. Oracle rows do not depend on the sampler: several samplers' runs at the
+// same sweep point give the same oracle (same streams), which is kept once.
+std::vector<RunRow> collect(const config::ExperimentConfig& config, const Sweep& sweep) {
+  std::vector<RunRow> rows;
+  std::set<std::string> oracles;
+  for (const auto& run_rows : sweep.by_run) {
+    for (const RunRow& row : run_rows) {
+      if (row.origin == RowOrigin::kOracle) {
+        std::ostringstream key;
+        key << group_key(config, row, "") << ";metric=" << row.metric << ";T=" << row.steps
+            << ";replicate=" << row.replicate << ";particles=" << row.particles << ";value=" << row.value;
+        if (!oracles.insert(key.str()).second) continue;
+      }
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+void write(const Plan& plan, const ExecutionOptions& options, const std::vector<RunRow>& rows,
+           const std::vector<FitRow>& fits, bool complete) {
+  results::write_results_file(options.out, make_results_file(plan.config, rows, fits,
+                                                             FileOptions{options.command_line, options.threads}, complete));
+}
+
+}  // namespace
+
+Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
+  Outcome outcome;
+  outcome.runs_total = plan.runs.size();
+  Sweep sweep{std::vector<std::vector<RunRow>>(plan.runs.size()), std::vector<bool>(plan.runs.size(), false)};
+  if (options.resume && std::filesystem::exists(options.out)) load_previous(plan, options, sweep, outcome);
+
+  double total_work = 0.0;  // cost model for the ETA: work proportional to T
+  for (std::size_t i = 0; i < plan.runs.size(); ++i)
+    if (!sweep.done[i]) total_work += plan.runs[i].steps;
+  Progress progress(options.progress, options.progress_is_terminal, plan.runs.size(), total_work);
+  progress.resumed(outcome.runs_resumed, options.out.string());
+  auto last_write = std::chrono::steady_clock::now();
+  std::size_t finished = outcome.runs_resumed;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    if (sweep.done[i]) continue;
+    if (options.stop_after_runs >= 0 && static_cast<std::int64_t>(outcome.runs_executed) >= options.stop_after_runs)
+      return outcome;  // simulated kill: the last checkpoint stays as it is
+    progress.starting(finished, plan.runs[i]);
+    sweep.by_run[i] = execute_run(plan, i, options.threads);
+    sweep.done[i] = true;
+    ++finished;
+    ++outcome.runs_executed;
+    progress.finished(finished, plan.runs[i], sweep.by_run[i]);
+    const auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - last_write).count() >= options.checkpoint_seconds &&
+        i + 1 < plan.runs.size()) {
+      write(plan, options, collect(plan.config, sweep), {}, false);
+      last_write = now;
+    }
+  }
+  progress.done();
+  outcome.rows = collect(plan.config, sweep);
+  outcome.fits = fit_claims(plan.config, outcome.rows);
+  outcome.complete = true;
+  write(plan, options, outcome.rows, outcome.fits, true);
+  return outcome;
+}
+
+}  // namespace dmconv::experiment

@@ -1,0 +1,45 @@
+// The execute stage: runs every planned run not already in the output file (--resume), writes
+// the file atomically after each run (at most every `checkpoint_seconds`) and at the end, with
+// progress lines; then the claims stage fits the claims and the final file holds both tables.
+//
+// Reproducibility: a run's random streams are keyed by (experiment seed, replicate), so the
+// numbers of a run depend only on its own axis values -- not on the thread count, the order of
+// runs, other sweep axes, or whether the sweep was resumed.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "experiment/plan.hpp"
+#include "experiment/rows.hpp"
+
+namespace dmconv::experiment {
+
+struct ExecutionOptions {
+  std::filesystem::path out;          // results file
+  bool resume = false;                // keep the runs already in `out` (same config hash)
+  int threads = 0;                    // OpenMP threads per run (0: default)
+  std::string command_line;
+  double checkpoint_seconds = 2.0;    // minimum time between checkpoint writes
+  std::ostream* progress = nullptr;   // progress lines (nullptr: silent)
+  bool progress_is_terminal = false;  // one updating line with ETA instead of a line per run
+  // For tests of --resume: stop (as if killed) after this many newly finished runs.
+  std::int64_t stop_after_runs = -1;
+};
+
+struct Outcome {
+  std::vector<RunRow> rows;  // in run order
+  std::vector<FitRow> fits;
+  std::size_t runs_total = 0, runs_executed = 0, runs_resumed = 0;
+  bool complete = false;
+};
+
+Outcome run_experiment(const Plan& plan, const ExecutionOptions& options);
+
+// One run: every applicable estimator on the run's shared components, rows in estimator then
+// metric order (an oracle row follows the estimate it belongs to).
+std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads);
+
+}  // namespace dmconv::experiment

@@ -1,0 +1,134 @@
+#include "experiment/plan.hpp"
+
+#include <algorithm>
+
+#include "samplers/registry.hpp"
+#include "score_errors/score_error.hpp"
+#include "targets/registry.hpp"
+
+namespace dmconv::experiment {
+namespace {
+
+using config::ComponentSpec;
+using config::ConfigError;
+using config::ExperimentConfig;
+using config::RunSpec;
+
+std::string point_key(const RunSpec& run) {
+  std::string key;
+  for (const auto& [path, value] : run.swept) key += path + "=" + value.to_string() + ";";
+  return key;
+}
+
+std::shared_ptr<const TimeGrid> build_grid(const ExperimentConfig& config, const Schedule& schedule,
+                                           const RunSpec& run, int steps) {
+  try {
+    return std::make_shared<const TimeGrid>(schedule.grid(steps));
+  } catch (const InvalidArgument& error) {
+    const auto found = config.sampling_locations.find("steps");
+    const config::SourceLocation where =
+        found != config.sampling_locations.end() ? found->second : config.schedule.location;
+    throw ConfigError(where.str() + ": [sampling] steps = " + std::to_string(steps) + " with schedule '" +
+                      run.schedule.kind + "': " + error.what());
+  }
+}
+
+std::shared_ptr<const ScoreModel> build_score(const ComponentSpec& spec, const Target& target, std::uint64_t seed) {
+  try {
+    return score_errors::make_score_model(spec.kind, spec.params, target, seed);
+  } catch (const InvalidArgument& error) {
+    throw config::component_error(spec, error);
+  }
+}
+
+// A sampler with its [sampling.params.NAME] table at this point (already validated per value by
+// the config stage; a combination of swept values can still break a rule between keys).
+std::shared_ptr<const Sampler> build_sampler(const ExperimentConfig& config, const RunSpec& run,
+                                             const std::string& name) {
+  ComponentSpec spec;
+  spec.section = "sampling.params." + name;
+  spec.kind = name;
+  const auto at = config.sampling_locations.find("params");
+  spec.location = at != config.sampling_locations.end() ? at->second : config::SourceLocation{config.path, 0};
+  if (const auto found = run.sampler_params.find(name); found != run.sampler_params.end()) spec.params = found->second;
+  return config::make_component(sampler_registry(), spec);
+}
+
+// Every component of the sweep point of `run` (its first run), in the order the runs need them.
+SweepPoint build_point(const ExperimentConfig& config, const RunSpec& run) {
+  SweepPoint point;
+  point.key = point_key(run);
+  point.target = config::make_component(target_registry(), run.target);
+  point.schedule = config::make_component(schedule_registry(), run.schedule);
+  for (int steps : config.steps) point.grids[steps] = build_grid(config, *point.schedule, run, steps);
+  if (run.particles < 1) throw ConfigError(config.path + ": particles must be at least 1");
+  for (const std::string& name : config.samplers) point.samplers[name] = build_sampler(config, run, name);
+  point.score = build_score(run.score_error, *point.target, config.seed);
+  return point;
+}
+
+// The estimators that serve `run`'s sampler at its sweep point: the listed ones must support it,
+// and at least one must.
+std::vector<std::size_t> choose_estimators(const Plan& plan, const RunSpec& run, const SweepPoint& point) {
+  const ExperimentConfig& config = plan.config;
+  const EstimationProblem problem{*point.samplers.at(run.sampler), *point.grids.at(run.steps), *point.target,
+                                  *point.score, run_options(config, run, 1)};
+  std::vector<std::size_t> chosen;
+  std::string reasons;
+  for (std::size_t e = 0; e < config.estimators.size(); ++e) {
+    const config::EstimatorSpec& spec = config.estimators[e];
+    const bool listed = std::find(spec.samplers.begin(), spec.samplers.end(), run.sampler) != spec.samplers.end();
+    if (!spec.samplers.empty() && !listed) continue;
+    const auto reason = plan.estimators[e]->unsupported_reason(problem);
+    if (!reason) {
+      chosen.push_back(e);
+      continue;
+    }
+    reasons += "; " + spec.component.kind + ": " + *reason;
+    if (listed)
+      throw ConfigError(spec.component.location.str() + ": [" + spec.component.section + "] samplers lists '" +
+                        run.sampler + "', but estimator '" + spec.component.kind + "' does not support it on " +
+                        point.target->describe() + ": " + *reason);
+  }
+  if (chosen.empty())
+    throw ConfigError(config.path + ": no [[estimator]] supports sampler '" + run.sampler + "' on " +
+                      point.target->describe() + (point.key.empty() ? "" : " (" + point.key + ")") + reasons);
+  return chosen;
+}
+
+}  // namespace
+
+RunOptions run_options(const ExperimentConfig& config, const RunSpec& run, int threads) {
+  RunOptions options;
+  options.seed = config.seed;
+  options.run = static_cast<std::uint64_t>(run.replicate);
+  options.particles = run.particles;
+  options.initialisation = run.initialisation;
+  options.stop_index = config.comparison_level;
+  options.threads = threads;
+  return options;
+}
+
+Plan make_plan(const ExperimentConfig& config) {
+  Plan plan;
+  plan.config = config;
+  plan.runs = config::expand_runs(config);
+  for (const config::EstimatorSpec& spec : config.estimators)
+    plan.estimators.push_back(config::make_component(estimator_registry(), spec.component));
+  // Runs of one sweep point are consecutive (expand_runs): a new key starts a new point.
+  // Support is decided per (sweep point, sampler) at its first run (first T, replicate 0).
+  std::map<std::string, std::size_t> point_of_key;
+  std::map<std::pair<std::size_t, std::string>, std::vector<std::size_t>> decided;
+  for (const RunSpec& run : plan.runs) {
+    const std::string key = point_key(run);
+    auto [found, added] = point_of_key.emplace(key, plan.points.size());
+    if (added) plan.points.push_back(build_point(config, run));
+    plan.point_of_run.push_back(found->second);
+    auto [chosen, first] = decided.emplace(std::make_pair(found->second, run.sampler), std::vector<std::size_t>{});
+    if (first) chosen->second = choose_estimators(plan, run, plan.points[found->second]);
+    plan.estimators_of_run.push_back(chosen->second);
+  }
+  return plan;
+}
+
+}  // namespace dmconv::experiment

@@ -1,0 +1,77 @@
+// The rows of a results file (schema in results/README.md): /runs, one row per (run, estimator,
+// metric), and /fits, one row per (claim, group), with the column bindings that write them to
+// and read them from a results::ResultsFile. Inside the program rows hold enums (estimate status
+// and kind, initialisation, verdict, claim bound/model/log factor) and the Claim itself; the
+// strings of the file are made only here, by the enums' name tables.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "analysis/rate_fit.hpp"
+#include "config/experiment_config.hpp"
+#include "core/estimator.hpp"
+#include "results/results_file.hpp"
+
+namespace dmconv::experiment {
+
+inline constexpr std::int64_t kSchemaVersion = 1;
+
+// What produced a /runs row: an estimate for a sampler's output; the oracle floor of such an
+// estimate (sampler "oracle", kind "oracle"); or an estimator that failed as a whole (no
+// estimate, kind "failed"). The /runs "kind" column is the origin, or the estimate's kind.
+enum class RowOrigin { kEstimate, kOracle, kEstimatorFailed };
+
+// One row of /runs: one (run, estimator, metric).
+struct RunRow {
+  std::int64_t run_index = 0;
+  std::string run_key, target, sampler, schedule, score_error, estimator, metric, message;
+  RowOrigin origin = RowOrigin::kEstimate;
+  EstimateKind kind = EstimateKind::kExact;  // meaningful for kEstimate rows
+  EstimateStatus status = EstimateStatus::kOk;
+  Initialisation initialisation = Initialisation::kExactMarginal;
+  std::int64_t dim = 0, steps = 0, replicate = 0, seed = 0, particles = 0, comparison_level = 1;
+  double value = std::numeric_limits<double>::quiet_NaN();
+  double std_error = 0.0, floor = 0.0, nfe = 0.0, wall_seconds = 0.0;
+  double eps_score = std::numeric_limits<double>::quiet_NaN();
+  double eps_jacobi = std::numeric_limits<double>::quiet_NaN();
+  double eps_score_se = std::numeric_limits<double>::quiet_NaN();
+  double eps_jacobi_se = std::numeric_limits<double>::quiet_NaN();
+  std::vector<ParamValue> swept;  // aligned with config.sweep
+};
+
+// The /runs "kind" value: "oracle", "failed", or the estimate kind's name.
+std::string kind_name(const RunRow& row);
+
+// One row of /fits: one (claim, group). `claim` is the config's claim; read back from a file it
+// holds what /fits records (name, sampler, versus, metric, axis, slope, tolerance, bound, model,
+// log power mode, baseline).
+struct FitRow {
+  Claim claim;
+  std::string group, message, exclusions, local_slopes;
+  Verdict verdict = Verdict::kInconclusive;
+  double slope = std::numeric_limits<double>::quiet_NaN();  // fitted
+  double slope_low = std::numeric_limits<double>::quiet_NaN();
+  double slope_high = std::numeric_limits<double>::quiet_NaN();
+  double log_power = std::numeric_limits<double>::quiet_NaN();  // fitted (or fixed) k
+  double intercept = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t points_used = 0, points_excluded = 0;
+
+  // The /fits "axis" value: "d" for target.dim in a fitted group; the claim's axis as written
+  // in the config otherwise (a claim that matched no results has no group).
+  std::string axis_label() const;
+};
+
+// Results file <-> rows. The root attributes are the provenance of results/provenance.hpp plus
+// schema_version, threads, ranks and complete.
+struct FileOptions {
+  std::string command_line;
+  int threads = 0;
+};
+results::ResultsFile make_results_file(const config::ExperimentConfig& config, const std::vector<RunRow>& rows,
+                                       const std::vector<FitRow>& fits, const FileOptions& options, bool complete);
+std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const config::ExperimentConfig& config);
+std::vector<FitRow> read_fit_rows(const results::ResultsFile& file);
+
+}  // namespace dmconv::experiment
