@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 
-#include "core/subgaussian.hpp"
 #include "core/error.hpp"
+#include "core/subgaussian.hpp"
 #include "targets/gaussian_mixture.hpp"
 #include "targets/registry.hpp"
 #include "support/theory_targets.hpp"

@@ -267,8 +267,12 @@ TEST_P(EstimatorConformance, KindFloorAndStandardErrorAreConsistent) {
       EXPECT_GE(e.floor, 0.0);
       EXPECT_TRUE(std::isfinite(e.std_error));
       EXPECT_GE(e.std_error, 0.0);
-      if (e.kind == EstimateKind::kUnbiasedMonteCarlo) EXPECT_GT(e.std_error, 0.0);
-      if (e.kind == EstimateKind::kExact || e.kind == EstimateKind::kLowerBound) EXPECT_EQ(e.std_error, 0.0);
+      if (e.kind == EstimateKind::kUnbiasedMonteCarlo) {
+        EXPECT_GT(e.std_error, 0.0);
+      }
+      if (e.kind == EstimateKind::kExact || e.kind == EstimateKind::kLowerBound) {
+        EXPECT_EQ(e.std_error, 0.0);
+      }
       const auto [it, inserted] = kind_of_metric.emplace(e.metric, e.kind);
       EXPECT_TRUE(inserted || it->second == e.kind)
           << "metric '" << e.metric << "' was reported as " << to_string(it->second) << " on another problem";
@@ -327,7 +331,7 @@ std::vector<std::string> registered_estimators() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, EstimatorConformance, ::testing::ValuesIn(registered_estimators()),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 // The test double itself: its output law is p_{X_1} (mean and variance of the run's particles
 // against the closed form, at n = 20000 where the sampling error is ~1%); a wrong coefficient

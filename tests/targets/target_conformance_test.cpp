@@ -705,7 +705,9 @@ TEST_P(TargetConformance, OptionalJacobianApplyMatchesDenseAndIsBatchInvariant) 
 // formed here from the view in long double, equals the target's log density.
 TEST_P(TargetConformance, CapabilityGaussianMixtureViewIsTheLaw) {
   const GaussianMixtureView* view = target_->gaussian_mixture();
-  if (Case().entry == "gaussian" || Case().entry == "gaussian_mixture") ASSERT_NE(view, nullptr);
+  if (Case().entry == "gaussian" || Case().entry == "gaussian_mixture") {
+    ASSERT_NE(view, nullptr);
+  }
   if (view == nullptr) GTEST_SKIP() << "no Gaussian-mixture view";
   ASSERT_GE(view->size(), 1);
   const NoiseLevel& level = Level();
@@ -734,7 +736,9 @@ TEST_P(TargetConformance, CapabilityGaussianMixtureViewIsTheLaw) {
 // The product factor q: log p_t(x) = sum_i log q_t(x_i), and q is 1-D.
 TEST_P(TargetConformance, CapabilityProductFactorIsTheLaw) {
   const Target* factor = target_->product_factor();
-  if (Case().entry == "product") ASSERT_NE(factor, nullptr);
+  if (Case().entry == "product") {
+    ASSERT_NE(factor, nullptr);
+  }
   if (factor == nullptr) GTEST_SKIP() << "not a product";
   ASSERT_EQ(factor->dim(), 1);
   const Matrix points = Points();
@@ -750,7 +754,9 @@ TEST_P(TargetConformance, CapabilityProductFactorIsTheLaw) {
 // largest of 4000 samples reaches R / 2: the box's corner directions give |x| ~ A sqrt(d/3)).
 TEST_P(TargetConformance, CapabilitySupportRadiusBoundsTheData) {
   const std::optional<double> radius = target_->support_radius();
-  if (Case().entry == "uniform_box" || Case().entry == "sphere") ASSERT_TRUE(radius.has_value());
+  if (Case().entry == "uniform_box" || Case().entry == "sphere") {
+    ASSERT_TRUE(radius.has_value());
+  }
   if (!radius) GTEST_SKIP() << "no known support radius";
   ASSERT_TRUE(std::isfinite(*radius));
   ASSERT_GT(*radius, 0.0);
