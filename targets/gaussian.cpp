@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "analysis/subgaussian.hpp"
+#include "core/subgaussian.hpp"
 
 namespace dmconv {
 

@@ -11,7 +11,7 @@
 
 namespace dmconv {
 
-class GaussianTarget final : public Target {
+class GaussianTarget final : public Target, private GaussianMixtureView {
  public:
   explicit GaussianTarget(GaussianComponent component) : component_(std::move(component)) {}
 
@@ -40,7 +40,14 @@ class GaussianTarget final : public Target {
   Matrix covariance() const { return component_.covariance(); }
   const GaussianComponent& component() const { return component_; }
 
+  // Capability: the one-component mixture N(mu, Sigma) with weight 1.
+  const GaussianMixtureView* gaussian_mixture() const override { return this; }
+
  private:
+  int size() const override { return 1; }
+  double weight(int) const override { return 1.0; }
+  const Vector& mean(int) const override { return component_.mean(); }
+  Matrix covariance(int) const override { return component_.covariance(); }
   GaussianComponent component_;
 };
 

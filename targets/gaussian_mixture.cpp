@@ -1,6 +1,6 @@
 #include "targets/gaussian_mixture.hpp"
 
-#include "analysis/subgaussian.hpp"
+#include "core/subgaussian.hpp"
 
 #include <cmath>
 #include <numeric>

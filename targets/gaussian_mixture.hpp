@@ -18,7 +18,7 @@
 
 namespace dmconv {
 
-class GaussianMixtureTarget final : public Target {
+class GaussianMixtureTarget final : public Target, private GaussianMixtureView {
  public:
   // Preconditions (checked; InvalidArgument names the component and rule): at least one
   // component, all of one dimension, weights positive and summing to 1 within 1e-12.
@@ -49,7 +49,14 @@ class GaussianMixtureTarget final : public Target {
   const std::vector<double>& weights() const { return weights_; }
   const std::vector<GaussianComponent>& components() const { return components_; }
 
+  // Capability: the mixture itself.
+  const GaussianMixtureView* gaussian_mixture() const override { return this; }
+
  private:
+  int size() const override { return static_cast<int>(components_.size()); }
+  double weight(int k) const override { return weights_[static_cast<std::size_t>(k)]; }
+  const Vector& mean(int k) const override { return components_[static_cast<std::size_t>(k)].mean(); }
+  Matrix covariance(int k) const override { return components_[static_cast<std::size_t>(k)].covariance(); }
   // Per component: gradients g_k (d x n) and log(pi_k N_k) (K x n); returns the factored levels.
   std::vector<GaussianComponent::AtLevel> evaluate(const NoiseLevel& level, ConstMatrixRef x,
                                                    std::vector<Matrix>& gradients,

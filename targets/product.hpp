@@ -25,6 +25,15 @@ class ProductTarget final : public Target {
   int dim() const override { return dim_; }
   const Target& factor() const { return *factor_; }
 
+  // Capabilities: the factor q; support radius R_q sqrt(d) when q lives in [-R_q, R_q]
+  // (|x|^2 = sum_i x_i^2 <= d R_q^2).
+  const Target* product_factor() const override { return factor_.get(); }
+  std::optional<double> support_radius() const override {
+    const std::optional<double> factor_radius = factor_->support_radius();
+    if (!factor_radius) return std::nullopt;
+    return *factor_radius * std::sqrt(static_cast<double>(dim_));
+  }
+
   using Target::log_density;
   using Target::sample;
   using Target::score;

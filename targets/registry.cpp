@@ -8,7 +8,7 @@
 
 #include <boost/math/tools/roots.hpp>
 
-#include "analysis/subgaussian.hpp"
+#include "core/subgaussian.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "targets/gaussian.hpp"

@@ -136,6 +136,8 @@ class SphereTarget final : public Target {
   std::string describe() const override;
   int dim() const override { return dim_; }
   double radius() const { return radius_; }
+  // Capability: |X_0| = r exactly.
+  std::optional<double> support_radius() const override { return radius_; }
 
   // psi_2 norms of p_0 (THEORY.md §8.4). Convention (ii), per direction: the K with
   // E exp(<u, X_0>^2/K^2) = 2 (any unit u by symmetry), solved with toms748 over lambda = r^2/K^2

@@ -5,16 +5,13 @@
 #include <numbers>
 #include <sstream>
 
-#include "analysis/subgaussian.hpp"
+#include "core/subgaussian.hpp"
 #include "core/error.hpp"
+#include "core/normal.hpp"
 
 namespace dmconv {
 namespace uniform_box_detail {
 namespace {
-
-constexpr double kLogSqrt2Pi = 0.91893853320467274178032973640562;  // log sqrt(2 pi)
-
-double log_phi(double z) { return -0.5 * z * z - kLogSqrt2Pi; }
 
 // log(1 - e^d) for d <= 0 (Maechler's log1mexp).
 double log1mexp(double d) { return d > -std::numbers::ln2 ? std::log(-std::expm1(d)) : std::log1p(-std::exp(d)); }
@@ -39,12 +36,12 @@ MillsRatio mills_ratio(double z) {
 
 double log_normal_tail(double z) {
   // Q(z) = 1 - erfc(-z/sqrt 2)/2 for z < 0: log1p keeps relative accuracy as Q -> 1.
-  if (z < 0.0) return std::log1p(-0.5 * std::erfc(-z / std::numbers::sqrt2));
-  if (z <= 35.0) return std::log(0.5 * std::erfc(z / std::numbers::sqrt2));
+  if (z < 0.0) return std::log1p(-normal_upper_tail_quotient(-z));
+  if (z <= 35.0) return std::log(normal_upper_tail_quotient(z));
   // Q(z) = phi(z)/z (1 - 1/z^2 + 3/z^4 - 15/z^6 + 105/z^8 - 945/z^10 + 10395/z^12 - ...).
   const double r = 1.0 / (z * z);
   const double series = r * (-1.0 + r * (3.0 + r * (-15.0 + r * (105.0 + r * (-945.0 + r * 10395.0)))));
-  return log_phi(z) - std::log(z) + std::log1p(series);
+  return normal_log_pdf(z) - std::log(z) + std::log1p(series);
 }
 
 Coordinate evaluate(double half_width, const NoiseLevel& level, double x) {
@@ -79,7 +76,7 @@ Coordinate evaluate(double half_width, const NoiseLevel& level, double x) {
         s1 += current / (k + 2);
       }
     }
-    log_z = log_phi(m) + std::log(2.0 * h * s0);
+    log_z = normal_log_pdf(m) + std::log(2.0 * h * s0);
     const double shift = h * s1 / s0;  // -M1/M0
     mean = m - shift;
     variance_minus_one = (h * h * s2 / s0 - shift * shift) - 1.0;
@@ -94,7 +91,7 @@ Coordinate evaluate(double half_width, const NoiseLevel& level, double x) {
     const double decay = std::exp(-2.0 * m * h);
     const double one_minus_decay = -std::expm1(-2.0 * m * h);
     const double D = r_lower.ratio - decay * r_upper.ratio;
-    log_z = log_phi(lower) + std::log(D);
+    log_z = normal_log_pdf(lower) + std::log(D);
     mean = one_minus_decay / D;
     variance_minus_one = -(one_minus_decay * (r_lower.complement - decay * r_upper.complement) +
                            2.0 * h * decay * (r_lower.ratio - r_upper.ratio)) /
@@ -103,7 +100,7 @@ Coordinate evaluate(double half_width, const NoiseLevel& level, double x) {
     const double lower = m - h, upper = m + h;
     const double log_q_lower = log_normal_tail(lower);
     log_z = log_q_lower + log1mexp(log_normal_tail(upper) - log_q_lower);
-    const double at_lower = std::exp(log_phi(lower) - log_z);  // phi(u_-)/Z
+    const double at_lower = std::exp(normal_log_pdf(lower) - log_z);  // phi(u_-)/Z
     const double decay = std::exp(-2.0 * m * h);                // phi(u_+)/phi(u_-)
     mean = -at_lower * std::expm1(-2.0 * m * h);
     variance_minus_one = lower * at_lower - upper * at_lower * decay - mean * mean;

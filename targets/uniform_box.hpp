@@ -34,6 +34,8 @@
 // Moments: mean 0, covariance (a A^2/3 + sigma^2) I.
 #pragma once
 
+#include <cmath>
+
 #include "core/target.hpp"
 
 namespace dmconv {
@@ -47,6 +49,10 @@ class UniformBoxTarget final : public Target {
   std::string describe() const override;
   int dim() const override { return dim_; }
   double half_width() const { return half_width_; }
+  // Capability: the box [-A, A]^d lies in the ball of radius A sqrt(d) (its corners).
+  std::optional<double> support_radius() const override {
+    return half_width_ * std::sqrt(static_cast<double>(dim_));
+  }
 
   using Target::log_density;
   using Target::sample;

@@ -11,13 +11,8 @@
 #include <tuple>
 
 #include "core/error.hpp"
+#include "core/optimal_transport.hpp"
 #include "core/rng.hpp"
-#include "estimators/optimal_transport.hpp"
-#include "targets/gaussian.hpp"
-#include "targets/gaussian_mixture.hpp"
-#include "targets/product.hpp"
-#include "targets/sphere.hpp"
-#include "targets/uniform_box.hpp"
 
 namespace dmconv {
 namespace {
@@ -136,16 +131,7 @@ double support_radius_lsi_bound(const NoiseLevel& level, double support_radius) 
   return (s2 - a * support_radius * support_radius) / (s2 * s2);
 }
 
-std::optional<double> known_support_radius(const Target& target) {
-  if (const auto* box = dynamic_cast<const UniformBoxTarget*>(&target))
-    return box->half_width() * std::sqrt(static_cast<double>(box->dim()));
-  if (const auto* sphere = dynamic_cast<const SphereTarget*>(&target)) return sphere->radius();
-  if (const auto* product = dynamic_cast<const ProductTarget*>(&target)) {
-    if (const auto* box = dynamic_cast<const UniformBoxTarget*>(&product->factor()))
-      return box->half_width() * std::sqrt(static_cast<double>(product->dim()));
-  }
-  return std::nullopt;
-}
+std::optional<double> known_support_radius(const Target& target) { return target.support_radius(); }
 
 BakryEmeryBound bakry_emery_bound(const Target& target, const NoiseLevel& level, const BakryEmeryOptions& options) {
   options.validate();
@@ -155,12 +141,13 @@ BakryEmeryBound bakry_emery_bound(const Target& target, const NoiseLevel& level,
   if (result.support_radius) result.analytic_bound = support_radius_lsi_bound(level, *result.support_radius);
   const int d = target.dim();
 
-  if (const auto* gaussian = dynamic_cast<const GaussianTarget*>(&target)) {
-    Matrix c = level.abar() * gaussian->covariance();
+  const GaussianMixtureView* mixture = target.gaussian_mixture();
+  if (mixture != nullptr && mixture->size() == 1) {
+    Matrix c = level.abar() * mixture->covariance(0);
     c.diagonal().array() += level.one_minus_abar();
     const Eigen::SelfAdjointEigenSolver<Matrix> solver(c, Eigen::EigenvaluesOnly);
     result.kappa = 1.0 / solver.eigenvalues()(d - 1);
-    result.minimiser = level.sqrt_abar() * gaussian->mean();
+    result.minimiser = level.sqrt_abar() * mixture->mean(0);
     result.status = BakryEmeryBound::Status::kClosedForm;
     result.message = "Gaussian: kappa = 1/lambda_max(a Sigma + (1-a) I) exactly (J* is constant)";
     return result;
@@ -168,8 +155,8 @@ BakryEmeryBound bakry_emery_bound(const Target& target, const NoiseLevel& level,
 
   std::vector<Vector> starts;
   starts.push_back(Vector::Zero(d));
-  if (const auto* mixture = dynamic_cast<const GaussianMixtureTarget*>(&target)) {
-    for (const auto& component : mixture->components()) starts.push_back(level.sqrt_abar() * component.mean());
+  if (mixture != nullptr) {
+    for (int k = 0; k < mixture->size(); ++k) starts.push_back(level.sqrt_abar() * mixture->mean(k));
   }
   if (options.sample_starts > 0) {
     const RandomStreams streams(options.seed, 0);
@@ -599,7 +586,7 @@ std::vector<UlaW2Point> ula_w2_decay(const Target& target, const NoiseLevel& lev
   streams.fill_normals(0, StreamTag(StreamPurpose::kInitialState, 0), y);
   const Matrix reference = target.sample(level, streams, 0, options.particles, StreamTag(StreamPurpose::kTargetSample, 0));
   const Matrix other = target.sample(level, streams, 0, options.particles, StreamTag(StreamPurpose::kTargetSample, 1));
-  const double floor = std::sqrt(estimators::exact_w2_squared(other, reference).mean_squared_cost);
+  const double floor = std::sqrt(exact_w2_squared(other, reference).mean_squared_cost);
   std::vector<UlaW2Point> out;
   long step_index = 0;
   Matrix score(d, options.particles), noise(d, options.particles);
@@ -612,7 +599,7 @@ std::vector<UlaW2Point> ula_w2_decay(const Target& target, const NoiseLevel& lev
       y += options.step * score + noise_scale * noise;
     }
     out.push_back({static_cast<double>(step_index) * options.step,
-                   std::sqrt(estimators::exact_w2_squared(y, reference).mean_squared_cost), floor});
+                   std::sqrt(exact_w2_squared(y, reference).mean_squared_cost), floor});
   }
   return out;
 }

@@ -112,8 +112,9 @@ struct BakryEmeryBound {
 };
 
 // kappa_t = inf_x lambda_min(-J*_t(x)) for any target.
-// Method: Gaussian targets: closed form. Otherwise local descent from every start: the origin,
-// the scaled component means sqrt(a) mu_k (gaussian_mixture), and `sample_starts` exact samples
+// Method: Gaussian targets (a one-component Target::gaussian_mixture() view): closed form.
+// Otherwise local descent from every start: the origin, the scaled component means sqrt(a) mu_k
+// (targets with a Gaussian-mixture view), and `sample_starts` exact samples
 // of p_t; each local search is gradient descent on f(x) = lambda_min(-J(x)) with the gradient
 // g_i = -v^T (J(x + h e_i) - J(x - h e_i)) v / (2h) (v the unit eigenvector of lambda_min; exact
 // where lambda_min is simple, Hellmann-Feynman) and a backtracking step (halve until f decreases,
@@ -147,8 +148,8 @@ double support_radius_time(double support_radius, double delta);
 // Precondition: R >= 0, level.one_minus_abar() > 0.
 double support_radius_lsi_bound(const NoiseLevel& level, double support_radius);
 
-// R with |X_0| <= R for the targets where it is known (uniform_box, sphere, product of
-// uniform_box factors), else nullopt.
+// R with |X_0| <= R where the target knows it (Target::support_radius(): uniform_box, sphere,
+// products of such 1-D factors), else nullopt.
 std::optional<double> known_support_radius(const Target& target);
 
 // ---------------------------------------------------------------------------------------------

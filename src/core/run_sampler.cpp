@@ -1,13 +1,12 @@
 #include "core/run_sampler.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace dmconv {
 
@@ -76,7 +75,7 @@ RunResult run_sampler(const Sampler& sampler, const TimeGrid& grid, const ScoreM
 
   RunResult result;
   result.samples.resize(d, n);
-  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  const int threads = resolve_threads(options.threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (Eigen::Index b = 0; b < blocks; ++b) {
     const Eigen::Index begin = b * options.block_size;

@@ -29,6 +29,10 @@ class ScoreModel {
   virtual int dim() const = 0;
   // True when s_t is affine in x at every level (exact Gaussian scores, affine perturbations).
   virtual bool is_affine() const { return false; }
+  // The target whose exact score s*_t this model is (s_t = s*_t at every level), or nullptr for
+  // perturbed or learned scores. Estimators that need the target's structure to carry over to
+  // the score (e.g. separable: a perturbed score need not be separable) check this.
+  virtual const Target* exact_score_of() const { return nullptr; }
   // out = J_{s_t}(x), the Jacobian of the score actually used (exact for every model).
   // Whether jacobian(), jacobian_apply() and jacobian_structured() are available.
   virtual bool has_jacobian() const { return false; }
@@ -58,6 +62,7 @@ class ExactScore final : public ScoreModel {
   explicit ExactScore(const Target& target) : target_(target) {}
   int dim() const override { return target_.dim(); }
   bool is_affine() const override { return target_.score_is_affine(); }
+  const Target* exact_score_of() const override { return &target_; }
   bool has_jacobian() const override { return true; }
   std::optional<DiagonalPlusLowRank> jacobian_structured(const NoiseLevel& level, ConstVectorRef x) const override {
     return target_.score_jacobian_structured(level, x);

@@ -46,7 +46,7 @@ struct DiagonalPlusLowRank {
 };
 
 // The psi_2 norms of the data law p_0 in the two conventions of THEORY.md §8.4 (computed in
-// analysis/subgaussian.hpp): NaN = not computed for this law, +infinity = not subgaussian.
+// core/subgaussian.hpp): NaN = not computed for this law, +infinity = not subgaussian.
 struct SubgaussianNorms {
   double per_direction = std::numeric_limits<double>::quiet_NaN();  // (ii) sup_u ||<u, X>||_psi2
   double norm_based = std::numeric_limits<double>::quiet_NaN();     // (i)  || |X|_2 ||_psi2
@@ -55,6 +55,27 @@ struct SubgaussianNorms {
 struct Moments {
   Vector mean;
   Matrix covariance;
+};
+
+// Capability views (docs/theory.md §8). A target answers the queries below that hold for its
+// law; estimators and analyses ask these instead of naming concrete target classes, so a new
+// target with, e.g., Gaussian-mixture structure or a bounded support is picked up by every
+// estimator that can use it. Views are non-owning: they live as long as the target.
+
+// p_0 = sum_k w_k N(mu_k, Sigma_k), k < size(). A Gaussian target is the view with one
+// component of weight 1. With it, p_t = sum_k w_k N(sqrt(a) mu_k, a Sigma_k + (1 - a) I) and
+// every 1-D projection theta^T X_t is an exact 1-D Gaussian mixture (what the sample-based
+// estimators w2_1d / sliced_w2 / mmd, rb_tv, gaussian_law and the LSI analysis use).
+class GaussianMixtureView {
+ public:
+  virtual int size() const = 0;
+  virtual double weight(int k) const = 0;
+  virtual const Vector& mean(int k) const = 0;
+  // Sigma_k as a dense d x d matrix.
+  virtual Matrix covariance(int k) const = 0;
+
+ protected:
+  ~GaussianMixtureView() = default;  // not deleted through the view (no ownership)
 };
 
 class Target {
@@ -86,6 +107,16 @@ class Target {
                                        VectorRef out) const;
   // The subgaussian norms of p_0 (THEORY.md §8.4), when known.
   virtual SubgaussianNorms subgaussian_norms() const { return {}; }
+
+  // Capability queries (see above); the defaults say "not known for this law".
+  // p_0 as a Gaussian mixture (a Gaussian: one component), or nullptr.
+  virtual const GaussianMixtureView* gaussian_mixture() const { return nullptr; }
+  // p_0 = q^{(x)d} (d = dim()) with the 1-D factor law q, or nullptr: the product structure the
+  // separable estimator uses (docs/theory.md §6.5).
+  virtual const Target* product_factor() const { return nullptr; }
+  // R with |X_0| <= R almost surely (support in the centred ball of radius R), when known: the
+  // derived LSI bound of p_t uses it (docs/theory.md §5.6).
+  virtual std::optional<double> support_radius() const { return std::nullopt; }
   // True when s*_t is affine in x at every level (Gaussian targets): every sampler then maps
   // Gaussians to Gaussians and errors follow by exact law propagation.
   virtual bool score_is_affine() const { return false; }

@@ -60,6 +60,7 @@ std::optional<std::string> ChangeOfVariablesEstimator::unsupported_reason(const 
 }
 
 std::vector<Estimate> ChangeOfVariablesEstimator::estimate(const EstimationProblem& problem) const {
+  if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
   const Eigen::Index n = problem.run.particles;
   require(n >= 2, "change_of_variables: at least 2 particles are needed for a standard error");
   const RandomStreams streams(problem.run.seed, problem.run.run);
@@ -208,6 +209,7 @@ QuadratureAtoms ChangeOfVariablesQuadrature::atoms(const EstimationProblem& prob
 }
 
 std::vector<Estimate> ChangeOfVariablesQuadrature::estimate(const EstimationProblem& problem) const {
+  if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
   const int fine_panels = panels(problem);
   const std::array<double, 4> fine = quadrature_distances(atoms(problem, fine_panels));
   const std::array<double, 4> coarse = quadrature_distances(atoms(problem, fine_panels / 2));

@@ -1,12 +1,11 @@
 #include "estimators/flow_density.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace dmconv {
 namespace {
@@ -110,7 +109,7 @@ FlowOutput push_forward_with_log_det(const Sampler& sampler, const TimeGrid& gri
   const Eigen::Index n = y_T.cols();
   FlowOutput out{Matrix(y_T.rows(), n), Vector::Zero(n)};
   const Eigen::Index blocks = (n + block_size - 1) / block_size;
-  const int thread_count = threads > 0 ? threads : omp_get_max_threads();
+  const int thread_count = resolve_threads(threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(thread_count)
   for (Eigen::Index b = 0; b < blocks; ++b) {
     const Eigen::Index begin = b * block_size;

@@ -11,19 +11,14 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/normal.hpp"
 #include "core/rng.hpp"
 
 namespace dmconv {
 namespace {
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();
-constexpr double kInvSqrt2Pi = 0.3989422804014326779399460599343818684758586311649;  // 1/sqrt(2 pi)
 constexpr double kLog2Pi = 1.8378770664093454835606594728112352797227949472756;       // log(2 pi)
-
-double normal_pdf(double x) { return kInvSqrt2Pi * std::exp(-0.5 * x * x); }
-
-// Upper tail Q(x) = 1 - Phi(x) = erfc(x / sqrt 2) / 2, accurate for x > 0.
-double upper_tail(double x) { return 0.5 * std::erfc(x * 0.70710678118654752440084436210484903928483593768847); }
 
 void check_law(const GaussianLaw& law, const std::string& name) {
   std::ostringstream message;
@@ -124,11 +119,11 @@ double normal_cdf_difference(double u, double v, double difference) {
     return half * boost::math::quadrature::gauss<double, 20>::integrate(
                       [&](double s) { return normal_pdf(mid + half * s); }, -1.0, 1.0);
   }
-  if (u >= 0.0 && v >= 0.0) return upper_tail(v) - upper_tail(u);
-  if (u <= 0.0 && v <= 0.0) return upper_tail(-u) - upper_tail(-v);
+  if (u >= 0.0 && v >= 0.0) return normal_upper_tail(v) - normal_upper_tail(u);
+  if (u <= 0.0 && v <= 0.0) return normal_upper_tail(-u) - normal_upper_tail(-v);
   // Opposite signs and a long interval: Phi(u) - Phi(v) has no severe cancellation.
-  const double phi_u = u >= 0.0 ? 1.0 - upper_tail(u) : upper_tail(-u);
-  const double phi_v = v >= 0.0 ? 1.0 - upper_tail(v) : upper_tail(-v);
+  const double phi_u = u >= 0.0 ? 1.0 - normal_upper_tail(u) : normal_upper_tail(-u);
+  const double phi_v = v >= 0.0 ? 1.0 - normal_upper_tail(v) : normal_upper_tail(-v);
   return phi_u - phi_v;
 }
 

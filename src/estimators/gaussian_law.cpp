@@ -89,22 +89,29 @@ PropagationFloors propagation_floors(const GaussianLaw& target_law, const Gaussi
 
 }  // namespace
 
-GaussianLaw gaussian_marginal(const GaussianTarget& target, const NoiseLevel& level) {
+const GaussianMixtureView* single_gaussian(const Target& target) {
+  const GaussianMixtureView* mixture = target.gaussian_mixture();
+  return mixture != nullptr && mixture->size() == 1 ? mixture : nullptr;
+}
+
+GaussianLaw gaussian_marginal(const Target& target, const NoiseLevel& level) {
+  const GaussianMixtureView* gaussian = single_gaussian(target);
+  require(gaussian != nullptr, "gaussian_law: the target '" + target.name() + "' is not a Gaussian law");
   GaussianLaw law;
-  law.mean = level.sqrt_abar() * target.mean();
-  law.covariance = level.abar() * target.covariance();
+  law.mean = level.sqrt_abar() * gaussian->mean(0);
+  law.covariance = level.abar() * gaussian->covariance(0);
   law.covariance.diagonal().array() += level.one_minus_abar();
   return law;
 }
 
 GaussianLaw gaussian_initial_law(const EstimationProblem& problem) {
-  const auto* target = dynamic_cast<const GaussianTarget*>(&problem.target);
-  require(target != nullptr, "gaussian_law: the target '" + problem.target.name() + "' is not a Gaussian target");
+  require(single_gaussian(problem.target) != nullptr,
+          "gaussian_law: the target '" + problem.target.name() + "' is not a Gaussian target");
   if (problem.run.initialisation == Initialisation::kStandardNormal) {
-    const Eigen::Index d = target->dim();
+    const Eigen::Index d = problem.target.dim();
     return {Vector::Zero(d), Matrix::Identity(d, d)};
   }
-  return gaussian_marginal(*target, problem.grid.level(problem.grid.steps()));
+  return gaussian_marginal(problem.target, problem.grid.level(problem.grid.steps()));
 }
 
 GaussianLaw propagate_deterministic(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
@@ -219,8 +226,9 @@ GaussianLaw gaussian_output_law(const EstimationProblem& problem) {
 }
 
 std::optional<std::string> GaussianLawEstimator::unsupported_reason(const EstimationProblem& problem) const {
-  if (dynamic_cast<const GaussianTarget*>(&problem.target) == nullptr) {
-    return "gaussian_law requires a Gaussian target (target 'gaussian'); the target is '" + problem.target.name() + "'";
+  if (single_gaussian(problem.target) == nullptr) {
+    return "gaussian_law requires a Gaussian target (a one-component Gaussian law, e.g. target 'gaussian'); the "
+           "target is '" + problem.target.name() + "'";
   }
   if (!problem.score.is_affine()) {
     return "gaussian_law requires an affine score model (exact Gaussian score or an affine perturbation of it); "
@@ -241,9 +249,8 @@ std::optional<std::string> GaussianLawEstimator::unsupported_reason(const Estima
 std::vector<Estimate> GaussianLawEstimator::estimate(const EstimationProblem& problem) const {
   if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
   problem.run.validate(problem.grid);
-  const auto& target = dynamic_cast<const GaussianTarget&>(problem.target);
   const GaussianLaw output = gaussian_output_law(problem);
-  const GaussianLaw target_law = gaussian_marginal(target, problem.grid.level(problem.run.stop_index));
+  const GaussianLaw target_law = gaussian_marginal(problem.target, problem.grid.level(problem.run.stop_index));
   const std::string method = name();
   const std::vector<std::string> metrics{"kl_target_output", "kl_output_target", "w2", "hellinger", "tv"};
 
@@ -251,7 +258,9 @@ std::vector<Estimate> GaussianLawEstimator::estimate(const EstimationProblem& pr
   const auto not_available = [&]() {
     // The propagated law is non-finite or degenerate (e.g. a diverging sampler): no number.
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-    for (const std::string& metric : metrics) estimates.push_back({metric, nan, 0.0, nan, EstimateKind::kExact, method});
+    for (const std::string& metric : metrics)
+      estimates.push_back({metric, nan, 0.0, nan, EstimateKind::kExact, method, EstimateStatus::kNonFinite,
+                           "the propagated output law is non-finite or degenerate"});
     return estimates;
   };
   if (!output.mean.allFinite() || !output.covariance.allFinite()) return not_available();

@@ -41,12 +41,15 @@
 
 #include "core/estimator.hpp"
 #include "estimators/gaussian_distances.hpp"
-#include "targets/gaussian.hpp"
 
 namespace dmconv::estimators {
 
+// A one-component Target::gaussian_mixture() view (a Gaussian law), or nullptr.
+const GaussianMixtureView* single_gaussian(const Target& target);
+
 // p_t = N(sqrt(abar) mu, abar Sigma + (1 - abar) I) of a Gaussian target at `level`.
-GaussianLaw gaussian_marginal(const GaussianTarget& target, const NoiseLevel& level);
+// Precondition (checked, InvalidArgument): single_gaussian(target) != nullptr.
+GaussianLaw gaussian_marginal(const Target& target, const NoiseLevel& level);
 
 // The law of Y_T for the problem's initialisation.
 GaussianLaw gaussian_initial_law(const EstimationProblem& problem);

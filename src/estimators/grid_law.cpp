@@ -1,7 +1,5 @@
 #include "estimators/grid_law.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -11,6 +9,8 @@
 #include <unsupported/Eigen/FFT>
 
 #include "core/error.hpp"
+#include "core/normal.hpp"
+#include "core/parallel.hpp"
 
 namespace dmconv::estimators {
 namespace {
@@ -24,12 +24,7 @@ constexpr double kBoxLogRatio = 40.0;        // default box: where some p_t > e^
 constexpr int kTvRefinedLines = 8192;       // 2-D TV: about this many lines along axis 1 (refined)
 constexpr double kTvZeroRelative = 1e-14;    // |p_X - p_Y| below this x max p_X counts as 0 in TV
 
-int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
-
 Eigen::Index block_count(Eigen::Index n) { return (n + kBlock - 1) / kBlock; }
-
-// Upper normal tail P(N(0,1) > x).
-double normal_tail(double x) { return 0.5 * std::erfc(x / std::numbers::sqrt2); }
 
 std::string format_double(double value) {
   std::ostringstream s;
@@ -207,7 +202,7 @@ template <int M, class F>
 Eigen::Array<double, M, 1> blocked_sum(Eigen::Index n, int threads, F f) {
   const Eigen::Index blocks = block_count(n);
   std::vector<Eigen::Array<double, M, 1>> partial(static_cast<std::size_t>(blocks));
-#pragma omp parallel for schedule(static) num_threads(thread_count(threads))
+#pragma omp parallel for schedule(static) num_threads(resolve_threads(threads))
   for (Eigen::Index b = 0; b < blocks; ++b) {
     Eigen::Array<double, M, 1> sum = Eigen::Array<double, M, 1>::Zero();
     const Eigen::Index end = std::min(n, (b + 1) * kBlock);
@@ -458,7 +453,7 @@ GridDensity target_density_on_grid(const Target& target, const NoiseLevel& level
                                    int threads) {
   GridDensity p{grid, Vector(grid.size())};
   const Eigen::Index blocks = block_count(grid.size());
-#pragma omp parallel for schedule(static) num_threads(thread_count(threads))
+#pragma omp parallel for schedule(static) num_threads(resolve_threads(threads))
   for (Eigen::Index b = 0; b < blocks; ++b) {
     const Eigen::Index begin = b * kBlock, count = std::min(kBlock, grid.size() - begin);
     Matrix x(grid.dim, count);
@@ -487,7 +482,7 @@ double gaussian_convolve(GridDensity& p, double variance, int threads) {
   for (int axis = 0; axis < g.dim; ++axis) {
     const double h = g.spacing[axis];
     for (int j = 0; j < n; ++j) {
-      edge[axis][j] = normal_tail((j + 0.5) * h / sd) + normal_tail((n - j - 0.5) * h / sd);
+      edge[axis][j] = normal_upper_tail_quotient((j + 0.5) * h / sd) + normal_upper_tail_quotient((n - j - 0.5) * h / sd);
       const int frequency = j <= n / 2 ? j : j - n;
       const double k = 2.0 * std::numbers::pi * frequency / (n * h);
       multiplier[axis][j] = std::exp(-0.5 * variance * k * k);
@@ -535,7 +530,7 @@ double gaussian_convolve(GridDensity& p, double variance, int threads) {
     transform_pair(fft, buffer, spectrum, 0, 0);
     return wrap;
   }
-#pragma omp parallel num_threads(thread_count(threads))
+#pragma omp parallel num_threads(resolve_threads(threads))
   {
     Eigen::FFT<double> fft;
     std::vector<std::complex<double>> buffer(static_cast<std::size_t>(n)), spectrum(static_cast<std::size_t>(n));
@@ -592,7 +587,7 @@ GridLawStatus push_through_score_map(const GridDensity& in, const ScoreModel& sc
   const Eigen::Index blocks = block_count(g.size());
   std::vector<PointFailure> failures(static_cast<std::size_t>(blocks));
   std::vector<int> iterations(static_cast<std::size_t>(blocks), 0);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(thread_count(threads))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(resolve_threads(threads))
   for (Eigen::Index b = 0; b < blocks; ++b) {
     const Eigen::Index begin = b * kBlock, end = std::min(g.size(), begin + kBlock);
     int& it = iterations[static_cast<std::size_t>(b)];
@@ -732,7 +727,7 @@ GridDistances grid_distances(const GridDensity& target, const GridDensity& outpu
     // Column j0 (stride n) -> n * refine values; refined row r is x1 = lower + r h1 / refine.
     Vector refined(static_cast<Eigen::Index>(n) * lines);
     const int long_n = n * refine;
-#pragma omp parallel num_threads(thread_count(threads))
+#pragma omp parallel num_threads(resolve_threads(threads))
     {
       Eigen::FFT<double> fft;
       std::vector<std::complex<double>> buffer(static_cast<std::size_t>(n)), spectrum(static_cast<std::size_t>(n));
@@ -765,7 +760,7 @@ GridDistances grid_distances(const GridDensity& target, const GridDensity& outpu
     std::vector<std::complex<double>> buffer(static_cast<std::size_t>(n)), spectrum(static_cast<std::size_t>(n));
     one_line(fft, buffer, spectrum, 0);
   } else {
-#pragma omp parallel num_threads(thread_count(threads))
+#pragma omp parallel num_threads(resolve_threads(threads))
     {
       Eigen::FFT<double> fft;
       std::vector<std::complex<double>> buffer(static_cast<std::size_t>(n)), spectrum(static_cast<std::size_t>(n));
@@ -854,6 +849,7 @@ std::optional<std::string> GridLawEstimator::unsupported_reason(const Estimation
 }
 
 std::vector<Estimate> GridLawEstimator::estimate(const EstimationProblem& problem) const {
+  if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
   std::vector<const char*> metrics = {"tv", "kl_target_output", "kl_output_target", "hellinger"};
   if (problem.target.dim() == 1) metrics.push_back("w2");
   const UniformGrid fine_grid = grid_law_grid(problem, options_);

@@ -6,9 +6,8 @@
 #include <numbers>
 #include <span>
 
-#include <omp.h>
-
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "core/run_sampler.hpp"
 #include "estimators/sample_based.hpp"
@@ -36,7 +35,7 @@ LastStepKernel last_step_kernel(const EstimationProblem& problem) {
   out.variance = last.post_noise_variance;
   const Eigen::Index block = run.block_size;
   const Eigen::Index blocks = (n + block - 1) / block;
-  const int threads = run.threads > 0 ? run.threads : omp_get_max_threads();
+  const int threads = resolve_threads(run.threads);
   std::vector<char> finite(static_cast<std::size_t>(blocks), 1);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (Eigen::Index b = 0; b < blocks; ++b) {
@@ -115,8 +114,9 @@ std::vector<Estimate> RaoBlackwellTvEstimator::estimate(const EstimationProblem&
 
   std::string method = "rao_blackwell(n=" + std::to_string(n) + ", points=" + std::to_string(m) + ")";
   if (!kernel.finite) {
-    return {{"tv", kNaN, 0.0, kNaN, EstimateKind::kBiasedWithFloor, method},
-            {"hellinger", kNaN, 0.0, kNaN, EstimateKind::kBiasedWithFloor, method}};
+    const std::string why = "the sampler's trajectories have non-finite particles before the last step";
+    return {{"tv", kNaN, 0.0, kNaN, EstimateKind::kBiasedWithFloor, method, EstimateStatus::kNonFinite, why},
+            {"hellinger", kNaN, 0.0, kNaN, EstimateKind::kBiasedWithFloor, method, EstimateStatus::kNonFinite, why}};
   }
   // ratio(i, g) = sum over particles j of group g of phi(X_i - m_j) / p_X(X_i). Centres are
   // sorted by their first coordinate and only those within kCutoff kernel widths of X_i in that
@@ -143,7 +143,7 @@ std::vector<Estimate> RaoBlackwellTvEstimator::estimate(const EstimationProblem&
     group_sorted[static_cast<std::size_t>(k)] = group_of(j, n);
   }
   Matrix ratio = Matrix::Zero(m, groups);
-  const int threads = problem.run.threads > 0 ? problem.run.threads : omp_get_max_threads();
+  const int threads = resolve_threads(problem.run.threads);
 #pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
   for (Eigen::Index i = 0; i < m; ++i) {
     const double shift = log_norm - log_p(i);

@@ -7,24 +7,16 @@
 #include <limits>
 #include <sstream>
 
-#include <omp.h>
-
 #include "core/error.hpp"
+#include "core/normal.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "core/run_sampler.hpp"
-#include "targets/gaussian.hpp"
-#include "targets/gaussian_mixture.hpp"
 
 namespace dmconv::estimators {
 namespace {
 
-constexpr double kInvSqrt2 = 0.70710678118654752440;
-constexpr double kInvSqrt2Pi = 0.39894228040143267794;
-
-double normal_cdf(double z) { return 0.5 * std::erfc(-z * kInvSqrt2); }
-double normal_pdf(double z) { return kInvSqrt2Pi * std::exp(-0.5 * z * z); }
-
-// Components of p_t for Gaussian / Gaussian-mixture targets: weight, mean, dense covariance.
+// Components of p_t for targets with a Gaussian-mixture view: weight, mean, dense covariance.
 struct Component {
   double weight;
   Vector mean;
@@ -32,28 +24,21 @@ struct Component {
 };
 
 std::optional<std::vector<Component>> marginal_components(const Target& target, const NoiseLevel& level) {
-  auto at_level = [&](double w, const GaussianComponent& c) {
-    Matrix cov = level.abar() * c.covariance();
-    cov.diagonal().array() += level.one_minus_abar();
-    return Component{w, level.sqrt_abar() * c.mean(), cov};
-  };
+  const GaussianMixtureView* mixture = target.gaussian_mixture();
+  if (mixture == nullptr) return std::nullopt;
   std::vector<Component> out;
-  if (const auto* g = dynamic_cast<const GaussianTarget*>(&target)) {
-    out.push_back(at_level(1.0, g->component()));
-    return out;
+  for (int k = 0; k < mixture->size(); ++k) {
+    Matrix cov = level.abar() * mixture->covariance(k);
+    cov.diagonal().array() += level.one_minus_abar();
+    out.push_back(Component{mixture->weight(k), level.sqrt_abar() * mixture->mean(k), cov});
   }
-  if (const auto* m = dynamic_cast<const GaussianMixtureTarget*>(&target)) {
-    for (std::size_t k = 0; k < m->components().size(); ++k) out.push_back(at_level(m->weights()[k], m->components()[k]));
-    return out;
-  }
-  return std::nullopt;
+  return out;
 }
 
 std::optional<std::string> common_reason(const std::string& name, const EstimationProblem& problem) {
-  if (dynamic_cast<const GaussianTarget*>(&problem.target) == nullptr &&
-      dynamic_cast<const GaussianMixtureTarget*>(&problem.target) == nullptr) {
-    return name + " requires a target with exact projected marginals ('gaussian' or 'gaussian_mixture'); the target is '" +
-           problem.target.name() + "'";
+  if (problem.target.gaussian_mixture() == nullptr) {
+    return name + " requires a target with exact projected marginals (a Gaussian or Gaussian-mixture law, e.g. "
+           "'gaussian' or 'gaussian_mixture'); the target is '" + problem.target.name() + "'";
   }
   if (problem.score.dim() != problem.target.dim()) {
     return name + ": score model dimension " + std::to_string(problem.score.dim()) + " != target dimension " +
@@ -62,7 +47,6 @@ std::optional<std::string> common_reason(const std::string& name, const Estimati
   return std::nullopt;
 }
 
-int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
 }  // namespace
 
@@ -130,7 +114,7 @@ double w2_squared_1d(std::vector<double> samples, const Mixture1d& law, int thre
   // Partial first moments at the quantile boundaries Q(i/n), i = 0..n.
   std::vector<double> partial(static_cast<std::size_t>(n + 1));
   const double dn = static_cast<double>(n);
-#pragma omp parallel for schedule(static) num_threads(thread_count(threads))
+#pragma omp parallel for schedule(static) num_threads(resolve_threads(threads))
   for (std::ptrdiff_t i = 0; i <= n; ++i) {
     double value;
     if (i == 0) {
@@ -208,7 +192,7 @@ MmdResult mmd2_u_statistic(const Matrix& samples, const Target& target, const No
   // Row sums of the sample-sample kernel and of H^2, each row in a fixed order.
   Vector row_k(n), row_h2(n);
   const double inv_2h2 = 1.0 / (2.0 * h2);
-#pragma omp parallel for schedule(dynamic, 16) num_threads(thread_count(threads))
+#pragma omp parallel for schedule(dynamic, 16) num_threads(resolve_threads(threads))
   for (Eigen::Index i = 0; i < n; ++i) {
     double sk = 0.0, sh = 0.0;
     for (Eigen::Index j = 0; j < n; ++j) {
@@ -269,6 +253,12 @@ double W2OneDimEstimator::value_for(const Matrix& samples, const EstimationProbl
   return std::sqrt(w2_squared_1d(y, *law, problem.run.threads));
 }
 
+void set_non_finite_output(Estimate& estimate) {
+  estimate.value = std::numeric_limits<double>::quiet_NaN();
+  estimate.status = EstimateStatus::kNonFinite;
+  estimate.message = "the sampler's output has non-finite particles";
+}
+
 std::vector<Estimate> W2OneDimEstimator::estimate(const EstimationProblem& problem) const {
   if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
   problem.run.validate(problem.grid);
@@ -280,6 +270,7 @@ std::vector<Estimate> W2OneDimEstimator::estimate(const EstimationProblem& probl
   e.method = "w2_1d(n=" + std::to_string(problem.run.particles) + ")";
   e.value = finite ? value_for(y, problem) : std::numeric_limits<double>::quiet_NaN();
   e.floor = value_for(oracle_samples(problem), problem);
+  if (!finite) set_non_finite_output(e);
   return {e};
 }
 
@@ -333,6 +324,7 @@ std::vector<Estimate> SlicedW2Estimator::estimate(const EstimationProblem& probl
   }
   double floor_se = 0.0;
   summarise(squared_per_direction(oracle_samples(problem), problem), e.floor, floor_se);
+  if (!finite) set_non_finite_output(e);
   return {e};
 }
 
@@ -374,6 +366,7 @@ std::vector<Estimate> MmdEstimator::estimate(const EstimationProblem& problem) c
   } else {
     e.value = std::numeric_limits<double>::quiet_NaN();
   }
+  if (!finite) set_non_finite_output(e);
   return {e};
 }
 

@@ -87,6 +87,9 @@ Matrix sliced_directions(std::uint64_t seed, std::uint64_t run, int d, int count
 // with a non-finite status or particles.
 Matrix sampler_output(const EstimationProblem& problem, bool& finite);
 
+// Marks an estimate whose sampler run ended with non-finite particles: value NaN, status
+// kNonFinite, with the message.
+void set_non_finite_output(Estimate& estimate);
 // Exact samples of p_{X_stop} for the oracle floor: n columns, stream purpose kSampleEstimator index 0.
 Matrix oracle_samples(const EstimationProblem& problem);
 // n exact samples of p_{X_stop} under stream purpose kSampleEstimator, `index` (0 = oracle,

@@ -1,7 +1,5 @@
 #include "estimators/separable.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,8 +8,8 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
-#include "targets/product.hpp"
 
 namespace dmconv::estimators {
 namespace {
@@ -22,8 +20,6 @@ constexpr Eigen::Index kPilotDraws = 4096;  // draws that set the control-variat
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const char* kMetrics[4] = {"tv", "kl_target_output", "kl_output_target", "hellinger"};
-
-int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
 std::string format_double(double value) {
   std::ostringstream out;
@@ -201,7 +197,7 @@ SeparableTvMonteCarlo tv_of_power_monte_carlo(const FactorAtoms& fine, const Fac
   const RandomStreams streams(seed, run);
   const StreamTag main_tag(StreamPurpose::kTargetSample, kSeparableTvStreamIndex, 0);
   const StreamTag pilot_tag(StreamPurpose::kTargetSample, kSeparableTvStreamIndex, 1);
-  const int workers = thread_count(threads);
+  const int workers = resolve_threads(threads);
 
   // Pilot: beta = -Cov(g, c) / Var(c) from kPilotDraws draws of their own streams (particles
   // 0..kPilotDraws-1 under pilot_tag: independent of the main draws, of n and of first_particle).
@@ -267,21 +263,21 @@ SeparableEstimator::SeparableEstimator(SeparableOptions options)
 }
 
 std::optional<std::string> SeparableEstimator::unsupported_reason(const EstimationProblem& problem) const {
-  const auto* product = dynamic_cast<const ProductTarget*>(&problem.target);
-  if (product == nullptr)
-    return "target '" + problem.target.name() + "' is not a product target (separable needs target 'product')";
-  const auto* exact = dynamic_cast<const ExactScore*>(&problem.score);
-  if (exact == nullptr || &exact->target() != &problem.target)
+  const Target* factor = problem.target.product_factor();
+  if (factor == nullptr)
+    return "target '" + problem.target.name() + "' is not a product target (separable needs a product of 1-D "
+           "factors, e.g. target 'product')";
+  if (problem.score.exact_score_of() != &problem.target)
     return std::string("the score model is not the exact score of this product target (a perturbed score "
                        "need not be separable)");
-  const ExactScore factor_score(product->factor());
-  const EstimationProblem factor_problem{problem.sampler, problem.grid, product->factor(), factor_score, problem.run};
+  const ExactScore factor_score(*factor);
+  const EstimationProblem factor_problem{problem.sampler, problem.grid, *factor, factor_score, problem.run};
   const std::optional<std::string> reason = problem.sampler.is_deterministic()
                                                 ? quadrature_.unsupported_reason(factor_problem)
                                                 : grid_law_.unsupported_reason(factor_problem);
   if (reason) return "1-D factor problem: " + *reason;
-  if (product->dim() > options_.exact_tv_max_dim && problem.run.particles < 2)
-    return "Monte Carlo TV (d = " + std::to_string(product->dim()) + ") needs run.particles >= 2 (got " +
+  if (problem.target.dim() > options_.exact_tv_max_dim && problem.run.particles < 2)
+    return "Monte Carlo TV (d = " + std::to_string(problem.target.dim()) + ") needs run.particles >= 2 (got " +
            std::to_string(problem.run.particles) + ")";
   return std::nullopt;
 }
@@ -346,11 +342,12 @@ FactorSolution SeparableEstimator::solve_factor(const EstimationProblem& fp) con
 }
 
 std::vector<Estimate> SeparableEstimator::estimate(const EstimationProblem& problem) const {
-  const auto& product = dynamic_cast<const ProductTarget&>(problem.target);
-  const ExactScore factor_score(product.factor());
-  const EstimationProblem factor_problem{problem.sampler, problem.grid, product.factor(), factor_score, problem.run};
+  if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
+  const Target& factor = *problem.target.product_factor();
+  const ExactScore factor_score(factor);
+  const EstimationProblem factor_problem{problem.sampler, problem.grid, factor, factor_score, problem.run};
   const FactorSolution s = solve_factor(factor_problem);
-  const int d = product.dim();
+  const int d = problem.target.dim();
   const double dd = static_cast<double>(d);
   std::string method = "separable(d=" + std::to_string(d) + ",factor=" + s.method;
   if (!s.ok) return failed_estimates(method + ") FAILED " + s.message, s.message);

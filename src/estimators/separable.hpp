@@ -4,12 +4,12 @@
 // Source: THEORY.md §6.5 ("Dimension") and §7 claim 19; issue 3, deliverable 1d ("Separable
 // targets in any d: exact d-dimensional KL, Hellinger and TV from 1-D laws").
 //
-// Why it is exact. For p_data = q (x) ... (x) q (ProductTarget, d copies of the 1-D factor q) and
-// the exact score, every sampler acts coordinate-wise with independent noise: the score is
+// Why it is exact. For p_data = q (x) ... (x) q (d copies of the 1-D factor q =
+// Target::product_factor()) and the exact score, every sampler acts coordinate-wise with independent noise: the score is
 // separable, step coefficients are scalars, the noise is i.i.d. per coordinate, and Y_T ~
 // p_{X_T} = q_T^{(x)d} or N(0, I). So p_Y = p_{Y,1}^{(x)d} and p_X = p_{X,1}^{(x)d}, where p_{Y,1}
 // is the output law of the 1-D problem: the same sampler, TimeGrid and RunOptions, target
-// q = ProductTarget::factor(), score ExactScore(q). With r = log p_{X,1}(y) - log p_{Y,1}(y) per
+// q = Target::product_factor(), score ExactScore(q). With r = log p_{X,1}(y) - log p_{Y,1}(y) per
 // coordinate and S = r(y_1) + ... + r(y_d):
 //
 //   KL(p_Y || p_X) = d KL(p_{Y,1} || p_{X,1})          "kl_output_target"
@@ -83,10 +83,10 @@
 //         discretisation effect, not Monte Carlo noise); d B since the L1 distance of d-fold
 //         products is at most d times that of the factors.
 //
-// Preconditions (unsupported_reason otherwise): the target is a ProductTarget; the score model
-// is ExactScore of that very target object (a perturbed score need not be separable); the 1-D
-// problem is supported by change_of_variables_quadrature (deterministic samplers) or grid_law
-// (stochastic samplers); for Monte Carlo TV (d > exact_tv_max_dim), run.particles >= 2.
+// Preconditions (unsupported_reason otherwise): the target has a product factor; the score model
+// is the exact score of that very target object (ScoreModel::exact_score_of(); a perturbed score
+// need not be separable); the 1-D problem is supported by change_of_variables_quadrature
+// (deterministic samplers) or grid_law (stochastic samplers); for Monte Carlo TV (d > exact_tv_max_dim), run.particles >= 2.
 // A failed grid-law propagation (status not kOk) yields the four metrics with value and floor NaN
 // and the grid_law message in `method`, as grid_law does.
 //

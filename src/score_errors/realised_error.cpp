@@ -1,12 +1,11 @@
 #include "score_errors/realised_error.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 
 namespace dmconv::score_errors {
@@ -74,7 +73,7 @@ RealisedError measure_score_error(const Target& target, const ScoreModel& score,
   const Eigen::Index units = static_cast<Eigen::Index>(T) * blocks;
   std::vector<UnitResult> results(static_cast<std::size_t>(units));
   const RandomStreams streams(seed, run);
-  const int thread_count = threads > 0 ? threads : omp_get_max_threads();
+  const int thread_count = resolve_threads(threads);
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(thread_count)
   for (Eigen::Index unit = 0; unit < units; ++unit) {

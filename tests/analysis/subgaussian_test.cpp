@@ -1,4 +1,4 @@
-// Subgaussian norms (analysis/subgaussian.hpp, THEORY.md §8.4) against closed forms and against
+// Subgaussian norms (core/subgaussian.hpp, THEORY.md §8.4) against closed forms and against
 // 40-digit references computed independently with mpmath (findroot on mpmath.quad or on the
 // closed-form moment generating function; script in the comment of each value).
 #include <gtest/gtest.h>
@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 
-#include "analysis/subgaussian.hpp"
 #include "core/error.hpp"
+#include "core/subgaussian.hpp"
 #include "targets/gaussian_mixture.hpp"
 #include "targets/registry.hpp"
 #include "support/theory_targets.hpp"

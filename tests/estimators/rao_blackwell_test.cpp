@@ -50,7 +50,7 @@ TEST(RaoBlackwell, RecoversTheClosedFormTvAndHellingerOfDdpmOnAGaussian) {
     const StochasticCase s(gaussian_2d(), sampler, 10);
     const EstimationProblem p = s.problem(8000);
     const GaussianLaw out = estimators::gaussian_output_law(p);
-    const GaussianLaw tgt = estimators::gaussian_marginal(dynamic_cast<const GaussianTarget&>(*s.target), s.grid.level(1));
+    const GaussianLaw tgt = estimators::gaussian_marginal(*s.target, s.grid.level(1));
     const double tv = gaussian_tv(tgt, out).value, hel = gaussian_hellinger(tgt, out).value;
     const auto e = estimators::RaoBlackwellTvEstimator().estimate(p);
     ASSERT_EQ(e.size(), 2u);
@@ -82,7 +82,7 @@ TEST(RaoBlackwell, AgreesWithTheGridLawOnTheMixtureInOneDimension) {
 TEST(RaoBlackwell, JackknifeIntervalsCoverTheExactTv) {
   const StochasticCase s(target_registry().make("gaussian", {{"mean", std::vector<double>{1.5}}, {"variance", 0.25}}), "ddpm", 8);
   const EstimationProblem p0 = s.problem(10);
-  const double tv = gaussian_tv(estimators::gaussian_marginal(dynamic_cast<const GaussianTarget&>(*s.target), s.grid.level(1)),
+  const double tv = gaussian_tv(estimators::gaussian_marginal(*s.target, s.grid.level(1)),
                                 estimators::gaussian_output_law(p0))
                         .value;
   constexpr int kReplicates = 60;

@@ -55,7 +55,7 @@ struct Case {
   std::pair<GaussianLaw, GaussianLaw> laws() const {
     const EstimationProblem p = problem(10);
     return {estimators::gaussian_output_law(p),
-            estimators::gaussian_marginal(dynamic_cast<const GaussianTarget&>(*target), grid.level(1))};
+            estimators::gaussian_marginal(*target, grid.level(1))};
   }
 };
 

@@ -696,6 +696,76 @@ TEST_P(TargetConformance, OptionalJacobianApplyMatchesDenseAndIsBatchInvariant) 
   if (!CheckJacobianApply(*target_, Level(), x)) GTEST_SKIP() << "score_jacobian_apply() not available in this revision";
 }
 
+// ------------------------------------------------------------------------------------------
+// Capability queries (Target::gaussian_mixture, product_factor, support_radius): what a target
+// claims must be true of the law it evaluates, and the targets built for a capability must
+// claim it (estimators and the LSI analysis rely on the queries alone).
+
+// The Gaussian-mixture view describes p_t: log sum_k w_k N(x; sqrt(a) mu_k, a Sigma_k + (1-a) I),
+// formed here from the view in long double, equals the target's log density.
+TEST_P(TargetConformance, CapabilityGaussianMixtureViewIsTheLaw) {
+  const GaussianMixtureView* view = target_->gaussian_mixture();
+  if (Case().entry == "gaussian" || Case().entry == "gaussian_mixture") {
+    ASSERT_NE(view, nullptr);
+  }
+  if (view == nullptr) GTEST_SKIP() << "no Gaussian-mixture view";
+  ASSERT_GE(view->size(), 1);
+  const NoiseLevel& level = Level();
+  const Matrix points = Points();
+  const Vector log_p = target_->log_density(level, points);
+  ld total_weight = 0;
+  for (int k = 0; k < view->size(); ++k) total_weight += view->weight(k);
+  EXPECT_NEAR(static_cast<double>(total_weight), 1.0, 1e-12);
+  for (Eigen::Index j = 0; j < points.cols(); ++j) {
+    ld sum = 0;
+    for (int k = 0; k < view->size(); ++k) {
+      ASSERT_EQ(view->mean(k).size(), d());
+      MatrixL c = (static_cast<ld>(level.abar()) * view->covariance(k).cast<ld>());
+      c.diagonal().array() += static_cast<ld>(level.one_minus_abar());
+      const VectorL r = points.col(j).cast<ld>() - std::sqrt(static_cast<ld>(level.abar())) * view->mean(k).cast<ld>();
+      const Eigen::LLT<MatrixL> llt(c);
+      const VectorL z = llt.matrixL().solve(r);
+      const ld log_det = 2 * llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
+      sum += static_cast<ld>(view->weight(k)) *
+             std::exp(-0.5L * (z.squaredNorm() + log_det + d() * std::log(2 * std::numbers::pi_v<ld>)));
+    }
+    EXPECT_NEAR(log_p(j), static_cast<double>(std::log(sum)), 1e-9 * (1.0 + std::fabs(log_p(j)))) << "point " << j;
+  }
+}
+
+// The product factor q: log p_t(x) = sum_i log q_t(x_i), and q is 1-D.
+TEST_P(TargetConformance, CapabilityProductFactorIsTheLaw) {
+  const Target* factor = target_->product_factor();
+  if (Case().entry == "product") {
+    ASSERT_NE(factor, nullptr);
+  }
+  if (factor == nullptr) GTEST_SKIP() << "not a product";
+  ASSERT_EQ(factor->dim(), 1);
+  const Matrix points = Points();
+  const Vector log_p = target_->log_density(Level(), points);
+  for (Eigen::Index j = 0; j < points.cols(); ++j) {
+    double sum = 0.0;
+    for (int i = 0; i < d(); ++i) sum += factor->log_density(Level(), points.block(i, j, 1, 1))(0);
+    EXPECT_NEAR(log_p(j), sum, 1e-11 * (1.0 + std::fabs(sum))) << "point " << j;
+  }
+}
+
+// The support radius R: exact data samples satisfy |X_0| <= R, and R is not loose by 2x (the
+// largest of 4000 samples reaches R / 2: the box's corner directions give |x| ~ A sqrt(d/3)).
+TEST_P(TargetConformance, CapabilitySupportRadiusBoundsTheData) {
+  const std::optional<double> radius = target_->support_radius();
+  if (Case().entry == "uniform_box" || Case().entry == "sphere") {
+    ASSERT_TRUE(radius.has_value());
+  }
+  if (!radius) GTEST_SKIP() << "no known support radius";
+  ASSERT_TRUE(std::isfinite(*radius));
+  ASSERT_GT(*radius, 0.0);
+  const Matrix x0 = target_->sample(NoiseLevel::data(), kStreams, 0, 4000, StreamTag(StreamPurpose::kTest, 23));
+  const double largest = x0.colwise().norm().maxCoeff();
+  EXPECT_LE(largest, *radius * (1.0 + 1e-12));
+  EXPECT_GE(largest, 0.5 * *radius);
+}
+
 std::string CaseName(const testing::TestParamInfo<std::tuple<TargetCase, LevelCase>>& param_info) {
   return std::get<0>(param_info.param).label + "_" + std::get<1>(param_info.param).label;
 }

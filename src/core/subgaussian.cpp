@@ -1,4 +1,4 @@
-#include "analysis/subgaussian.hpp"
+#include "core/subgaussian.hpp"
 
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <boost/math/tools/roots.hpp>
