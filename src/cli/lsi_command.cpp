@@ -524,7 +524,7 @@ int lsi_command(const LsiOptions& options, std::ostream& out) {
     base.metric = claim.metric_name;
     base.model = claim.model;
     base.axis = claim.axis;
-    base.bound = config::to_string(claim.bound);
+    base.bound = to_string(claim.bound);
     base.claimed = claim.claimed;
     base.tolerance = claim.tolerance;
     if (claim.metric == LsiClaim::Metric::kT1Star) {

@@ -110,12 +110,9 @@ class Cli(unittest.TestCase):
             (CONFIG.replace("particles = 4000", "particles = -3"), ["bad.toml:17", "must be at least 1"]),
             (CONFIG.replace('kind = "grid_law"', 'kind = "grid"'),
              ["bad.toml:25", "unknown estimator 'grid'", "grid_law"]),
-            # A factory's ParameterError is reported at its key's line; an error that names no key
-            # (factories not yet converted) at the section header [target].
-            (CONFIG.replace("weights = [0.3, 0.7]", "weights = [0.3, 0.8]"),
-             [("bad.toml:7:", "bad.toml:5:"), "weights"]),
-            (CONFIG.replace("variance = [0.25, 0.5]", "variance = [0.25, -0.5]"),
-             [("bad.toml:9:", "bad.toml:5:"), "variance"]),
+            # A factory's ParameterError is reported at its key's line.
+            (CONFIG.replace("weights = [0.3, 0.7]", "weights = [0.3, 0.8]"), ["bad.toml:7:", "weights"]),
+            (CONFIG.replace("variance = [0.25, 0.5]", "variance = [0.25, -0.5]"), ["bad.toml:9:", "variance"]),
             ("this is [not toml\n", ["bad.toml:1", "not valid TOML"]),
         ]
         for text, needles in cases:

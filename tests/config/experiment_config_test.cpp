@@ -60,12 +60,11 @@ std::string with_line(const std::string& prefix, const std::string& replacement)
   return kValid.substr(0, at + 1) + replacement + kValid.substr(end);
 }
 
-// Factories are being converted to throw ParameterError (which names its key, so the error is
-// reported at the key's line); a plain InvalidArgument is reported at the section header. Either
-// is a precise location; anything else is not.
-void expect_at_key_or_header(const std::string& message, const std::string& key_line, const std::string& header) {
-  EXPECT_TRUE(message.rfind(key_line + ":", 0) == 0 || message.rfind(header + ":", 0) == 0)
-      << message << "\n(expected at " << key_line << " or " << header << ")";
+// A factory's ParameterError names its key, so the error is reported at the key's line, not at
+// the section header.
+void expect_at_key_not_header(const std::string& message, const std::string& key_line, const std::string& header) {
+  EXPECT_TRUE(message.rfind(key_line + ":", 0) == 0) << message << "\n(expected at " << key_line << ", not at the header "
+                                                    << header << ")";
 }
 
 // The message of the ConfigError raised by parsing (and planning) `text`.
@@ -151,7 +150,7 @@ TEST(ExperimentConfig, OutOfRangeValuesNameTheRule) {
   EXPECT_NE(grid.find("unit.toml:18"), std::string::npos) << grid;
   EXPECT_NE(grid.find("steps = 16"), std::string::npos) << grid;
   const std::string schedule = error_of(with_line("c1", "c1 = 1.0"));
-  expect_at_key_or_header(schedule, "unit.toml:14", "unit.toml:11");
+  expect_at_key_not_header(schedule, "unit.toml:14", "unit.toml:11");
   EXPECT_NE(schedule.find("[schedule]"), std::string::npos) << schedule;
   EXPECT_NE(schedule.find("c1"), std::string::npos) << schedule;
 }
@@ -177,13 +176,13 @@ TEST(ExperimentConfig, NonPositiveDefiniteCovarianceIsReportedAtItsLine) {
   text = text.substr(0, text.find("means")) + "means = [[-2.0, 0.0], [1.5, 0.0]]" +
          text.substr(text.find('\n', text.find("means")));
   const std::string message = error_of(text);
-  expect_at_key_or_header(message, "unit.toml:9", "unit.toml:5");
+  expect_at_key_not_header(message, "unit.toml:9", "unit.toml:5");
   EXPECT_NE(message.find("positive definite"), std::string::npos) << message;
 }
 
 TEST(ExperimentConfig, WeightsThatDoNotSumToOneAreReportedAtTheirLine) {
   const std::string message = error_of(with_line("weights", "weights = [0.3, 0.6]"));
-  expect_at_key_or_header(message, "unit.toml:7", "unit.toml:5");
+  expect_at_key_not_header(message, "unit.toml:7", "unit.toml:5");
   EXPECT_NE(message.find("weights"), std::string::npos) << message;
   EXPECT_NE(message.find("sum"), std::string::npos) << message;
 }
