@@ -8,7 +8,7 @@
 //   change_of_variables_quadrature  ((P order)^d + (P/2 order)^d) nodes x T (fine + coarse rule)
 //   grid_law                        (N^d + (N/2)^d) grid points x T (full + half resolution)
 //   separable                       ((P order) + (P/2 order)) 1-D nodes x T (ddim) or (N + N/2) grid
-//                                   points x T (ddpm) on the 16-D product of the THEORY.md §6.3
+//                                   points x T (ddpm) on the 16-D product of the docs/theory.md §6.3
 //                                   1-D mixture, plus n = 20000 Monte Carlo draws of d log-ratios
 //   gaussian_law                    one law x T (mean and covariance; on the 2-D / 16-D Gaussian
 //                                   with the mixture's first-component covariance structure,

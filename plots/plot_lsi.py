@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Plots of the log-Sobolev behaviour of p_T1 (issue 7, THEORY.md §5.6, claims 13-14) from the CSV
+"""Plots of the log-Sobolev behaviour of p_T1 (issue 7, docs/theory.md §5.6, claims 13-14) from the CSV
 of build/bench/dmconv_lsi_profile --csv FILE, or from the HDF5 file of `dmconv lsi CONFIG`.
 
   plot_lsi.py FILE.csv [--out DIR]

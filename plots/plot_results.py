@@ -86,8 +86,8 @@ FIXED_RUN_COLUMNS = {
 
 AXIS_SHORT = {"steps": "T", "dim": "d"}
 AXIS_LONG = {
-    "eps_score": "realised eps_score (THEORY §3)",
-    "eps_jacobi": "realised eps_Jacobi (THEORY §3)","steps": "T (number of steps)", "dim": "d (dimension)"}
+    "eps_score": "realised eps_score (docs/theory.md §3)",
+    "eps_jacobi": "realised eps_Jacobi (docs/theory.md §3)","steps": "T (number of steps)", "dim": "d (dimension)"}
 AXIS_ALIASES = {"T": "steps", "t": "steps", "steps": "steps",
                 "d": "dim", "dim": "dim", "dimension": "dim"}
 
@@ -392,7 +392,7 @@ def plot_axes(runs):
         if len(distinct_numeric(runs[col])) < 2:
             continue
         axes.append(col)
-    # Error vs the realised score errors (THEORY.md §3), when a score-error parameter is swept.
+    # Error vs the realised score errors (docs/theory.md §3), when a score-error parameter is swept.
     # Only when it varies by more than Monte Carlo noise (e.g. not in a frequency sweep at fixed L2 size).
     for col in REALISED_ERROR_AXES:
         vals = distinct_numeric(runs[col]) if col in runs else np.array([])

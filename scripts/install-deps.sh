@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages dmconv needs (DESIGN.md §5), only those that are missing.
+# Installs the Debian packages dmconv needs (docs/design.md §5), only those that are missing.
 # Idempotent; prints nothing when everything is present. Uses sudo when not root.
 set -euo pipefail
 

@@ -1,9 +1,9 @@
-// Gaussian target N(mu, Sigma) (THEORY.md §8.1, Gaussian special case).
+// Gaussian target N(mu, Sigma) (docs/theory.md §8.1, Gaussian special case).
 //
 //   p_t = N(sqrt(a) mu, C),   C = a Sigma + (1-a) I
 //   s*(x) = -C^{-1} (x - sqrt(a) mu),    J* = -C^{-1}   (constant in x)
 //
-// Every sampler of THEORY.md §4 maps Gaussians to Gaussians under this score, so errors
+// Every sampler of docs/theory.md §4 maps Gaussians to Gaussians under this score, so errors
 // on this target are available in closed form (exact law propagation).
 #pragma once
 #include "core/target.hpp"

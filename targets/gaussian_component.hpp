@@ -1,4 +1,4 @@
-// One Gaussian data component N(mu, Sigma) seen through the forward process (THEORY.md §8.1):
+// One Gaussian data component N(mu, Sigma) seen through the forward process (docs/theory.md §8.1):
 //
 //   at level abar = a:   N(m, C),   m = sqrt(a) mu,   C = a Sigma + (1-a) I
 //   log N(x; m, C) = -(1/2) ( d log 2pi + log det C + ||L^{-1}(x - m)||^2 ),  C = L L^T

@@ -1,4 +1,4 @@
-// Gaussian mixture p_data = sum_k pi_k N(mu_k, Sigma_k) (THEORY.md §8.1).
+// Gaussian mixture p_data = sum_k pi_k N(mu_k, Sigma_k) (docs/theory.md §8.1).
 //
 //   p_t = sum_k pi_k N(m_k, C_k),   m_k = sqrt(a) mu_k,   C_k = a Sigma_k + (1-a) I
 //   w_k(x) = pi_k N(x; m_k, C_k) / sum_j pi_j N(x; m_j, C_j)       (log-sum-exp)

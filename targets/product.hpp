@@ -1,4 +1,4 @@
-// Product of independent identical 1-D laws: p_data(x) = prod_{i=1}^d q(x_i) (THEORY.md §6.5).
+// Product of independent identical 1-D laws: p_data(x) = prod_{i=1}^d q(x_i) (docs/theory.md §6.5).
 //
 // The forward process acts coordinate-wise, so p_t(x) = prod_i q_t(x_i), the score is
 // separable, s*_t(x)_i = (log q_t)'(x_i), and the Jacobian is diagonal,

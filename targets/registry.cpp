@@ -181,7 +181,7 @@ const ParamDeclaration kRandomMixtureParams = {
     P::integer("seed", "seed of the mean directions").defaults(0).at_least(0)};
 
 // subgaussian_mixture: the symmetric two-point mixture (1/2) N(R e_1, v I_d) + (1/2) N(-R e_1, v I_d)
-// with R chosen so that its per-direction psi2 norm (THEORY.md §8.4 convention (ii), attained
+// with R chosen so that its per-direction psi2 norm (docs/theory.md §8.4 convention (ii), attained
 // along e_1) equals psi2_norm = K; K >= sqrt(8 v / 3) (R = 0) is required. A scale family with
 // the subgaussian norm as its parameter (Pedrotti, Maas, Mondelli: T1 ~ log of it).
 std::unique_ptr<Target> make_subgaussian_mixture(const DeclaredParams& p) {
@@ -246,28 +246,28 @@ const Registry<Target>& target_registry() {
   static const Registry<Target> registry = [] {
     Registry<Target> r("target");
     r.add({"gaussian", "Gaussian N(mu, Sigma), full, diagonal or isotropic covariance; errors in closed form",
-           "THEORY.md §8.1 (Gaussian special case)", kGaussianParams, make_gaussian,
+           "docs/theory.md §8.1 (Gaussian special case)", kGaussianParams, make_gaussian,
            {{"mean", std::vector<double>{1.5, -0.5}},
             {"covariance", ParamValue::List{std::vector<double>{0.5, 0.2}, std::vector<double>{0.2, 0.3}}}}});
     r.add({"gaussian_mixture", "Gaussian mixture sum_k pi_k N(mu_k, Sigma_k), any K and d; full/diagonal/isotropic",
-           "THEORY.md §8.1", kGaussianMixtureParams, make_gaussian_mixture, mixture_example()});
+           "docs/theory.md §8.1", kGaussianMixtureParams, make_gaussian_mixture, mixture_example()});
     r.add({"product", "product of d independent copies of a 1-D factor (Gaussian mixture, uniform_box or student_t; separable score, diagonal Jacobian)",
-           "THEORY.md §6.5, §8.1", kProductParams, make_product,
+           "docs/theory.md §6.5, §8.1", kProductParams, make_product,
            {{"dim", 3}, {"weights", std::vector<double>{0.3, 0.7}}, {"means", std::vector<double>{-2.0, 1.5}},
             {"variances", std::vector<double>{0.25, 0.5}}}});
     r.add({"student_t", "scaled Student t_nu, 1-D (heavy-tailed control: not subgaussian; scores by quadrature)",
-           "THEORY.md §8 (heavy-tailed control), §8.4", kStudentTParams, make_student_t, {{"degrees_of_freedom", 4.0}, {"scale", 1.5}}});
+           "docs/theory.md §8 (heavy-tailed control), §8.4", kStudentTParams, make_student_t, {{"degrees_of_freedom", 4.0}, {"scale", 1.5}}});
     r.add({"uniform_box", "uniform on [-A, A]^d (bounded support, non-smooth density; diagonal Jacobian)",
-           "THEORY.md §6.3, §8.2", kUniformBoxParams, make_uniform_box, {{"half_width", 1.0}, {"dim", 2}}});
+           "docs/theory.md §6.3, §8.2", kUniformBoxParams, make_uniform_box, {{"half_width", 1.0}, {"dim", 2}}});
     r.add({"random_mixture", "K equal-weight isotropic Gaussians with means of norm 'radius' in random general "
            "position (seeded): a non-product mixture for dimension scaling",
-           "THEORY.md §6.5 (non-product targets), §8.1", kRandomMixtureParams, make_random_mixture,
+           "docs/theory.md §6.5 (non-product targets), §8.1", kRandomMixtureParams, make_random_mixture,
            {{"dim", 5}, {"components", 6}, {"radius", 2.5}, {"variance", 0.3}, {"seed", 1}}});
     r.add({"subgaussian_mixture", "(1/2) N(R e_1, v I) + (1/2) N(-R e_1, v I) with R set by its per-direction "
-           "psi2 norm (a scale family indexed by the subgaussian norm)", "THEORY.md §8.4; 2305.14164",
+           "psi2 norm (a scale family indexed by the subgaussian norm)", "docs/theory.md §8.4; 2305.14164",
            kSubgaussianMixtureParams, make_subgaussian_mixture, {{"dim", 2}, {"psi2_norm", 3.0}}});
     r.add({"sphere", "uniform on the sphere S^{d-1} of radius r in R^d (no density at the data level, non-product; rank-1-plus-isotropic Jacobian)",
-           "THEORY.md §8.3, §8.4", kSphereParams, make_sphere, {{"radius", 1.0}, {"dim", 3}}});
+           "docs/theory.md §8.3, §8.4", kSphereParams, make_sphere, {{"radius", 1.0}, {"dim", 3}}});
     return r;
   }();
   return registry;

@@ -1,4 +1,4 @@
-// Uniform law on the sphere S^{d-1}(r) = { x in R^d : ||x|| = r }, d >= 2 (THEORY.md §8.3, the
+// Uniform law on the sphere S^{d-1}(r) = { x in R^d : ||x|| = r }, d >= 2 (docs/theory.md §8.3, the
 // d-dimensional generalisation stated there; §8.4 for the psi_2 norms). With a = abar,
 // sigma^2 = 1 - a, rho = sqrt(a) r, y = ||x||, n = x/y, z = rho y / sigma^2, nu = d/2 - 1 and
 // q = rho^2/sigma^2:
@@ -139,7 +139,7 @@ class SphereTarget final : public Target {
   // Capability: |X_0| = r exactly.
   std::optional<double> support_radius() const override { return radius_; }
 
-  // psi_2 norms of p_0 (THEORY.md §8.4). Convention (ii), per direction: the K with
+  // psi_2 norms of p_0 (docs/theory.md §8.4). Convention (ii), per direction: the K with
   // E exp(<u, X_0>^2/K^2) = 2 (any unit u by symmetry), solved with toms748 over lambda = r^2/K^2
   // in [ln 2, d ln 2] (Jensen and ||X_0|| = r bracket it); d = 2, r = 1: 0.9099.
   double psi2_per_direction() const;

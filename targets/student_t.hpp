@@ -1,4 +1,4 @@
-// Scaled Student t target, 1-D (THEORY.md §8: a heavy-tailed control; the subgaussian
+// Scaled Student t target, 1-D (docs/theory.md §8: a heavy-tailed control; the subgaussian
 // assumptions of the bounds fail, its psi2 norm (§8.4) is infinite):
 //
 //   q(y) = Gamma((nu+1)/2) / (sqrt(nu pi) s Gamma(nu/2)) (1 + y^2/(nu s^2))^{-(nu+1)/2},

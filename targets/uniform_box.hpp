@@ -1,4 +1,4 @@
-// Uniform box p_data = U([-A, A]^d) (THEORY.md §8.2). Per coordinate, with a = abar,
+// Uniform box p_data = U([-A, A]^d) (docs/theory.md §8.2). Per coordinate, with a = abar,
 // b = sqrt(a) A, sigma = sqrt(1 - a), u_± = (x ± b)/sigma and Phi, phi the standard normal
 // cdf and pdf:
 //

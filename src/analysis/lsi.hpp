@@ -1,7 +1,7 @@
-// Log-Sobolev tools for the noised marginals p_t (THEORY.md §5.6 "LSI claim" and "Langevin
+// Log-Sobolev tools for the noised marginals p_t (docs/theory.md §5.6 "LSI claim" and "Langevin
 // consequences", §7 claims 13-14).
 //
-// Convention (as in THEORY.md §5.6): p satisfies LSI(lambda) when for all smooth f
+// Convention (as in docs/theory.md §5.6): p satisfies LSI(lambda) when for all smooth f
 //
 //   Ent_p(f^2) <= (2/lambda) E_p |grad f|^2,     Ent_p(g) = E_p g log g - E_p g log E_p g,
 //
@@ -14,7 +14,7 @@
 //      kappa_t = inf_x lambda_min(-J*_t(x)).
 //    Computed by a global search (multi-start local minimisation, see bakry_emery_bound);
 //    closed form for Gaussian targets, kappa = 1/lambda_max(a Sigma + (1-a) I).
-//    DERIVED analytic bound (THEORY §5.6, Tweedie: -grad^2 log p_tau = I/s^2 - a Cov(X_0|x)/s^4,
+//    DERIVED analytic bound (docs/theory.md §5.6, Tweedie: -grad^2 log p_tau = I/s^2 - a Cov(X_0|x)/s^4,
 //    s^2 = 1 - a, a = e^{-2 tau}): if |X_0| <= R then
 //      kappa >= (1 - a (1 + R^2)) / (1 - a)^2       (uniform_box: R = A sqrt(d); sphere: R = r).
 //    kappa <= 0 makes the Bakry-Emery bound vacuous (p_t may still satisfy an LSI).
@@ -47,7 +47,7 @@
 //    (LSI only) + the mass of p outside [L, U] times the value (a heuristic bound of the
 //    truncation effect; reported separately too).
 //
-// 3. Langevin decay towards p_t (dY = s*_t(Y) du + sqrt(2) dB; THEORY §5.6: KL(law Y_u || p_t)
+// 3. Langevin decay towards p_t (dY = s*_t(Y) du + sqrt(2) dB; docs/theory.md §5.6: KL(law Y_u || p_t)
 //    <= e^{-2 lambda_LSI u} KL(law Y_0 || p_t), W2 <= sqrt(2 KL / lambda) by Talagrand).
 //    (a) d = 1, Fokker-Planck on the grid: rho = pi h, dh/du = -M^{-1} K h (the generator
 //        L h = h'' + (log p)' h' in weak form), solved exactly in time by the eigen-decomposition
@@ -105,7 +105,7 @@ struct BakryEmeryBound {
   Vector minimiser;         // where it was found
   int starts = 0;           // local searches run
   int starts_at_best = 0;   // of them, how many ended within `agreement` of kappa (confidence)
-  // The DERIVED bound (1 - a (1+R^2)) / (1-a)^2 of THEORY §5.6 when R is known (options or target:
+  // The DERIVED bound (1 - a (1+R^2)) / (1-a)^2 of docs/theory.md §5.6 when R is known (options or target:
   // uniform_box A sqrt(d), sphere r, product of uniform_box factors A sqrt(d)); may be <= 0.
   std::optional<double> support_radius;
   std::optional<double> analytic_bound;
@@ -141,10 +141,10 @@ struct BakryEmeryTime {
 BakryEmeryTime bakry_emery_time(const Target& target, double threshold, double lo, double hi, int halvings,
                                 const BakryEmeryOptions& options = {});
 
-// The DERIVED sufficient time (1/2) ln((1 + R^2) / delta) for |X_0| <= R (THEORY §5.6).
+// The DERIVED sufficient time (1/2) ln((1 + R^2) / delta) for |X_0| <= R (docs/theory.md §5.6).
 double support_radius_time(double support_radius, double delta);
 
-// The DERIVED bound (1 - a (1 + R^2)) / (1 - a)^2 at a = level.abar() (THEORY §5.6).
+// The DERIVED bound (1 - a (1 + R^2)) / (1 - a)^2 at a = level.abar() (docs/theory.md §5.6).
 // Precondition: R >= 0, level.one_minus_abar() > 0.
 double support_radius_lsi_bound(const NoiseLevel& level, double support_radius);
 

@@ -1,10 +1,10 @@
-// Rate fits in log-log or semi-log coordinates (THEORY.md §6.4, §7).
+// Rate fits in log-log or semi-log coordinates (docs/theory.md §6.4, §7).
 //
 //   power law     log err = a - p log x + k log log x     (x = T, d, 1/eps, ...)
 //   exponential   log err = a - p x                        (x = corrector time T2, DPnP
 //                                                           iteration k, ...: err ~ e^{-p x})
 //
-// The exponential model is the one for geometric convergence (THEORY §7 claims 13, 14: the
+// The exponential model is the one for geometric convergence (docs/theory.md §7 claims 13, 14: the
 // Langevin corrector contracts like e^{-lambda T2}; claim 16: DPnP's log-error is linear in k);
 // it has no log factor. In both models the fitted "slope" is the derivative of log err in the
 // model's coordinate (d log err / d log x, or d log err / dx), i.e. -p.
@@ -22,7 +22,7 @@
 // resolved from zero (err < z SE), and x outside the asymptotic window. Every exclusion is
 // listed with its reason.
 //
-// A claim (THEORY.md §7) is one type, Claim, from the config ([[claim]] tables) through the fit
+// A claim (docs/theory.md §7) is one type, Claim, from the config ([[claim]] tables) through the fit
 // (fit_claims consumes claim.fit) to the /fits rows that record it (experiment/rows.hpp). Its
 // enums (FitModel, LogPowerMode, ClaimBound, Verdict) spell their names in one table each.
 #pragma once
@@ -99,7 +99,7 @@ RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& opt
 std::string to_string(RateFit::Status status);
 std::string to_string(FitModel model);  // kFitModelNames
 
-// A claim about an exponent (THEORY.md §7): theorems are upper bounds, so a decay-rate claim
+// A claim about an exponent (docs/theory.md §7): theorems are upper bounds, so a decay-rate claim
 // is one-sided (falsified only by a slower decay, p < claimed - tolerance), while an exact
 // rate on a particular target is two-sided. `at_most` turns the one-sided claim around
 // (falsified only by p > claimed + tolerance): growth claims such as "the DDIM/accelerated
@@ -131,7 +131,7 @@ inline constexpr EnumNames<ClaimBound, 3> kClaimBoundNames{
     "claim bound", {{{ClaimBound::kUpper, "upper"}, {ClaimBound::kLower, "lower"}, {ClaimBound::kExact, "exact"}}}};
 std::string to_string(ClaimBound bound);
 
-// A rate claim (THEORY.md §7) as data: the error of `sampler` (or the ratio sampler / versus),
+// A rate claim (docs/theory.md §7) as data: the error of `sampler` (or the ratio sampler / versus),
 // for `metric`, fitted against `axis` as  log err = a + slope log x + k log log x  (power law)
 // or  log err = a + slope x  (exponential: geometric decay e^{slope x}; no log factor). One fit
 // per group of the other swept axes (after `where` filters). Read from [[claim]] tables

@@ -1,4 +1,4 @@
-// `dmconv run`, `dmconv validate`, `dmconv check` (issue 4; DESIGN.md §6).
+// `dmconv run`, `dmconv validate`, `dmconv check` (issue 4; docs/design.md §6).
 #include <unistd.h>
 
 #include <cstdio>

@@ -1,5 +1,5 @@
 // `dmconv lsi CONFIG`: the log-Sobolev profile of p_T1 for the target(s) of an experiment config
-// (issue 7; THEORY.md §5.6, §7 claims 13 and 14), and the config's LSI claims. For every distinct
+// (issue 7; docs/theory.md §5.6, §7 claims 13 and 14), and the config's LSI claims. For every distinct
 // target of the config's sweep (target.* axes expand to several; [lsi] paired axes are taken
 // together instead of crossed) and every forward time T1 of [lsi] t1 (or --t1):
 //   kappa      the Bakry-Emery bound inf_x lambda_min(-grad^2 log p_T1(x)) (analysis/lsi.hpp:

@@ -1,5 +1,5 @@
 // Experiment configs: a TOML file (toml++) that describes a sweep, its estimators and the
-// claims to check (issue 4; DESIGN.md §6). The schema, by section:
+// claims to check (issue 4; docs/design.md §6). The schema, by section:
 //
 //   [experiment]   name (required), description, seed (integer >= 0, default 1),
 //                  replicates (integer >= 1, default 1: independent random streams per run)
@@ -20,7 +20,7 @@
 //   [score_error]  optional: kind = a registered score-error model (`dmconv list score_errors`,
 //                  default "none" = exact score); every other key is a parameter of the model,
 //                  except measure_samples (integer >= 0, default 1000: exact samples of p_t per
-//                  level for the realised eps_score / eps_Jacobi of THEORY.md §3; 0 = skip)
+//                  level for the realised eps_score / eps_Jacobi of docs/theory.md §3; 0 = skip)
 //   [[estimator]]  kind = a registered estimator; optional metrics (list; default: all it
 //                  reports) and samplers (list; default: every sampler it supports); every
 //                  other key is a parameter of the estimator

@@ -1,4 +1,4 @@
-// [[claim]]: rate claims (THEORY.md §7) read into dmconv::Claim (analysis/rate_fit.hpp), the
+// [[claim]]: rate claims (docs/theory.md §7) read into dmconv::Claim (analysis/rate_fit.hpp), the
 // type the claims stage fits and the /fits rows record.
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // Distances between a sampler's output law and the exact law at the comparison level
-// (X_1 by default, THEORY.md §2 "Where the error is measured").
+// (X_1 by default, docs/theory.md §2 "Where the error is measured").
 //
 // Every estimate says what kind of number it is:
 //   kExact              closed form or exact law propagation (std_error = 0; `floor` is the

@@ -1,4 +1,4 @@
-// A noise level of the VP forward process (THEORY.md §1):
+// A noise level of the VP forward process (docs/theory.md §1):
 //
 //   X_t = sqrt(abar) X_0 + sqrt(1 - abar) W,     W ~ N(0, I).
 //
@@ -50,7 +50,7 @@ class NoiseLevel {
   double log_one_minus_abar() const {
     return one_minus_abar_ > 0.5 ? std::log1p(-abar_) : std::log(one_minus_abar_);
   }
-  // Half-log-SNR lambda = log(sqrt(abar)/sigma) (DPM-Solver notation, THEORY.md §1).
+  // Half-log-SNR lambda = log(sqrt(abar)/sigma) (DPM-Solver notation, docs/theory.md §1).
   double lambda() const { return 0.5 * (log_abar() - log_one_minus_abar()); }
   // OU time tau = -(1/2) ln abar.
   double ou_time() const { return -0.5 * log_abar(); }

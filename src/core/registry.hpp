@@ -24,7 +24,7 @@ class Registry {
   struct Entry {
     std::string name;
     std::string description;  // one line, shown by `dmconv list`
-    std::string source;       // paper and equation, or THEORY.md section
+    std::string source;       // paper and equation, or docs/theory.md section
     ParamDeclaration params;  // every accepted parameter, with its default (`dmconv describe`)
     Factory build;
     ParamTable example;       // parameters of a representative instance (tests, `describe`)

@@ -1,4 +1,4 @@
-// A reverse-time sampler: one step Y_t -> Y_{t-1} on a time grid (THEORY.md §4).
+// A reverse-time sampler: one step Y_t -> Y_{t-1} on a time grid (docs/theory.md §4).
 //
 //   Y_{t-1} = step(grid, t, s, noise, Y_t; state)
 //
@@ -81,7 +81,7 @@ class Sampler {
   virtual std::string name() const = 0;
   // Number of d x n standard-normal matrices one step consumes (0 for ODE samplers).
   virtual int noise_injections() const = 0;
-  // Score evaluations per step (NFE per step, THEORY.md §9.2).
+  // Score evaluations per step (NFE per step, docs/theory.md §9.2).
   virtual int score_evaluations_per_step() const = 0;
   bool is_deterministic() const { return noise_injections() == 0; }
 

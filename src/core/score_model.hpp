@@ -2,7 +2,7 @@
 //
 //   s_t(x) = s*_t(x)                       (ExactScore)
 //
-// Score-error models (THEORY.md §3, §6.6) derive from ScoreModel and perturb s*_t.
+// Score-error models (docs/theory.md §3, §6.6) derive from ScoreModel and perturb s*_t.
 // Counting is per particle: NFE per trajectory = particle_evaluations() / particles.
 #pragma once
 #include <atomic>

@@ -1,4 +1,4 @@
-// Subgaussian (psi_2) norms of data laws (THEORY.md §8.4; Pedrotti, Maas, Mondelli 2305.14164
+// Subgaussian (psi_2) norms of data laws (docs/theory.md §8.4; Pedrotti, Maas, Mondelli 2305.14164
 // take T1 ~ log of the dimension and of the subgaussian norm):
 //
 //   ||Y||_psi2 = inf{ K > 0 : E exp(Y^2 / K^2) <= 2 },
@@ -29,7 +29,7 @@ double psi2_root(const std::function<double(double)>& log_mgf, double k_min);
 // log E exp(Y^2/K^2) for Y ~ N(c, s2) (infinity when K^2 <= 2 s2).
 double log_mgf_square_gaussian(double c, double s2, double k);
 
-// psi2 of U[-A, A] (convention (ii) of the 1-D law; 0.7727 A, THEORY §8.4 table).
+// psi2 of U[-A, A] (convention (ii) of the 1-D law; 0.7727 A, docs/theory.md §8.4 table).
 double psi2_uniform(double half_width);
 // log E exp(U^2/K^2), U ~ U[-A, A].
 double log_mgf_square_uniform(double half_width, double k);

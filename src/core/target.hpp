@@ -1,4 +1,4 @@
-// An analytic target p_data, known through its noised marginals p_t (THEORY.md §1, §8):
+// An analytic target p_data, known through its noised marginals p_t (docs/theory.md §1, §8):
 //
 //   X_t = sqrt(abar) X_0 + sqrt(1 - abar) W,   p_t = law(X_t),
 //   score  s*_t(x) = grad log p_t(x),   Jacobian J*_t(x) = grad s*_t(x)  (symmetric Hessian).
@@ -45,7 +45,7 @@ struct DiagonalPlusLowRank {
   }
 };
 
-// The psi_2 norms of the data law p_0 in the two conventions of THEORY.md §8.4 (computed in
+// The psi_2 norms of the data law p_0 in the two conventions of docs/theory.md §8.4 (computed in
 // core/subgaussian.hpp): NaN = not computed for this law, +infinity = not subgaussian.
 struct SubgaussianNorms {
   double per_direction = std::numeric_limits<double>::quiet_NaN();  // (ii) sup_u ||<u, X>||_psi2
@@ -105,7 +105,7 @@ class Target {
   // diagonal-plus-low-rank Jacobians override it with the matrix determinant lemma.
   virtual void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                        VectorRef out) const;
-  // The subgaussian norms of p_0 (THEORY.md §8.4), when known.
+  // The subgaussian norms of p_0 (docs/theory.md §8.4), when known.
   virtual SubgaussianNorms subgaussian_norms() const { return {}; }
 
   // Capability queries (see above); the defaults say "not known for this law".

@@ -4,9 +4,9 @@
 //   alpha_t = abar_t / abar_{t-1},   beta_t = 1 - alpha_t       (t = 1..T)
 //
 // With a respaced grid "t-1" is the neighbouring grid point and alpha_t is the ratio above
-// (THEORY.md §4, shared conventions). Samplers see only grid levels, never a schedule formula.
+// (docs/theory.md §4, shared conventions). Samplers see only grid levels, never a schedule formula.
 // The reverse loop runs t = T..2 and outputs Y_1 at level(1); the step t = 1 to the data
-// level is optional (THEORY.md §2, "Where the error is measured").
+// level is optional (docs/theory.md §2, "Where the error is measured").
 #pragma once
 #include <string>
 #include <vector>

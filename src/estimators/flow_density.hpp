@@ -1,4 +1,4 @@
-// Exact output densities of deterministic samplers by change of variables (THEORY.md §3,
+// Exact output densities of deterministic samplers by change of variables (docs/theory.md §3,
 // issue "exact error measurement" 1b).
 //
 // A deterministic sampler is a map Phi: Y_T -> Y_stop. Carrying D = dY/dY_T along each

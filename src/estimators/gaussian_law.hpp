@@ -1,4 +1,4 @@
-// Exact law propagation on Gaussian targets (estimator "gaussian_law"; THEORY.md §6.1, §6.2).
+// Exact law propagation on Gaussian targets (estimator "gaussian_law"; docs/theory.md §6.1, §6.2).
 //
 // With p_data = N(mu, Sigma) and an affine score model (ScoreModel::is_affine()), every
 // sampler step is affine in its inputs (Y_t, the multistep cache, the noise), so the output

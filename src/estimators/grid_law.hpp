@@ -1,7 +1,7 @@
 // Grid law propagation for stochastic samplers in 1-D and 2-D (estimator "grid_law").
 //
-// Source: THEORY.md §4.1, §4.3 (the samplers), §6.3 (the 1-D reference computation,
-// theory_checks/sto1d.py), §9.4; issue text: "grid law propagation for stochastic samplers in
+// Source: docs/theory.md §4.1, §4.3 (the samplers), §6.3 (the 1-D reference computation,
+// sto1d.py), §9.4; issue text: "grid law propagation for stochastic samplers in
 // 1-D and 2-D: semi-Lagrangian change of variables for the drift using the exact drift
 // Jacobian; exact Gaussian convolution of the noise, spectrally, so that steps whose noise is
 // far narrower than the grid stay exact".
@@ -48,7 +48,7 @@
 // Lagrange interpolation of `order` points per axis (default 12, degree 11; zero outside the
 // box; negative interpolated values, which appear only at round-off level in the tails, are set
 // to 0). The error per step is ~ C (h / sigma)^order, sigma the smallest local length scale of
-// the density. Measured (THEORY §6.3 mixture, acc_sde_a, T = 256, default box): 1-D TV and KL
+// the density. Measured (docs/theory.md §6.3 mixture, acc_sde_a, T = 256, default box): 1-D TV and KL
 // agree to 11 digits for N >= 1024 at orders 8..12. 2-D (3-component full-covariance example
 // mixture, acc_sde_a, T = 64, default box, h / sigma ~ 0.2 at 256^2): TV error against 512^2
 // 5.5e-8 and output mass defect 1.3e-7 at order 8; 1.7e-9 and 2.5e-9 at order 12, in the same
@@ -87,8 +87,8 @@
 // becomes non-finite, propagate_grid_law returns the status and a message naming t and y, and
 // the estimator returns the metrics with value and floor NaN and the message in `method`.
 // (In 2-D, non-injectivity with det > 0 at every visited point is not detected.) For exact
-// scores and the samplers of THEORY.md §4.1/§4.3 (a = 1/sqrt(alpha_t), c = beta_t/sqrt(alpha_t))
-// det A > 0 at every step t >= 2 of any grid, since J*_t >= -I / (1 - abar_t) (THEORY.md §1,
+// scores and the samplers of docs/theory.md §4.1/§4.3 (a = 1/sqrt(alpha_t), c = beta_t/sqrt(alpha_t))
+// det A > 0 at every step t >= 2 of any grid, since J*_t >= -I / (1 - abar_t) (docs/theory.md §1,
 // 2nd-order Tweedie) and beta_t < 1 - abar_t; the step t = 1 to the data level can degenerate.
 // If the half-resolution run fails while the full one succeeds, the floor is +inf.
 //

@@ -64,19 +64,19 @@ const Registry<Estimator>& estimator_registry() {
   static const Registry<Estimator> registry = [] {
     Registry<Estimator> r("estimator");
     r.add({"gaussian_law", "Gaussian targets with affine scores: exact output mean/covariance by probing the "
-           "sampler; exact KL both ways, W2, Hellinger, TV", "issue 3 (1a); THEORY.md §6.1, §6.2", {},
+           "sampler; exact KL both ways, W2, Hellinger, TV", "issue 3 (1a); docs/theory.md §6.1, §6.2", {},
            [](const DeclaredParams&) -> std::unique_ptr<Estimator> {
              return std::make_unique<estimators::GaussianLawEstimator>();
            },
            {}});
     r.add({"change_of_variables", "deterministic samplers, any d: exact output density along trajectories, "
-           "Monte Carlo TV/KL/Hellinger with SE", "issue 3 (1b); THEORY.md §3", {},
+           "Monte Carlo TV/KL/Hellinger with SE", "issue 3 (1b); docs/theory.md §3", {},
            [](const DeclaredParams&) -> std::unique_ptr<Estimator> {
              return std::make_unique<ChangeOfVariablesEstimator>();
            },
            {}});
     r.add({"change_of_variables_quadrature", "deterministic samplers, d <= 2: exact output density, "
-           "Gauss-Legendre quadrature over Y_T (floor = coarse/fine difference)", "issue 3 (1b); THEORY.md §3",
+           "Gauss-Legendre quadrature over Y_T (floor = coarse/fine difference)", "issue 3 (1b); docs/theory.md §3",
            {P::integer("panels", "quadrature panels per axis (0: default; else >= 2)").defaults(0).at_least(0).at_most(1 << 24),
             P::integer("order", "Gauss-Legendre nodes per panel (2..10, 15, 20)").defaults(8).at_least(2).at_most(20)},
            [](const DeclaredParams& p) -> std::unique_ptr<Estimator> {
@@ -88,14 +88,14 @@ const Registry<Estimator>& estimator_registry() {
            {}});
     r.add({"grid_law", "samplers in d <= 2 (stochastic ones included): output density propagated on a grid "
            "(semi-Lagrangian drift with the exact drift Jacobian, spectral Gaussian noise); TV/KL/Hellinger, "
-           "floor = discretisation budget", "issue 3 (1c); THEORY.md §6.3", grid_law_params("order"),
+           "floor = discretisation budget", "issue 3 (1c); docs/theory.md §6.3", grid_law_params("order"),
            [](const DeclaredParams& p) -> std::unique_ptr<Estimator> {
              return std::make_unique<estimators::GridLawEstimator>(grid_law_options(p, "order"));
            },
            {}});
     r.add({"separable", "product targets with the exact score, any d: exact KL (d x 1-D) and Hellinger "
            "(1 - H^2_d = (1 - H^2_1)^d) from the 1-D law (quadrature or grid law); TV exact for d <= 2, "
-           "Monte Carlo over the 1-D law (control variate) above", "issue 3 (1d); THEORY.md §6.5, §7 claim 19",
+           "Monte Carlo over the 1-D law (control variate) above", "issue 3 (1d); docs/theory.md §6.5, §7 claim 19",
            separable_params(),
            [](const DeclaredParams& p) -> std::unique_ptr<Estimator> {
              estimators::SeparableOptions options;

@@ -1,7 +1,7 @@
 // Separable targets in any d: exact d-dimensional KL and Hellinger, and TV, from the 1-D law of
 // one coordinate (estimator "separable").
 //
-// Source: THEORY.md §6.5 ("Dimension") and §7 claim 19; issue 3, deliverable 1d ("Separable
+// Source: docs/theory.md §6.5 ("Dimension") and §7 claim 19; issue 3, deliverable 1d ("Separable
 // targets in any d: exact d-dimensional KL, Hellinger and TV from 1-D laws").
 //
 // Why it is exact. For p_data = q (x) ... (x) q (d copies of the 1-D factor q =
@@ -56,7 +56,7 @@
 //           Why this form. (1 - e^S)_+ needs only p_Y (exact even where p_Y = 0) and is bounded;
 //           c has finite variance (E c^2 = E e^S <= 1) and, as S -> 0, g ~ (|S| - S)/2 and
 //           c - 1 ~ S/2, so the regression removes the linear part of g. Per-draw variances
-//           (n x Var of the estimate; THEORY §6.3 mixture factor, 2e5-4e5 draws from the discrete
+//           (n x Var of the estimate; docs/theory.md §6.3 mixture factor, 2e5-4e5 draws from the discrete
 //           law, in-sample optimal beta):
 //                                         TV_d  | (1-e^S)_+ | (1/2)|1-e^S| | (1-e^S)_+ with c | |tanh(S/2)|, M
 //             acc_ode_noise T=256, d=8   0.0047 |  7.7e-5   |   1.8e-5     |     1.5e-5       |   1.8e-5

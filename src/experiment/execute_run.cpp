@@ -14,7 +14,7 @@ struct RealisedErrors {
   double eps_score = 0.0, eps_score_se = 0.0, eps_jacobi = 0.0, eps_jacobi_se = 0.0;
 };
 
-// Realised score errors of THEORY.md §3 on this grid (exactly 0 for the exact score; NaN when
+// Realised score errors of docs/theory.md §3 on this grid (exactly 0 for the exact score; NaN when
 // measure_samples = 0 skips the measurement).
 RealisedErrors realised_errors(const Plan& plan, std::size_t index, int threads) {
   const config::ExperimentConfig& config = plan.config;

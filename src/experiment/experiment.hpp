@@ -1,4 +1,4 @@
-// Running an experiment config (issue 4; DESIGN.md §6-§7; schema in results/README.md), as a
+// Running an experiment config (issue 4; docs/design.md §6-§7; schema in results/README.md), as a
 // staged pipeline, one stage per file:
 //
 //   config   config/experiment_config.hpp   TOML + --set -> ExperimentConfig (one reader per section)

@@ -1,5 +1,5 @@
 // The plan stage: the sweep expanded into runs, and every component built and validated before
-// any work (DESIGN.md §6). Components are built ONCE per distinct sweep point -- target,
+// any work (docs/design.md §6). Components are built ONCE per distinct sweep point -- target,
 // schedule and its time grids, score model, samplers -- and once per config for estimators, and
 // held as shared immutable objects that every run (and every estimator of a run) uses; nothing
 // is sampled here. Errors are config::ConfigError naming file:line, key, value and rule.

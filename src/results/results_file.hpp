@@ -1,4 +1,4 @@
-// Results files (DESIGN.md §7; schema of the tables in results/README.md).
+// Results files (docs/design.md §7; schema of the tables in results/README.md).
 //
 // A results file is an HDF5 file holding named column tables ("runs", "fits") and scalar
 // root attributes (provenance: versions, config text and hash, ...). The layout is chosen so

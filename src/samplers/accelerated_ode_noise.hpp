@@ -1,5 +1,5 @@
 // Accelerated deterministic ("momentum") sampler, noise-prediction form: the README formula
-// and `generalized_steps_accelerated` of the arXiv 2403.03852 repository; THEORY.md §4.4b.
+// and `generalized_steps_accelerated` of the arXiv 2403.03852 repository; docs/theory.md §4.4b.
 //
 //   Y_{t-1} = DDIM_t(Y_t) + C_t ( eps_{t+1}(Y_{t+1}) - eps_t(Y_t) )
 //   C_t = sqrt(abar_{t-1}) / (abar_t - abar_{t+1}) *

@@ -1,6 +1,6 @@
 // Accelerated deterministic ("momentum") sampler, score form, as presented by the authors of
-// arXiv 2403.03852: seed slides 002_2047300b94806f6c.txt ("Scheme 2 (Ours)"), Chi, ITW 2024;
-// THEORY.md §4.4a.
+// arXiv 2403.03852: ITW 2024 slides ("Scheme 2 (Ours)"), Chi, ITW 2024;
+// docs/theory.md §4.4a.
 //
 //   Y_{t-1} = ( Y_t + ((1-alpha_t)/2) s_t(Y_t) ) / sqrt(alpha_t)
 //           + ( (1-alpha_t)^2 / (4 (1-alpha_{t+1})) ) ( s_t(Y_t) - sqrt(alpha_{t+1}) s_{t+1}(Y_{t+1}) ) / sqrt(alpha_t)

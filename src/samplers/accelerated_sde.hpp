@@ -1,11 +1,11 @@
 // Accelerated stochastic sampler ("accelerated DDPM") of Li, Huang, Efimov, Wei, Chi, Chen,
-// arXiv 2403.03852 (THEORY.md §4.3). One score evaluation, at a half-noised point, and two
+// arXiv 2403.03852 (docs/theory.md §4.3). One score evaluation, at a half-noised point, and two
 // noise injections per step:
 //
 //   (A) Y+ = Y_t + sqrt(beta_t/2) Z+,
 //       Y_{t-1} = ( Y+ + beta_t s_t(Y+) + sqrt(beta_t/2) Z ) / sqrt(alpha_t)
 //       [UNVERIFIED printed form; the unique choice that makes the one-step covariance
-//        (beta/alpha)(I + beta J*) correct to O(beta^2), THEORY.md §6.1]
+//        (beta/alpha)(I + beta J*) correct to O(beta^2), docs/theory.md §6.1]
 //   (B) Y+ = Y_t + sqrt(beta_t/2) Z+,
 //       Y_{t-1} = ( Y+ + beta_t s_t(Y+) ) / sqrt(alpha_t) + sqrt(beta_t/2) Z     [repository README]
 //   (C) Y+ = Y_t + sqrt(alpha_t beta_t/2) Z+, then the rule of (B); no Z on the step to the

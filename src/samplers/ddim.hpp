@@ -1,4 +1,4 @@
-// DDIM, exact exponential-integrator form (THEORY.md §4.2b); Song et al. 2021, the
+// DDIM, exact exponential-integrator form (docs/theory.md §4.2b); Song et al. 2021, the
 // `generalized_steps` of the 2403.03852 repository; DPM-Solver-1 of Lu et al. 2022.
 //
 //   Y_{t-1} = sqrt(abar_{t-1}/abar_t) Y_t - sigma_{t-1} (e^{h_t} - 1) eps_t(Y_t),

@@ -1,9 +1,9 @@
-// DDPM / SDE-based sampler, two variants (THEORY.md §4.1).
+// DDPM / SDE-based sampler, two variants (docs/theory.md §4.1).
 //
 // kNoiseInside — the analysed rule, Li & Yan arXiv 2409.18959 eq. (2.4):
 //   Y_{t-1} = ( Y_t + (1-alpha_t) s_t(Y_t) + sqrt(1-alpha_t) Z_t ) / sqrt(alpha_t)
 //
-// kNoiseOutside — seed slides (002_2047300b94806f6c.txt) and `ddpm_steps` of the
+// kNoiseOutside — ITW 2024 slides and `ddpm_steps` of the
 // 2403.03852 repository:
 //   Y_{t-1} = ( Y_t + (1-alpha_t) s_t(Y_t) ) / sqrt(alpha_t) + sqrt(1-alpha_t) Z_t,
 //   with no noise on the step to the data level (t = 1), as the repository does.

@@ -1,5 +1,5 @@
 // Single-step DPM-Solver-2 (Lu et al. 2022, r1 = 1/2, "dpmsolver" type): the official code's
-// `singlestep_dpm_solver_second_update`, rewritten in THEORY.md §1 notation (§4.5).
+// `singlestep_dpm_solver_second_update`, rewritten in docs/theory.md §1 notation (§4.5).
 //
 //   h = lambda_{t-1} - lambda_t,   lambda_m = lambda_t + h/2,   abar_m = 1/(1 + e^{-2 lambda_m})
 //   U       = sqrt(abar_m/abar_t) Y_t - sigma_m (e^{h/2} - 1) eps_t(Y_t)

@@ -1,5 +1,5 @@
 // DPM-Solver++(2M) (Lu et al. 2022b, data prediction, multistep): the official code's
-// `multistep_dpm_solver_second_update` and `sample(method='multistep')`, in THEORY.md §1
+// `multistep_dpm_solver_second_update` and `sample(method='multistep')`, in docs/theory.md §1
 // notation (§4.5).
 //
 //   h = lambda_{t-1} - lambda_t,   r = (lambda_t - lambda_{t+1}) / h

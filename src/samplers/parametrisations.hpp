@@ -1,4 +1,4 @@
-// Conversions between score, noise prediction and data prediction (THEORY.md §1 table):
+// Conversions between score, noise prediction and data prediction (docs/theory.md §1 table):
 //
 //   eps_t(x)   = -sigma_t s_t(x)
 //   x0hat_t(x) = (x + (1 - abar_t) s_t(x)) / sqrt(abar_t)

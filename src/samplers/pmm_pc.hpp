@@ -1,5 +1,5 @@
 // Predictor-corrector scheme of Pedrotti, Maas, Mondelli, arXiv 2305.14164 (TMLR 2024), as
-// written in THEORY.md §4.6 ((4.1) corrector, (4.2) predictor; THEORY's labels, the paper's
+// written in docs/theory.md §4.6 ((4.1) corrector, (4.2) predictor; docs/theory.md's labels, the paper's
 // equation numbers are not re-checked here) and §5.6.
 //
 // The forward OU process runs to the FINITE time T1: the run's grid is the schedule's grid
@@ -14,12 +14,12 @@
 //     integrated on the grid by `integrator`: ddim (exponential integrator, §4.2b),
 //     acc_ode_noise (§4.4b) or dpm_solver_2 (§4.5); their step functions are called as is,
 //     with the score s~_t = s_t * min(1, M_t / |s_t|), M_t = C sqrt(d) / sigma_t when
-//     predictor_truncation = C > 0 (Thm 4.2 runs both stages on a truncated score; THEORY §4.6:
+//     predictor_truncation = C > 0 (Thm 4.2 runs both stages on a truncated score; docs/theory.md §4.6:
 //     "M growing like sqrt(d)/sigma", the typical size of the true score at level t).
 //
 // So the first step (t = grid.steps()) is K ULA iterations followed by one predictor step,
 // and every later step is a plain predictor step. The ULA discretisation is the [DERIVED]
-// "natural implementation" of THEORY.md §4.6; the paper's own discretisation (its §6) is
+// "natural implementation" of docs/theory.md §4.6; the paper's own discretisation (its §6) is
 // [UNVERIFIED]. The two truncations are separate knobs (corrector: absolute M at the single
 // level T; predictor: C in units of sqrt(d)/sigma_t), both off by default; the exact form of the
 // paper's truncation is [UNVERIFIED].

@@ -1,10 +1,10 @@
-// Probability-flow ODE sampler in the form analysed by Li et al. (THEORY.md §4.2a):
+// Probability-flow ODE sampler in the form analysed by Li et al. (docs/theory.md §4.2a):
 // Li & Yan arXiv 2409.18959 eq. (2.5); arXiv 2306.09251 and 2408.02320.
 //
 //   Y_{t-1} = ( Y_t + ((1-alpha_t)/2) s_t(Y_t) ) / sqrt(alpha_t)
 //
 // Deterministic (reads no noise). NFE = 1 per step. On N(0,1) data it inflates the sample
-// by about 1 + beta_t^2/8 per step, a much larger error constant than DDIM (THEORY.md §4.2).
+// by about 1 + beta_t^2/8 per step, a much larger error constant than DDIM (docs/theory.md §4.2).
 #pragma once
 #include "core/sampler.hpp"
 

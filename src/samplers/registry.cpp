@@ -86,39 +86,39 @@ const Registry<Sampler>& sampler_registry() {
   static const Registry<Sampler> registry = [] {
     Registry<Sampler> r("sampler");
     r.add({"ddpm", "DDPM, noise inside the 1/sqrt(alpha) factor (the analysed rule)",
-           "arXiv 2409.18959 eq. (2.4); THEORY.md §4.1", {}, plain<Ddpm>(Ddpm::Variant::kNoiseInside), {}});
+           "arXiv 2409.18959 eq. (2.4); docs/theory.md §4.1", {}, plain<Ddpm>(Ddpm::Variant::kNoiseInside), {}});
     r.add({"ddpm_noise_outside", "DDPM, noise outside the 1/sqrt(alpha) factor (slides, repository)",
-           "seed 002 slides; 2403.03852 code ddpm_steps; THEORY.md §4.1",
+           "ITW 2024 slides; 2403.03852 code ddpm_steps; docs/theory.md §4.1",
            {}, plain<Ddpm>(Ddpm::Variant::kNoiseOutside), {}});
     r.add({"reverse_diffusion", "Song et al. reverse-diffusion predictor (2 - sqrt(alpha)) Y + beta s + sqrt(beta) Z",
            "Song et al. ICLR 2021 (reverse diffusion sampler; score_sde ReverseDiffusionPredictor, VPSDE.discretize)",
            {}, plain<ReverseDiffusion>(), {}});
     r.add({"ode_euler", "probability-flow ODE, Li et al. Euler form (Y + beta/2 s)/sqrt(alpha)",
-           "arXiv 2409.18959 eq. (2.5); THEORY.md §4.2a", {}, plain<ProbabilityFlowEuler>(), {}});
+           "arXiv 2409.18959 eq. (2.5); docs/theory.md §4.2a", {}, plain<ProbabilityFlowEuler>(), {}});
     r.add({"ddim", "DDIM, exact exponential-integrator form (= DPM-Solver-1)",
-           "Song et al. 2021; 2403.03852 code generalized_steps; THEORY.md §4.2b", {}, plain<Ddim>(), {}});
+           "Song et al. 2021; 2403.03852 code generalized_steps; docs/theory.md §4.2b", {}, plain<Ddim>(), {}});
     r.add({"acc_sde_a", "accelerated stochastic sampler, variant (A): second noise inside the bracket",
-           "arXiv 2403.03852 [UNVERIFIED form]; THEORY.md §4.3 (A)",
+           "arXiv 2403.03852 [UNVERIFIED form]; docs/theory.md §4.3 (A)",
            {}, plain<AcceleratedSde>(AcceleratedSde::Variant::kA), {}});
     r.add({"acc_sde_b", "accelerated stochastic sampler, variant (B): repository README form",
-           "2403.03852 README; THEORY.md §4.3 (B)", {}, plain<AcceleratedSde>(AcceleratedSde::Variant::kB), {}});
+           "2403.03852 README; docs/theory.md §4.3 (B)", {}, plain<AcceleratedSde>(AcceleratedSde::Variant::kB), {}});
     r.add({"acc_sde_c", "accelerated stochastic sampler, variant (C): repository code form",
-           "2403.03852 code ddpm_steps_accelerated; THEORY.md §4.3 (C)",
+           "2403.03852 code ddpm_steps_accelerated; docs/theory.md §4.3 (C)",
            {}, plain<AcceleratedSde>(AcceleratedSde::Variant::kC), {}});
-    r.add({"acc_ode_score", "accelerated deterministic (momentum) sampler, score form of the seed slides",
-           "seed 002 slides 'Scheme 2 (Ours)'; THEORY.md §4.4a", {}, plain<AcceleratedOdeScore>(), {}});
+    r.add({"acc_ode_score", "accelerated deterministic (momentum) sampler, score form of the ITW 2024 slides",
+           "ITW 2024 slides 'Scheme 2 (Ours)'; docs/theory.md §4.4a", {}, plain<AcceleratedOdeScore>(), {}});
     r.add({"acc_ode_noise", "accelerated deterministic (momentum) sampler, noise-prediction form of the code",
-           "2403.03852 code generalized_steps_accelerated; THEORY.md §4.4b",
+           "2403.03852 code generalized_steps_accelerated; docs/theory.md §4.4b",
            {}, plain<AcceleratedOdeNoise>(), {}});
     r.add({"dpm_solver_2", "single-step DPM-Solver-2 (r1 = 1/2), 2 score evaluations per step",
-           "Lu et al. 2022, dpm-solver code; THEORY.md §4.5", {}, plain<DpmSolver2>(), {}});
+           "Lu et al. 2022, dpm-solver code; docs/theory.md §4.5", {}, plain<DpmSolver2>(), {}});
     r.add({"dpm_solver_pp_2m", "DPM-Solver++(2M), data prediction, multistep",
-           "Lu et al. 2022b, dpm-solver code; THEORY.md §4.5", {}, plain<DpmSolverPlusPlus2M>(), {}});
+           "Lu et al. 2022b, dpm-solver code; docs/theory.md §4.5", {}, plain<DpmSolverPlusPlus2M>(), {}});
     r.add({"pmm_pc",
            "Pedrotti-Maas-Mondelli predictor-corrector: ULA at the top level T1 (time langevin_time, step "
            "langevin_step, optional norm truncation) then the probability-flow ODE (integrator ddim | acc_ode_noise | "
            "dpm_solver_2)",
-           "arXiv 2305.14164 (Langevin corrector at T1 + probability-flow ODE; ULA discretisation [DERIVED]); THEORY.md §4.6 (4.1)-(4.2), §5.6 Thm 4.2 truncation",
+           "arXiv 2305.14164 (Langevin corrector at T1 + probability-flow ODE; ULA discretisation [DERIVED]); docs/theory.md §4.6 (4.1)-(4.2), §5.6 Thm 4.2 truncation",
            pmm_pc_params(), make_pmm_pc, {{"langevin_step", 0.05}}});
     r.add({"song_pc",
            "Song et al. predictor-corrector (VP): predictor reverse_diffusion | ddpm | ddpm_noise_outside | ddim, then corrector_steps "

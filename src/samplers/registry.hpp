@@ -1,4 +1,4 @@
-// The sampler registry: every sampler of THEORY.md §4, one line each.
+// The sampler registry: every sampler of docs/theory.md §4, one line each.
 #pragma once
 #include "core/registry.hpp"
 #include "core/sampler.hpp"

@@ -8,7 +8,7 @@
 //           = (2 - sqrt(alpha_t)) Y_t + beta_t s_t(Y_t) + sqrt(beta_t) Z_t,
 //
 // with no noise on the step to the data level (t = 1: the code's final `x_mean`, denoise =
-// True). It agrees with both DDPM forms of THEORY.md §4.1 to O(beta^2) per step (1/sqrt(alpha)
+// True). It agrees with both DDPM forms of docs/theory.md §4.1 to O(beta^2) per step (1/sqrt(alpha)
 // = 1 + beta/2 + O(beta^2) = 2 - sqrt(alpha) + O(beta^2)); the paper's equation numbers are not
 // re-checked here [UNVERIFIED]. NFE = 1 per step; one noise injection. Also song_pc's
 // predictor "reverse_diffusion".

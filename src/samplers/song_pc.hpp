@@ -2,11 +2,11 @@
 // "Score-based generative modeling through stochastic differential equations", ICLR 2021:
 // the PC sampling loop (predictor, then M corrector steps at the new level) with the VP
 // Langevin corrector of its Algorithm 5 (signal-to-noise step rule). A baseline for pmm_pc
-// (THEORY.md §4.6). Algorithm numbers as in the paper's appendix; equation numbers were not
+// (docs/theory.md §4.6). Algorithm numbers as in the paper's appendix; equation numbers were not
 // re-checked here [UNVERIFIED].
 //
 // Per step t -> t-1 of the grid:
-//   predictor:  Y <- P_t(Y)   with P = "ddpm" (the analysed DDPM rule, THEORY.md §4.1 (2.4):
+//   predictor:  Y <- P_t(Y)   with P = "ddpm" (the analysed DDPM rule, docs/theory.md §4.1 (2.4):
 //               (Y + beta s + sqrt(beta) z)/sqrt(alpha)), "ddpm_noise_outside" (the paper's
 //               ancestral-sampling predictor for VP and the score_sde code's
 //               AncestralSamplingPredictor: (Y + beta s)/sqrt(alpha) + sqrt(beta) z, no noise on

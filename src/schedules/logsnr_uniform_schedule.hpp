@@ -1,5 +1,5 @@
 // Uniform in half-log-SNR lambda = (1/2) ln(abar/(1-abar)) between two fixed levels
-// (the grid of DPM-Solver, Lu et al. 2022, "logSNR" skip type; THEORY.md §1 notation):
+// (the grid of DPM-Solver, Lu et al. 2022, "logSNR" skip type; docs/theory.md §1 notation):
 //
 //   lambda_t = lambda_1 - (t-1)/(T-1) (lambda_1 - lambda_T),   t = 1..T,
 //   lambda_1 = (1/2) ln((1-s1)/s1),  s1 = 1 - abar_1 (`first_one_minus_abar`),

@@ -13,7 +13,7 @@ const Registry<Schedule>& schedule_registry() {
   static const Registry<Schedule> registry = [] {
     Registry<Schedule> r("schedule");
     r.add({"theory", "Li et al. theory schedule, beta_1 = T^-c0, then log-uniform and constant c1 log T/T",
-           "arXiv 2409.18959 eq. (2.3); THEORY.md §2",
+           "arXiv 2409.18959 eq. (2.3); docs/theory.md §2",
            {P::number("c0", "beta_1 = T^-c0: the first (data-end) step size").defaults(2.0).above(0.0),
             P::number("c1", "phase-2 step c1 log T / T; must exceed c0 (needs c1 log T / T < 1)")
                 .defaults(6.0)
@@ -21,7 +21,7 @@ const Registry<Schedule>& schedule_registry() {
            [](const DeclaredParams& p) { return std::make_unique<TheorySchedule>(p.number("c0"), p.number("c1")); },
            {}});
     r.add({"logsnr_uniform", "uniform in half-log-SNR between 1-abar_1 and abar_T (fixed endpoints)",
-           "Lu et al. 2022 (DPM-Solver) logSNR grid; THEORY.md §1",
+           "Lu et al. 2022 (DPM-Solver) logSNR grid; docs/theory.md §1",
            {P::number("first_one_minus_abar", "1 - abar_1, the noise of the first (least noisy) level")
                 .defaults(1e-4)
                 .above(0.0)

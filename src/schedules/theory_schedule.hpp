@@ -1,5 +1,5 @@
 // The step-size schedule of the convergence theory. Source: Li & Yan, arXiv 2409.18959,
-// eq. (2.3) (also used by arXiv 2306.09251 and 2408.02320); THEORY.md §2.
+// eq. (2.3) (also used by arXiv 2306.09251 and 2408.02320); docs/theory.md §2.
 //
 //   beta_1     = T^{-c0}
 //   beta_{t+1} = (c1 log T / T) * min{ beta_1 (1 + c1 log T / T)^t , 1 },   t = 1..T-1

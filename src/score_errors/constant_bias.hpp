@@ -1,11 +1,11 @@
-// Constant bias (THEORY.md §3: an L2 score error with zero Jacobian error):
+// Constant bias (docs/theory.md §3: an L2 score error with zero Jacobian error):
 //
 //   s_t(x) = s*_t(x) + a w(t) u,        J_{s_t} = J*_t,
 //
 // u a unit vector (parameter "direction", normalised; default e_1), a >= 0, w the time profile
 // (time_profile.hpp). Hence ||s_t - s*_t|| = a w(t) at every x, and the realised errors are
 // eps_score = a sqrt((1/T) sum_t w(t)^2) (= a for the uniform profile) and eps_Jacobi = 0.
-// Source: the score-error issue; THEORY.md §5.1 (DDPM needs only L2 accuracy) vs §5.2 (the ODE
+// Source: the score-error issue; docs/theory.md §5.1 (DDPM needs only L2 accuracy) vs §5.2 (the ODE
 // bound has a separate eps_Jacobi term, which this model leaves at zero).
 //
 // The shift does not change the Jacobian, so is_affine(), the structured Jacobian and the

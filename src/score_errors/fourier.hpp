@@ -12,7 +12,7 @@
 // p_t differ (the phase omega <v, X_t> is not uniform when omega sd(X_t) is small) and are
 // measured by realised_error.hpp.
 //
-// Source: the score-error issue; THEORY.md §6.6 (theory_checks/pert.py adds
+// Source: the score-error issue; docs/theory.md §6.6 (pert.py adds
 // eps sqrt(2) sin(omega x + 0.3) in 1-D, which is this model with M = 1, a = eps,
 // direction = [1], phase = 0.3 and the uniform profile). sin rather than cos so that "phase"
 // means the same as in §6.6; with random phases the two are the same law.

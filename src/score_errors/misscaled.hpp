@@ -2,7 +2,7 @@
 //
 //   s_t(x) = s*_{t'}(x),      J_{s_t}(x) = J*_{t'}(x),
 //
-// where the level t' has its noise-to-signal ratio (the VE variance of THEORY.md §1) scaled by
+// where the level t' has its noise-to-signal ratio (the VE variance of docs/theory.md §1) scaled by
 // `factor` > 0:
 //
 //   (1 - abar') / abar' = factor (1 - abar) / abar,   i.e.

@@ -1,5 +1,5 @@
 // Realised score errors: what a score model's error actually is on a grid, measured by Monte
-// Carlo on exact samples of p_t, not assumed from its parameters (THEORY.md §3):
+// Carlo on exact samples of p_t, not assumed from its parameters (docs/theory.md §3):
 //
 //   eps_score^2 = (1/T) sum_{t=1}^T E_{X_t ~ p_t} ||s_t(X_t) - s*_t(X_t)||_2^2
 //   eps_Jacobi  = (1/T) sum_{t=1}^T E_{X_t ~ p_t} ||J_{s_t}(X_t) - J*_t(X_t)||_2     (spectral norm)

@@ -152,17 +152,17 @@ std::unique_ptr<ScoreErrorFactory> build(const DeclaredParams& p) {
 const Registry<ScoreErrorFactory>& score_error_registry() {
   static const Registry<ScoreErrorFactory> registry = [] {
     Registry<ScoreErrorFactory> r("score error");
-    r.add({"none", "no score error: the exact score s*_t", "THEORY.md §3 (eps_score = eps_Jacobi = 0)", {},
+    r.add({"none", "no score error: the exact score s*_t", "docs/theory.md §3 (eps_score = eps_Jacobi = 0)", {},
            [](const DeclaredParams&) -> std::unique_ptr<ScoreErrorFactory> { return std::make_unique<NoneFactory>(); },
            {}});
     r.add({"constant_bias", "s*_t + a w(t) u: L2 error a w(t), zero Jacobian error (direction u, time profile w)",
-           "score-error issue; THEORY.md §3, §5.1 vs §5.2", ConstantBiasFactory::params(), build<ConstantBiasFactory>,
+           "score-error issue; docs/theory.md §3, §5.1 vs §5.2", ConstantBiasFactory::params(), build<ConstantBiasFactory>,
            {{"a", 0.01}, {"profile", "uniform"}}});
     r.add({"fourier", "s*_t + a w(t) sqrt(2/M) sum_m u_m sin(omega <v_m,x> + phi_m): eps_score ~ a, "
-           "eps_Jacobi ~ a omega (random features fixed by the seed)", "score-error issue; THEORY.md §6.6",
+           "eps_Jacobi ~ a omega (random features fixed by the seed)", "score-error issue; docs/theory.md §6.6",
            FourierFactory::params(), build<FourierFactory>, {{"a", 0.002}, {"omega", 4.0}}});
     r.add({"misscaled", "the exact score of the wrong level: noise-to-signal ratio (1-abar)/abar scaled by factor",
-           "score-error issue; THEORY.md §1 (VE variance)", MisscaledFactory::params(), build<MisscaledFactory>, {{"factor", 1.1}}});
+           "score-error issue; docs/theory.md §1 (VE variance)", MisscaledFactory::params(), build<MisscaledFactory>, {{"factor", 1.1}}});
     return r;
   }();
   return registry;

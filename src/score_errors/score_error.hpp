@@ -1,4 +1,4 @@
-// Score-error models (THEORY.md §3, §5.1-§5.2, §6.6): the score a sampler uses is
+// Score-error models (docs/theory.md §3, §5.1-§5.2, §6.6): the score a sampler uses is
 //
 //   s_t(x) = s*_t(x) + delta_t(x),
 //
@@ -13,7 +13,7 @@
 //                                                                       (fourier.hpp)
 //   misscaled      s_t = s*_{t'}, the exact score of a wrong noise level (misscaled.hpp)
 // with the time profiles w(t) of time_profile.hpp. What the sampler actually sees is measured,
-// not assumed: realised_error.hpp estimates eps_score and eps_Jacobi of THEORY.md §3.
+// not assumed: realised_error.hpp estimates eps_score and eps_Jacobi of docs/theory.md §3.
 //
 // Two stages, so that a config can be validated before any target exists:
 //   1. score_error_registry().make(kind, params)  checks the parameters (keys, types, ranges;

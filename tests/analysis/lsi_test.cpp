@@ -1,4 +1,4 @@
-// Log-Sobolev tools (analysis/lsi.hpp, THEORY.md §5.6, claims 13-14): closed forms on Gaussians
+// Log-Sobolev tools (analysis/lsi.hpp, docs/theory.md §5.6, claims 13-14): closed forms on Gaussians
 // (lambda = 1/(a v + 1 - a), a = e^{-2 T1}), grid convergence of the 1-D spectral constants,
 // the ordering Bakry-Emery <= LSI <= Poincare on a well-separated mixture, and the Langevin
 // KL / W2 decay.

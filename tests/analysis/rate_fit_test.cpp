@@ -28,7 +28,7 @@ TEST(RateFit, RecoversExponentAndLogFactorExactly) {
   EXPECT_NEAR(fit.log_factor_power, 3.0, 1e-9);
   EXPECT_NEAR(fit.intercept, std::log(0.7), 1e-9);
   EXPECT_EQ(fit.points_used, kSteps.size());
-  // Local slopes of (log T)^3 / T^2 are -2 + 3/ln(T_mid)-ish: shallower than -2 (THEORY §6.4).
+  // Local slopes of (log T)^3 / T^2 are -2 + 3/ln(T_mid)-ish: shallower than -2 (docs/theory.md §6.4).
   ASSERT_EQ(fit.local_slopes.size(), kSteps.size() - 1);
   for (double slope : fit.local_slopes) {
     EXPECT_GT(slope, -2.0);
@@ -37,7 +37,7 @@ TEST(RateFit, RecoversExponentAndLogFactorExactly) {
 }
 
 // Without the log factor a (log T)^k T^-p law is fitted with a shallower exponent: the
-// reason THEORY §6.4 asks for the log-factor model.
+// reason docs/theory.md §6.4 asks for the log-factor model.
 TEST(RateFit, PlainPowerLawIsBiasedByLogFactors) {
   const RateFit plain = fit_rate(synthetic(1.0, 2.0, 1.0, kSteps), RateFitOptions{});
   EXPECT_LT(plain.exponent, 0.8);

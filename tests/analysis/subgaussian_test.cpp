@@ -1,4 +1,4 @@
-// Subgaussian norms (core/subgaussian.hpp, THEORY.md §8.4) against closed forms and against
+// Subgaussian norms (core/subgaussian.hpp, docs/theory.md §8.4) against closed forms and against
 // 40-digit references computed independently with mpmath (findroot on mpmath.quad or on the
 // closed-form moment generating function; script in the comment of each value).
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@ namespace {
 constexpr double kRel = 1e-12;
 
 TEST(Subgaussian, GaussianClosedForms) {
-  // N(0, v): (ii) sqrt(8 v / 3); N(0, v I_d): (i) K^2 = 2 v / (1 - 2^{-2/d}) (THEORY §8.4 table).
+  // N(0, v): (ii) sqrt(8 v / 3); N(0, v I_d): (i) K^2 = 2 v / (1 - 2^{-2/d}) (docs/theory.md §8.4 table).
   for (double v : {0.1, 1.0, 7.5}) {
     for (int d : {1, 3, 10, 100}) {
       const auto target = target_registry().make("gaussian", {{"mean", std::vector<double>(static_cast<std::size_t>(d), 0.0)},

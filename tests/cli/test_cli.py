@@ -181,7 +181,7 @@ class Cli(unittest.TestCase):
 
     def test_lsi_profile_matches_closed_forms(self):
         # N(0.5, 4) in 1-D: p_T1 = N(0.5 a^{1/2}, 4a + 1 - a), a = e^{-2 T1}; its Bakry-Emery, Poincare and
-        # log-Sobolev constants all equal 1 / (4a + 1 - a) (THEORY §5.6), and the bound reaches 0.9 at
+        # log-Sobolev constants all equal 1 / (4a + 1 - a) (docs/theory.md §5.6), and the bound reaches 0.9 at
         # a = (1/0.9 - 1)/3, T1* = -(1/2) ln a. A target sweep gives one profile per target.
         gaussian = CONFIG.replace('kind = "gaussian_mixture"\nweights = [0.3, 0.7]\nmeans = [[-2.0], [1.5]]\n'
                                   'variance = [0.25, 0.5]', 'kind = "gaussian"\nmean = [0.5]\nvariance = 4.0')

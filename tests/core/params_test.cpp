@@ -1,6 +1,6 @@
 // Tests of ParamTable / ParamValue (core/params.hpp) and Registry::find (core/registry.hpp):
 // typed getters return what was stored, and every failure throws InvalidArgument whose
-// message names the context, the key, the offending value and the rule (DESIGN.md §1.3).
+// message names the context, the key, the offending value and the rule (docs/design.md §1.3).
 #include <gtest/gtest.h>
 
 #include <cmath>

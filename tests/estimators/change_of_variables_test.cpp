@@ -1,5 +1,5 @@
 // Change-of-variables densities for deterministic samplers: the flow-map TV against an
-// independent computation (the quantile flow map of theory_checks/det1d.py), log-determinants
+// independent computation (the quantile flow map of det1d.py), log-determinants
 // against finite differences of the flow map for every deterministic sampler, agreement of the
 // two Jacobian paths and of Monte Carlo with quadrature.
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@
 namespace dmconv {
 namespace {
 
-// THEORY.md §6.3 mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5).
+// docs/theory.md §6.3 mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5).
 std::unique_ptr<Target> theory_mixture() {
   return test_support::theory_mixture_1d();
 }
@@ -34,7 +34,7 @@ Estimate estimate_metric(const Estimator& estimator, const std::string& sampler_
   return estimator.estimate(problem).at(0);
 }
 
-// Reference: `python3 theory_checks/det1d.py mix 2 6 64 256` (quantile flow map, 1e5 midpoints,
+// Reference: `python3 det1d.py mix 2 6 64 256` (quantile flow map, 1e5 midpoints,
 // exact p_{X_T} init, output Y_1), printed to 4 digits, hence 2e-3 relative tolerance:
 //   T=64:  ode25=5.046e-01 ddim=4.234e-02 accode=1.020e-02
 //   T=256: ode25=1.855e-01 ddim=1.309e-02 accode=1.451e-03

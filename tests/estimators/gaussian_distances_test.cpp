@@ -249,7 +249,7 @@ TEST(GaussianDistances, HellingerMatchesClosedForms) {
   const GaussianLaw near{p0.mean, p0.covariance * (1.0 + 1e-8)};
   EXPECT_NEAR(gaussian_hellinger(p0, near).value / gaussian_kl(p0, near).value, 0.25, 1e-7);
   EXPECT_LE(rel(gaussian_hellinger(p0, near).value, static_cast<double>(naive_hellinger(p0, near))), 1e-6);
-  // Product identity (THEORY §6.5): 1 - H_d^2 = prod (1 - H_1^2).
+  // Product identity (docs/theory.md §6.5): 1 - H_d^2 = prod (1 - H_1^2).
   const GaussianLaw a{Vector::Constant(2, 0.3), Matrix::Identity(2, 2) * 0.5};
   const GaussianLaw b{Vector::Zero(2), Matrix::Identity(2, 2) * 0.7};
   const GaussianLaw a1{Vector::Constant(1, 0.3), Matrix::Constant(1, 1, 0.5)};

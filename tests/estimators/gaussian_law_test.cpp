@@ -3,17 +3,17 @@
 // Reference values (provenance):
 //   kReference* below are KL(p_{X_1} || p_{Y_1}) for the 1-D target N(1.5, 0.25), theory
 //   schedule c0 = 2, c1 = 6, computed in 50-digit mpmath by the functions of
-//   /work/shared/theory_checks/gauss.py (run_markov with ddpm, ode, ddim, acc_sde_readme,
+//   gauss.py (run_markov with ddpm, ode, ddim, acc_sde_readme,
 //   acc_sde_code; run_affine 'acc_ode_code'; run_dpm2; run_dpmpp2m), acc_sde_inside copied
-//   from theory_checks/gauss2.py (variant A), plus two samplers gauss.py lacks, written in the
-//   same style: ddpm_noise_outside (var' = c^2 var/alpha + beta) and acc_ode_score (THEORY
+//   from gauss2.py (variant A), plus two samplers gauss.py lacks, written in the
+//   same style: ddpm_noise_outside (var' = c^2 var/alpha + beta) and acc_ode_score (docs/theory.md
 //   §4.4a, affine tracking A, B with the cached s_{t+1} and a plain (2.5) step at t = T).
 //   The driver printed 15 significant digits:
 //       python3 ref.py 2 6 exact 64 256 1024      (Y_T ~ p_{X_T})
 //       python3 ref.py 2 6 std 64 256           (Y_T ~ N(0, 1))
 //   and the mean / variance of Y_1 at T = 1024 (20 digits) by the same functions with the
 //   final kl() call replaced by a capture of (mean, variance) (ref2.py). The printed 2-digit
-//   values of THEORY.md §6.2's table are checked as well.
+//   values of docs/theory.md §6.2's table are checked as well.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -144,7 +144,7 @@ TEST(GaussianLaw, ReproducesStandardNormalInitialisation) {
   }
 }
 
-// THEORY.md §6.2 table, printed to 2 significant digits. Column 'acc-SDE (A)' is acc_sde_a,
+// docs/theory.md §6.2 table, printed to 2 significant digits. Column 'acc-SDE (A)' is acc_sde_a,
 // 'acc-SDE (B)' acc_sde_b, 'acc-ODE' the noise-prediction form acc_ode_noise.
 TEST(GaussianLaw, MatchesTheTableOfTheorySection62) {
   const std::vector<std::pair<std::string, std::vector<double>>> table{
@@ -186,7 +186,7 @@ TEST(GaussianLaw, PropagatedMomentsMatch50DigitReferences) {
   EXPECT_LE(rel(x1.covariance(0, 0), 0.25000071525573730469), 1e-15);
 }
 
-// THEORY §6.5: an isotropic product target gives d times the 1-D KL, and 1 - H_d^2 =
+// docs/theory.md §6.5: an isotropic product target gives d times the 1-D KL, and 1 - H_d^2 =
 // (1 - H_1^2)^d; a rotated product target (full covariance) gives the sum of 1-D KLs.
 TEST(GaussianLaw, DimensionThreeProductAndRotatedTargets) {
   const int d = 3;

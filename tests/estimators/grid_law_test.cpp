@@ -7,8 +7,8 @@
 //   * Gaussian targets (1-D N(1.5, 0.25), 2-D full covariance): TV / KL / H^2 against the exact
 //     law propagation, computed here by the mean/covariance recursion of the step form (and
 //     cross-checked against estimators::gaussian_output_law); the floor must bound the error;
-//   * THEORY.md §6.3 mixture: TV against the independent Python oracle
-//     /work/shared/theory_checks/sto1d.py (see kSto1d below for provenance and its accuracy);
+//   * docs/theory.md §6.3 mixture: TV against the independent Python oracle
+//     sto1d.py (see kSto1d below for provenance and its accuracy);
 //   * grid refinement: convergence order and floor against a much finer reference;
 //   * a 2-D non-product mixture against Monte Carlo through the samplers' own step() (run_sampler);
 //   * a 2-D product law against 1-D grids (KL adds, 1 - H^2 multiplies);
@@ -46,7 +46,7 @@ using estimators::UniformGrid;
 
 double rel(double value, double reference) { return std::fabs(value - reference) / std::fabs(reference); }
 
-// THEORY.md §6.3 mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5).
+// docs/theory.md §6.3 mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5).
 std::unique_ptr<Target> theory_mixture() {
   return test_support::theory_mixture_1d();
 }
@@ -399,9 +399,9 @@ TEST(GridLaw, TwoDimensionalFullCovarianceGaussianMatchesExactLawPropagation) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// THEORY.md §6.3 mixture against the Python oracle.
+// docs/theory.md §6.3 mixture against the Python oracle.
 //
-// Provenance: /usr/bin/python3 /work/shared/theory_checks/sto1d.py 2 6 64 256 (unmodified) prints
+// Provenance: /usr/bin/python3 sto1d.py 2 6 64 256 (unmodified) prints
 //   64  ddpm=6.423e-02 acc_inside=2.260e-02 acc_readme=4.412e-02 acc_code=6.966e-02
 //   256 ddpm=2.130e-02 acc_inside=7.310e-03 acc_readme=1.380e-02 acc_code=2.279e-02
 // (acc_inside/readme/code = acc_sde_a/b/c). Its own accuracy: copies under /tmp differing only in

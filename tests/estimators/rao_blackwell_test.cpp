@@ -1,6 +1,6 @@
 // Rao-Blackwellised TV / Hellinger (estimators/rao_blackwell.hpp) against exact values: DDPM on
 // Gaussian targets (output law Gaussian, distances in closed form by gaussian_law) and on the
-// THEORY §6.3 mixture in d = 1 (grid law, exact to ~1e-9); jackknife SE coverage over replicates.
+// docs/theory.md §6.3 mixture in d = 1 (grid law, exact to ~1e-9); jackknife SE coverage over replicates.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,5 +1,5 @@
 // The separable estimator (src/estimators/separable.hpp): d-dimensional distances of product
-// targets from the 1-D law of one coordinate (THEORY.md §6.5, claim 19).
+// targets from the 1-D law of one coordinate (docs/theory.md §6.5, claim 19).
 //
 // What is checked, and against what:
 //   * d = 1: bitwise the 1-D estimators' values and floors (change_of_variables_quadrature for
@@ -32,7 +32,7 @@ namespace {
 using estimators::SeparableEstimator;
 using estimators::SeparableOptions;
 
-// d copies of the THEORY.md §6.3 mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5).
+// d copies of the docs/theory.md §6.3 mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5).
 std::unique_ptr<Target> theory_product(int dim) {
   return target_registry().make("product", {{"dim", dim},
                                             {"weights", std::vector<double>{0.3, 0.7}},
@@ -145,7 +145,7 @@ TEST(Separable, TwoDimensionsMatchesTwoDimensionalQuadratureForDdim) {
 // The premise, checked where it is cheap: on the same nodes, the 2-D flow of the product target
 // (2-D sampler steps, 2-D score and log-determinants) is the tensor product of the 1-D flow of
 // the factor: Y(u_j, u_k) = (Y_1(u_j), Y_1(u_k)) and r(u_j, u_k) = r_1(u_j) + r_1(u_k).
-// (THEORY §7 claim 19: any deviation would mean coupled noise or a non-separable score.)
+// (docs/theory.md §7 claim 19: any deviation would mean coupled noise or a non-separable score.)
 TEST(Separable, TwoDimensionalFlowIsTheTensorProductOfTheOneDimensionalFlow) {
   const auto product = theory_product(2);
   const Target& factor = *product->product_factor();

@@ -50,7 +50,7 @@ void add(Coverage& c, double value, double std_error, double exact) {
 }
 
 TEST(StandardErrorCalibration, ChangeOfVariablesMonteCarloCoversTheQuadratureValue) {
-  // THEORY.md §6.3 mixture, DDIM on the theory grid at T = 32 (TV ~ 6e-2, so the integrands'
+  // docs/theory.md §6.3 mixture, DDIM on the theory grid at T = 32 (TV ~ 6e-2, so the integrands'
   // skew matters at n = 1000 -- which is what is being tested).
   const auto target = test_support::theory_mixture_1d();
   const TimeGrid grid = schedule_registry().make("theory", {{"c0", 2.0}, {"c1", 6.0}})->grid(32);

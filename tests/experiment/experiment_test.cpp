@@ -16,7 +16,7 @@
 namespace dmconv::experiment {
 namespace {
 
-// THEORY.md §6.3 mixture; a deterministic sampler by quadrature, a stochastic one by grid law,
+// docs/theory.md §6.3 mixture; a deterministic sampler by quadrature, a stochastic one by grid law,
 // a Monte Carlo estimator (so that seeds matter), claims including a ratio.
 const std::string kConfig = R"([experiment]
 name = "runner"
@@ -196,7 +196,7 @@ TEST_F(Runner, ClaimsGetFitsAndVerdicts) {
   for (const FitRow& f : fits)
     std::printf("%-32s %-80s slope %.3f [%.3f, %.3f] %s %s\n", f.claim.name.c_str(), f.group.c_str(), f.slope, f.slope_low,
                 f.slope_high, to_string(f.verdict).c_str(), (f.message + f.exclusions).c_str());
-  // DDIM on a log-SNR grid: slope -1, no log factors (THEORY.md §6.4).
+  // DDIM on a log-SNR grid: slope -1, no log factors (docs/theory.md §6.4).
   EXPECT_EQ(fits[0].verdict, Verdict::kHolds) << fits[0].message;
   EXPECT_NEAR(fits[0].slope, -1.0, 0.2);
   EXPECT_LT(fits[0].slope_low, fits[0].slope);

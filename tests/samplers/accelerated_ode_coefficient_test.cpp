@@ -1,5 +1,5 @@
 // The momentum coefficient C_t of the accelerated ODE sampler, noise-prediction form
-// (THEORY.md §4.4b), against its defining arcsin closed form evaluated in 50 digits
+// (docs/theory.md §4.4b), against its defining arcsin closed form evaluated in 50 digits
 // (exact_reference.hpp):
 //
 //   C_t = sqrt(abar_{t-1}) / (abar_t - abar_{t+1}) *
@@ -51,7 +51,7 @@ struct CoefficientGrid {
 };
 
 std::vector<CoefficientGrid> coefficient_grids() {
-  // c1 = 6 needs c1 log T / T < 1, i.e. T >= 32; T = 16 uses c1 = 4 (THEORY.md §2 table).
+  // c1 = 6 needs c1 log T / T < 1, i.e. T >= 32; T = 16 uses c1 = 4 (docs/theory.md §2 table).
   return {{"theory(c0=2,c1=4) T=16", TheorySchedule(2.0, 4.0).grid(16)},
           {"theory(c0=2,c1=6) T=64", TheorySchedule(2.0, 6.0).grid(64)},
           {"theory(c0=2,c1=6) T=1024", TheorySchedule(2.0, 6.0).grid(1024)},
@@ -63,7 +63,7 @@ double relative(double got, const Real& expected) {
   return static_cast<double>(abs((Real(got) - expected) / expected));
 }
 
-// All t in 2..T-1, plus t = 1, where abar_0 = 1 and C_1 is finite (THEORY.md §4.4b boundary);
+// All t in 2..T-1, plus t = 1, where abar_0 = 1 and C_1 is finite (docs/theory.md §4.4b boundary);
 // there h_1 = +inf and the tolerance is 1e-14.
 TEST(AcceleratedOdeCoefficient, MatchesTheArcsinClosedFormIn50Digits) {
   for (const CoefficientGrid& g : coefficient_grids()) {

@@ -1,4 +1,4 @@
-// Boundary conventions of the samplers (THEORY.md §4.1, §4.3, §4.4, §4.5, §9.3):
+// Boundary conventions of the samplers (docs/theory.md §4.1, §4.3, §4.4, §4.5, §9.3):
 //   * ddpm_noise_outside and acc_sde_c add no (second) noise on the step t = 1 to the data;
 //   * DPM-Solver++(2M) with fewer than 10 steps in the run takes a first-order final step
 //     (`lower_order_final`), with 10 or more a second-order one;
@@ -39,7 +39,7 @@ Matrix normals(Eigen::Index rows, Eigen::Index cols, std::uint64_t index) {
 }
 
 // For each stochastic sampler: which noise injections the step t = 1 (to the data level)
-// uses. THEORY.md §4.1: the noise-outside variant, like the repository's ddpm_steps, adds
+// uses. docs/theory.md §4.1: the noise-outside variant, like the repository's ddpm_steps, adds
 // no noise on the final step; §4.3 (C): "No Z_t is added on the last step" (the first
 // injection Z+ still is). The analysed DDPM (2.4) and variants (A), (B) have no boundary.
 TEST(SamplerBoundary, NoiseUsedOnTheStepToTheData) {
@@ -117,7 +117,7 @@ struct Gaussian3 {
   Matrix sigma = (Matrix(3, 3) << 0.50, 0.20, -0.10, 0.20, 0.30, 0.05, -0.10, 0.05, 0.08).finished();
 };
 
-// THEORY.md §4.5 boundary [CODE dpm-solver `sample`]: with lower_order_final and fewer than
+// docs/theory.md §4.5 boundary [CODE dpm-solver `sample`]: with lower_order_final and fewer than
 // 10 steps, the final step drops to first order. A run to Y_1 on a grid of T levels has
 // T - 1 steps: T = 10 -> 9 steps (final step first order), T = 11 -> 10 steps (second order).
 TEST(SamplerBoundary, DpmSolverPlusPlusLowerOrderFinalStep) {

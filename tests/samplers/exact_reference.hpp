@@ -1,9 +1,9 @@
 // Reference arithmetic for the sampler tests: 50-digit binary floating point
 // (boost::multiprecision::cpp_bin_float_50, header-only), Eigen matrices over it, exact
 // noise levels, the exact affine score of a Gaussian target, and the accelerated ODE
-// coefficient C_t of THEORY.md §4.4b evaluated from its defining closed form.
+// coefficient C_t of docs/theory.md §4.4b evaluated from its defining closed form.
 //
-// Every reference value in tests/samplers is computed here from THEORY.md formulas, never
+// Every reference value in tests/samplers is computed here from docs/theory.md formulas, never
 // from the code under test. The only inputs taken from dmconv are the grid's numbers
 // (the stored levels and betas) and the target's parameters, both treated as exact.
 #pragma once
@@ -33,7 +33,7 @@ inline Matrix to_double(const RMatrix& m) {
   return out;
 }
 
-// A noise level as an exact pair (a, q) with a + q = 1 exactly (THEORY.md §1: abar and
+// A noise level as an exact pair (a, q) with a + q = 1 exactly (docs/theory.md §1: abar and
 // 1 - abar). A NoiseLevel stores both halves rounded separately, so they sum to 1 only to
 // rounding. Which half is taken as exact matters for quantities that are differences of
 // O(1) terms near the data end (e.g. arcsin sqrt(abar) when 1 - abar ~ 1e-6: an error of
@@ -53,19 +53,19 @@ struct ExactLevel {
     const Real a = level.abar();
     return {a, 1 - a};
   }
-  // THEORY.md §1: abar = 1/(1 + e^{-2 lambda}), 1 - abar = 1/(1 + e^{2 lambda}).
+  // docs/theory.md §1: abar = 1/(1 + e^{-2 lambda}), 1 - abar = 1/(1 + e^{2 lambda}).
   static ExactLevel from_lambda(const Real& lambda) {
     return {1 / (1 + exp(-2 * lambda)), 1 / (1 + exp(2 * lambda))};
   }
   Real sigma() const { return sqrt(q); }
   Real sqrt_abar() const { return sqrt(a); }
-  // Half-log-SNR lambda = log(sqrt(abar)/sigma) (THEORY.md §1, DPM-Solver notation).
+  // Half-log-SNR lambda = log(sqrt(abar)/sigma) (docs/theory.md §1, DPM-Solver notation).
   Real lambda() const { return log(a / q) / 2; }
 };
 
 inline ExactLevel exact_level(const TimeGrid& grid, int t) { return ExactLevel::of(grid.level(t)); }
 
-// The exact score of a Gaussian target N(mu, Sigma) at a level (THEORY.md §8.1, one
+// The exact score of a Gaussian target N(mu, Sigma) at a level (docs/theory.md §8.1, one
 // component): p_t = N(sqrt(a) mu, C), C = a Sigma + (1-a) I, s*(x) = -C^{-1}(x - sqrt(a) mu).
 // Affine: s*(x) = J x + c with J = -C^{-1}, c = C^{-1} sqrt(a) mu.
 struct AffineScore {
@@ -80,7 +80,7 @@ inline AffineScore gaussian_score(const RVector& mu, const RMatrix& sigma, const
   return {-precision, precision * (level.sqrt_abar() * mu)};
 }
 
-// C_t of THEORY.md §4.4b, evaluated literally from its closed form in 50 digits:
+// C_t of docs/theory.md §4.4b, evaluated literally from its closed form in 50 digits:
 //
 //   C_t = sqrt(abar_{t-1}) / (abar_t - abar_{t+1}) *
 //         [ abar_t sqrt((1-abar_{t-1})/abar_{t-1}) + arcsin sqrt(abar_{t-1})
@@ -88,7 +88,7 @@ inline AffineScore gaussian_score(const RVector& mu, const RMatrix& sigma, const
 //
 // Levels t-1 and t are the grid's stored levels (ExactLevel). abar_{t+1} enters only the
 // denominator; it is taken as abar_t alpha_{t+1} = abar_t (1 - beta_{t+1}) with the grid's
-// beta_{t+1}, which is the definition of beta (THEORY.md §1, TimeGrid: beta_t = 1 -
+// beta_{t+1}, which is the definition of beta (docs/theory.md §1, TimeGrid: beta_t = 1 -
 // abar_t/abar_{t-1}). The grid's stored level(t+1) agrees with it only to the rounding of
 // the cumulative log sum that produced it (about ulp(log abar)/beta_{t+1} relative, up to
 // ~3e-13 at T = 4096); that is a property of the grid, not of C_t, and is checked

@@ -1,15 +1,15 @@
-// Closed-form one-step maps of every THEORY.md §4 sampler on a Gaussian target with exact
+// Closed-form one-step maps of every docs/theory.md §4 sampler on a Gaussian target with exact
 // score, in 50-digit arithmetic, and the probe that reads the same map off Sampler::step.
 //
 // For p_data = N(mu, Sigma) the exact score is affine, s*_t(x) = J_t x + c_t (§8.1), so every
-// sampler step is affine in its inputs (THEORY.md §6.1):
+// sampler step is affine in its inputs (docs/theory.md §6.1):
 //
 //   Y_{t-1} = A Y_t + Q Y_{t+1} + b + sum_k N_k Z_k
 //
 // where Q (the coefficient of the previous iterate, through the cached model output) is
 // non-zero only for the multistep samplers, and N_k only for the stochastic ones.
 //
-// The reference maps are written from the THEORY.md §4 update rules, where possible in a
+// The reference maps are written from the docs/theory.md §4 update rules, where possible in a
 // different but equivalent parametrisation from the one the code uses:
 //   * DDIM in the score form  Y/sqrt(alpha) + sigma_t (sigma_t/sqrt(alpha) - sigma_{t-1}) s
 //     (§4.2b third line), not the exponential form sqrt(abar ratio) Y - sigma (e^h - 1) eps;
@@ -41,7 +41,7 @@ struct AffineStep {
   Real Q_scale = 0;
 };
 
-// The samplers with a closed form below (THEORY.md §4.1-4.5).
+// The samplers with a closed form below (docs/theory.md §4.1-4.5).
 inline const std::vector<std::string>& samplers_with_closed_form() {
   static const std::vector<std::string> names{"ddpm",      "ddpm_noise_outside", "reverse_diffusion", "ode_euler", "ddim",
                                               "acc_sde_a", "acc_sde_b",          "acc_sde_c", "acc_ode_score",
@@ -49,7 +49,7 @@ inline const std::vector<std::string>& samplers_with_closed_form() {
   return names;
 }
 
-// Multistep samplers: the step uses the previous step's model output (THEORY.md §4.4, §4.5).
+// Multistep samplers: the step uses the previous step's model output (docs/theory.md §4.4, §4.5).
 inline bool is_multistep(const std::string& name) {
   return name == "acc_ode_score" || name == "acc_ode_noise" || name == "dpm_solver_pp_2m";
 }
@@ -119,7 +119,7 @@ class GaussianClosedForms {
     const AffineScore s = score(now), s_next = score(next);
     const RMatrix I = identity();
     if (name == "acc_ode_score") {
-      // §4.4a (seed slides, "Scheme 2 (Ours)"):
+      // §4.4a (ITW 2024 slides, "Scheme 2 (Ours)"):
       //   Y_{t-1} = ( Y_t + (beta_t/2) s_t(Y_t) )/sqrt(alpha_t)
       //           + m ( s_t(Y_t) - sqrt(alpha_{t+1}) s_{t+1}(Y_{t+1}) )/sqrt(alpha_t),
       //   m = beta_t^2 / (4 beta_{t+1}).

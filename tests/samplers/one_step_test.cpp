@@ -1,9 +1,9 @@
-// One-step maps of every sampler on Gaussian targets with exact score (THEORY.md §4, §6.1).
+// One-step maps of every sampler on Gaussian targets with exact score (docs/theory.md §4, §6.1).
 //
 // On p_data = N(mu, Sigma) every sampler step is affine in (Y_t, Y_{t+1}, Z_k); the test reads
 // A, b, N_k (and Q for multistep samplers) off Sampler::step by probing with unit inputs and
 // compares them with the closed forms of gaussian_affine_reference.hpp, written from the
-// THEORY.md §4 rules and evaluated in 50 digits.
+// docs/theory.md §4 rules and evaluated in 50 digits.
 //
 // Tolerance: 1e-12 normwise relative per coefficient block. The code works in double; the
 // worst conditioned operations it performs are (a) differences of half-log-SNRs,
@@ -38,7 +38,7 @@ namespace {
 
 constexpr double kOneStepTolerance = 1e-12;
 
-// The THEORY.md §6.2 target N(1.5, 0.25) in 1-D, and a 3-D target with a full anisotropic
+// The docs/theory.md §6.2 target N(1.5, 0.25) in 1-D, and a 3-D target with a full anisotropic
 // covariance (eigenvalues ~0.64, 0.20, 0.03) and non-zero mean.
 struct GaussianProblem {
   std::string label;
@@ -68,7 +68,7 @@ struct GridCase {
   std::vector<int> steps;  // plain steps (fresh state)
 };
 
-// Theory schedule (THEORY.md §2) with c0 = 2, c1 = 6: probe t = T, a phase-1 t, a phase-2 t,
+// Theory schedule (docs/theory.md §2) with c0 = 2, c1 = 6: probe t = T, a phase-1 t, a phase-2 t,
 // t = 2 and t = 1. Phase 1 ends at t* = floor(c0 ln T / ln(1 + h)), h = c1 ln T / T; the
 // chosen indices are checked to lie in the phases (growing resp. constant beta).
 GridCase theory_case(int T) {
@@ -86,7 +86,7 @@ GridCase theory_case(int T) {
 std::vector<GridCase> grid_cases() {
   std::vector<GridCase> cases;
   for (int T : {64, 256, 1024}) cases.push_back(theory_case(T));
-  // A respaced-style grid built from levels (alpha_t = abar_t/abar_{t-1}, THEORY.md §4).
+  // A respaced-style grid built from levels (alpha_t = abar_t/abar_{t-1}, docs/theory.md §4).
   cases.push_back({"logsnr_uniform T=40", LogSnrUniformSchedule(1e-4, 1e-6).grid(40), {40, 20, 2, 1}});
   return cases;
 }
@@ -177,7 +177,7 @@ TEST(SamplerOneStepReport, MaximumRelativeErrorPerSampler) {
 }
 
 // ---------------------------------------------------------------------------------------
-// THEORY.md §6.1 variance maps in 1-D, read off the probed step. For a target N(m, v) the
+// docs/theory.md §6.1 variance maps in 1-D, read off the probed step. For a target N(m, v) the
 // exact marginal at level t is N(sqrt(abar_t) m, v_t), v_t = abar_t v + 1 - abar_t. An affine
 // step Y' = A Y + b + sum_k N_k Z_k maps it to N(A sqrt(abar_t) m + b, A^2 v_t + sum_k N_k^2).
 //
@@ -199,7 +199,7 @@ struct OneDLaw {
   double variance;
 };
 
-constexpr double kM = 1.5, kV = 0.25;  // THEORY.md §6.2 target
+constexpr double kM = 1.5, kV = 0.25;  // docs/theory.md §6.2 target
 
 OneDLaw output_law(const std::string& name, const TimeGrid& grid, int t) {
   const GaussianTarget target(GaussianComponent::isotropic(Vector::Constant(1, kM), kV, "test"));

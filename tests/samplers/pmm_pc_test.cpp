@@ -1,9 +1,9 @@
-// pmm_pc (Pedrotti, Maas, Mondelli, arXiv 2305.14164; THEORY.md §4.6).
+// pmm_pc (Pedrotti, Maas, Mondelli, arXiv 2305.14164; docs/theory.md §4.6).
 //
 // On a Gaussian target N(m, v I) with the exact score s_a(x) = -(x - sqrt(a) m) / V_a,
 // V_a = a v + 1 - a, every ULA iteration and every DDIM / DPM-Solver-2 step is affine in Y
 // plus Gaussian noise, so from Y_T ~ N(0, I) the output law is N(mu, sigma^2 I) with the
-// recursion written below in long double, from the THEORY.md formulas (DDIM in its score form
+// recursion written below in long double, from the docs/theory.md formulas (DDIM in its score form
 // §4.2b third line; DPM-Solver-2 with e^h = sqrt(abar_{t-1}/abar_t) sigma_t / sigma_{t-1}),
 // independently of the sampler code. Monte Carlo moments are checked within 5 SE.
 #include <gtest/gtest.h>

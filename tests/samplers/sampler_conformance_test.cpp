@@ -1,8 +1,8 @@
 // Conformance suite over the sampler registry: every name in sampler_registry() is tested,
-// so a newly registered sampler is covered automatically (DESIGN.md §8).
+// so a newly registered sampler is covered automatically (docs/design.md §8).
 //
 // Target: the registry's example 2-D three-component Gaussian mixture (non-Gaussian score);
-// grid: theory schedule c0 = 2, c1 = 6, T = 32 (THEORY.md §2); 300 particles.
+// grid: theory schedule c0 = 2, c1 = 6, T = 32 (docs/theory.md §2); 300 particles.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -160,7 +160,7 @@ TEST_P(SamplerConformance, StepsTreatParticlesIndependently) {
   }
 }
 
-// THEORY.md §9.3: a cache that does not belong to the immediately preceding step (left over
+// docs/theory.md §9.3: a cache that does not belong to the immediately preceding step (left over
 // from another t, or from another run) must not be used: the step equals the fresh-state step.
 TEST_P(SamplerConformance, StaleCacheIsNotUsed) {
   const Eigen::Index d = target_->dim(), n = 6;
@@ -184,7 +184,7 @@ TEST_P(SamplerConformance, StaleCacheIsNotUsed) {
   }
 }
 
-// NFE (THEORY.md §9.2): the evaluations counted by the ScoreModel over a run to Y_1 equal the
+// NFE (docs/theory.md §9.2): the evaluations counted by the ScoreModel over a run to Y_1 equal the
 // declared sum of score_evaluations_at over the steps T .. 2 per particle (for most samplers
 // score_evaluations_per_step() * (T - 1)). (A run to Y_0 may use fewer on the step to the data
 // level, e.g. DPM-Solver-2's first-order last step, never more.)

@@ -3,7 +3,7 @@
 // With the fixed corrector step (corrector_step = eps0) every predictor and corrector step on
 // a Gaussian target N(m, v I) with the exact score s_a(x) = -(x - sqrt(a) m)/V_a,
 // V_a = a v + 1 - a, is affine in Y plus Gaussian noise; the output law is the long-double
-// recursion below (THEORY.md §4.1 and §4.2b formulas), checked within 5 SE. The SNR step rule
+// recursion below (docs/theory.md §4.1 and §4.2b formulas), checked within 5 SE. The SNR step rule
 // makes the step non-affine (eps depends on |z| and |s|); it is checked value by value
 // against a hand computation of Algorithm 5.
 #include <gtest/gtest.h>

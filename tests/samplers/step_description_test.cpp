@@ -3,9 +3,9 @@
 //
 // Estimators propagate laws through these descriptions instead of calling step(), so a
 // description that disagrees with the step would silently corrupt exact results. On a
-// Gaussian target the step is affine, Y_{t-1} = A Y_t + b + sum_k N_k Z_k (THEORY.md §6.1),
+// Gaussian target the step is affine, Y_{t-1} = A Y_t + b + sum_k N_k Z_k (docs/theory.md §6.1),
 // and a description (a, c[, pre, post]) predicts
-//   A = a I + c J,  b = c c0,                     (s(x) = J x + c0, THEORY.md §8.1)
+//   A = a I + c J,  b = c c0,                     (s(x) = J x + c0, docs/theory.md §8.1)
 //   sum_k N_k N_k^T = pre (a I + c J)(a I + c J)^T + post I.
 // (The noise covariance is compared rather than the N_k, since a description does not say
 // which injection is which.) The probed maps come from step(); tolerance 1e-13 normwise

@@ -1,6 +1,6 @@
 // Tests of the noise schedules (src/schedules/*) and of the time grids they produce.
 //
-// Reference values come from THEORY.md §2 and from independent computations in long double
+// Reference values come from docs/theory.md §2 and from independent computations in long double
 // written here from the published formulas (Li & Yan arXiv 2409.18959 eq. (2.3); Ho et al.
 // 2020 §4; Nichol & Dhariwal 2021 eq. (17); DPM-Solver's uniform log-SNR grid), never from
 // the code under test. Tolerances are typed by error source (see each test).
@@ -46,7 +46,7 @@ double RelativeError(ld value, ld reference) {
 // ------------------------------------------------------------------------------------------
 // Independent long-double version of the theory schedule, written from 2409.18959 eq. (2.3):
 //   beta_1 = T^{-c0},  beta_{t+1} = h min(beta_1 (1+h)^t, 1),  h = c1 log T / T.
-// Levels: log abar_t = sum_k log1p(-beta_k), 1 - abar_t = -expm1(log abar_t) (THEORY.md §2).
+// Levels: log abar_t = sum_k log1p(-beta_k), 1 - abar_t = -expm1(log abar_t) (docs/theory.md §2).
 struct LongDoubleGrid {
   std::vector<ld> beta, abar, one_minus_abar;  // index t = 0..T (index 0: data level, beta NaN)
 };
@@ -162,9 +162,9 @@ INSTANTIATE_TEST_SUITE_P(ScheduleRegistry, EverySchedule, testing::ValuesIn(Sche
                          [](const testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 // ------------------------------------------------------------------------------------------
-// Theory schedule (arXiv 2409.18959 eq. (2.3); THEORY.md §2).
+// Theory schedule (arXiv 2409.18959 eq. (2.3); docs/theory.md §2).
 
-// Lemma 7 of 2409.18959 (THEORY.md §2 "Properties"), wherever its premise c1 log T/T <= 1/2
+// Lemma 7 of 2409.18959 (docs/theory.md §2 "Properties"), wherever its premise c1 log T/T <= 1/2
 // holds. The bounds are the theorem's; the grid values are the code's.
 TEST(TheorySchedule, SatisfiesLemma7) {
   int checked = 0;
@@ -192,9 +192,9 @@ TEST(TheorySchedule, SatisfiesLemma7) {
   EXPECT_EQ(checked, 11);
 }
 
-// THEORY.md §2 table ([DERIVED], theory_checks/schedule.py). Printed digits: abar_T to 2
+// docs/theory.md §2 table ([DERIVED], schedule.py). Printed digits: abar_T to 2
 // significant figures, the max ratio to 3 decimals, t* exactly. The second column of values
-// is schedule.py's row() printed with %.17g (python3 theory_checks/schedule.py's functions,
+// is schedule.py's row() printed with %.17g (python3 schedule.py's functions,
 // plain double, 1 - abar as -expm1(sum log1p(-beta))); the C++ forms (1+h)^t as
 // exp(t log1p h), so the two differ by accumulated rounding ~ T eps |log abar_T|: 1e-10.
 TEST(TheorySchedule, ReproducesTheoryTable) {
@@ -225,7 +225,7 @@ TEST(TheorySchedule, ReproducesTheoryTable) {
     EXPECT_LE(RelativeError(abar_T, row.abar_T_script), 1e-10);
     EXPECT_LE(RelativeError(max_ratio, row.ratio_script), 1e-10);
     // t* = largest t with beta_1 (1+h)^t < 1: steps 2..t*+1 are in phase 1 (beta < h), every
-    // later step has beta = h exactly (THEORY.md §2 "Shape").
+    // later step has beta = h exactly (docs/theory.md §2 "Shape").
     const double h = row.c1 * std::log(static_cast<double>(row.T)) / row.T;
     int last_phase1 = 0;
     for (int t = 2; t <= row.T; ++t)
@@ -236,7 +236,7 @@ TEST(TheorySchedule, ReproducesTheoryTable) {
 }
 
 // beta_1 = T^{-c0} (eq. (2.3)), against exact powers of two; 1 - abar_1 = beta_1 to full
-// relative precision (THEORY.md §2 "Store 1-abar_t accurately"): -expm1(log1p(-b)) = b to ~1 ulp.
+// relative precision (docs/theory.md §2 "Store 1-abar_t accurately"): -expm1(log1p(-b)) = b to ~1 ulp.
 TEST(TheorySchedule, FirstStepIsTMinusC0AndStoredToFullPrecision) {
   for (const TheoryCase& c : kTheoryCases) {
     for (int T : kTheoryHorizons) {
@@ -290,7 +290,7 @@ TEST(TheorySchedule, LevelsMatchLongDoubleReference) {
   }
 }
 
-// THEORY.md §2 "Shape": beta_2 ~ h beta_1 < beta_1.
+// docs/theory.md §2 "Shape": beta_2 ~ h beta_1 < beta_1.
 TEST(TheorySchedule, SecondStepIsSmallerThanFirst) {
   const TimeGrid grid = TheorySchedule(2, 6).grid(1024);
   const double h = 6 * std::log(1024.0) / 1024;
@@ -315,7 +315,7 @@ TEST(TheorySchedule, RejectsInvalidParameters) {
 }
 
 // ------------------------------------------------------------------------------------------
-// Uniform log-SNR schedule (DPM-Solver "logSNR" grid; THEORY.md §1 lambda = (1/2) ln(abar/(1-abar))).
+// Uniform log-SNR schedule (DPM-Solver "logSNR" grid; docs/theory.md §1 lambda = (1/2) ln(abar/(1-abar))).
 
 // lambda of a stored level, in long double from the stored pair (independent of NoiseLevel::lambda).
 ld Lambda(const NoiseLevel& level) {

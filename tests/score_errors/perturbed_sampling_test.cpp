@@ -1,15 +1,15 @@
 // Score-error models end to end: every registered sampler runs with a perturbed score, and the
-// exact estimators reproduce the THEORY.md §6.6 sensitivity experiment: DDIM through
+// exact estimators reproduce the docs/theory.md §6.6 sensitivity experiment: DDIM through
 // change_of_variables_quadrature (TV grows ~linearly in omega, i.e. in eps_Jacobi), DDPM through
 // grid_law (TV flat in omega).
 //
-// §6.6 (theory_checks/pert.py): mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5), theory schedule
+// §6.6 (pert.py): mixture 0.3 N(-2, 0.25) + 0.7 N(1.5, 0.5), theory schedule
 // c0 = 2, c1 = 6, T = 512, exact p_{X_T} initialisation, delta(x) = eps sqrt(2) sin(omega x + 0.3)
 // with eps = 0.002 at every level; TV(p_{X_1}, p_{Y_1}) of DDIM. Reference values from
 // det1d.run(Pert(...), 512, 2, 6, 'ddim', N) (the quantile flow map pert.py uses) with
 // N = 200000 midpoints (N = 40000, pert.py's choice, agrees to 4 digits):
 //   omega = 0 (no error) 7.26597e-03, 1: 1.18446e-02, 4: 4.77049e-02, 16: 1.62350e-01.
-// THEORY.md rounds these to 7.3e-3, 1.2e-2, 4.8e-2, 1.6e-1. Tolerance 2e-3 relative (the
+// docs/theory.md rounds these to 7.3e-3, 1.2e-2, 4.8e-2, 1.6e-1. Tolerance 2e-3 relative (the
 // midpoint rule and the quadrature each carry ~1e-4).
 #include <gtest/gtest.h>
 
@@ -90,7 +90,7 @@ TEST(PerturbedSampling, DdimChangeOfVariablesReproducesSection66Sensitivity) {
 
 // The other half of §6.6: DDPM (grid_law, exact law propagation on a grid) is insensitive to
 // the frequency of the error, because its TV bound (§5.1) involves eps_score only. Reference:
-// `python3 theory_checks/pert.py 512 0.002` (sto1d.py, printed to 4 digits):
+// `python3 pert.py 512 0.002` (sto1d.py, printed to 4 digits):
 //   omega = 0: 1.205e-02, 1: 1.219e-02, 4: 1.211e-02, 16: 1.204e-02.
 TEST(PerturbedSampling, DdpmGridLawReproducesSection66Insensitivity) {
   const auto target = test_support::theory_mixture_1d();

@@ -152,7 +152,7 @@ struct Expected {
   double eps_jacobi;
 };
 
-// Grid averages of THEORY.md §3 over t = 1..T from per-level closed forms.
+// Grid averages of docs/theory.md §3 over t = 1..T from per-level closed forms.
 template <class MeanSquare, class Jacobi>
 Expected grid_average(const TimeGrid& grid, MeanSquare mean_square, Jacobi jacobi) {
   double q = 0.0, j = 0.0;
@@ -237,7 +237,7 @@ TEST(RealisedError, FourierOneFeatureScoreAndJacobianErrorsMatchClosedForms) {
   }
 }
 
-// M = 4 in 1-D on the THEORY.md §6.3 mixture: eps_Jacobi against quadrature.
+// M = 4 in 1-D on the docs/theory.md §6.3 mixture: eps_Jacobi against quadrature.
 TEST(RealisedError, FourierManyFeaturesJacobianErrorMatchesQuadratureIn1D) {
   const auto target = theory_mixture_1d();
   const TimeGrid grid = theory_grid(24);

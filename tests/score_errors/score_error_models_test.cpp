@@ -251,7 +251,7 @@ TEST(ScoreErrorFormulas, AffinityFollowsTheTargetAndTheModel) {
     EXPECT_LE((s.col(j) - s.col(0) - J * (x.col(j) - x.col(0))).cwiseAbs().maxCoeff(), 1e-12);
 }
 
-// THEORY.md §6.6 / theory_checks/pert.py: delta(x) = eps sqrt(2) sin(omega x + 0.3) in 1-D is
+// docs/theory.md §6.6 / pert.py: delta(x) = eps sqrt(2) sin(omega x + 0.3) in 1-D is
 // fourier with M = 1, direction = [1], phase = 0.3.
 TEST(ScoreErrorFormulas, FourierWithFixedDirectionAndPhaseIsTheSection66Sine) {
   const auto target = test_support::theory_mixture_1d();

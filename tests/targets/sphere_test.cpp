@@ -1,4 +1,4 @@
-// Specific tests of targets/sphere (THEORY.md §8.3, §8.4): log p_t, s* and J* against 50-digit
+// Specific tests of targets/sphere (docs/theory.md §8.3, §8.4): log p_t, s* and J* against 50-digit
 // references computed by direct quadrature of the definition (tests/targets/reference/
 // sphere_reference.py; not by the Bessel formula), the radial functions against Boost's
 // cyl_bessel_i where it is finite, continuity across the evaluation regimes up to d = 16383,
@@ -399,7 +399,7 @@ TEST(Sphere, RadialFunctionsAreContinuousAcrossRegimes) {
   }
 }
 
-// x = 0 and tiny ||x||: s*(0) = 0, J*(0) = (-1/sigma^2 + rho^2/(d sigma^4)) I (THEORY.md §8.3 for
+// x = 0 and tiny ||x||: s*(0) = 0, J*(0) = (-1/sigma^2 + rho^2/(d sigma^4)) I (docs/theory.md §8.3 for
 // d = 2, R(z)/z -> 1/d), continuous as ||x|| -> 0 (1e-300 gives the same numbers to 1e-15), and
 // everything finite with no NaN for directions with denormal components.
 TEST(Sphere, OriginAndTinyNorms) {
@@ -536,7 +536,7 @@ TEST(Sphere, ProjectedMarginalOfTheData) {
   }
 }
 
-// psi_2 norms (THEORY.md §8.4). Per direction: r = 1, d = 2 is the table's 0.9099 (solve
+// psi_2 norms (docs/theory.md §8.4). Per direction: r = 1, d = 2 is the table's 0.9099 (solve
 // e^{1/K^2} I_0e(1/(2K^2)) = 2); all values against mpmath (sphere_reference.py: quadrature
 // over the angle + findroot, 20 digits) to 1e-12 relative; scales linearly in r; tends to the
 // Gaussian value sqrt(8/(3d)) r for large d (d = 512: within 1%). Norm-based: r/sqrt(ln 2) = 1.2011 r exactly.
@@ -555,7 +555,7 @@ TEST(Sphere, SubgaussianNorms) {
     EXPECT_NEAR(value, reference, 1e-12 * reference) << "d " << d;
     EXPECT_NEAR(SphereTarget(2.5, d).psi2_per_direction(), 2.5 * reference, 1e-12 * 2.5 * reference);
   }
-  EXPECT_NEAR(SphereTarget(1.0, 2).psi2_per_direction(), 0.9099, 5e-5);  // THEORY.md §8.4 table
+  EXPECT_NEAR(SphereTarget(1.0, 2).psi2_per_direction(), 0.9099, 5e-5);  // docs/theory.md §8.4 table
   EXPECT_NEAR(SphereTarget(1.0, 512).psi2_per_direction() / std::sqrt(8.0 / (3 * 512)), 1.0, 1e-2);
   EXPECT_DOUBLE_EQ(SphereTarget(1.0, 2).psi2_norm_based(), 1.0 / std::sqrt(std::numbers::ln2));
   EXPECT_NEAR(SphereTarget(1.0, 2).psi2_norm_based(), 1.2011, 5e-5);

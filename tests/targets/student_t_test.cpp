@@ -1,4 +1,4 @@
-// Specific tests of targets/student_t (heavy-tailed control, THEORY.md §8): log p_t, s* and J*
+// Specific tests of targets/student_t (heavy-tailed control, docs/theory.md §8): log p_t, s* and J*
 // against high-precision references (90-digit mpmath quadrature of the defining convolution over y, and the
 // Voigt closed form for nu = 1), exact samples against the exact t CDF, symmetry and
 // finiteness over the whole range of levels and |x| <= 1e6, the product factor, and parameter

@@ -9,7 +9,7 @@
 // = grad score and symmetric, structured Jacobian = dense Jacobian, Stein's identity for the
 // exact samples (E s(X) = 0, E s(X) X^T = -I), bitwise batch invariance.
 // Closed-form properties (targets that the test can read as a Gaussian mixture): log_density,
-// score and Jacobian against THEORY.md §8.1 evaluated independently in long double here,
+// score and Jacobian against docs/theory.md §8.1 evaluated independently in long double here,
 // normalisation by quadrature (d <= 2), sample moments within 5 SE, and a KS test (p = 1e-6)
 // of random 1-D projections against the exact projected mixture CDF.
 #include <gtest/gtest.h>
@@ -100,7 +100,7 @@ std::vector<TargetCase> AllCases() {
   // Gaussian with a diagonal covariance, d = 3.
   cases.push_back({"gaussian_diagonal_d3", "gaussian",
                    {{"mean", std::vector<double>{-0.5, 0.25, 1.0}}, {"variances", std::vector<double>{0.05, 0.7, 3.0}}}});
-  // Uniform boxes (THEORY.md §8.2): d = 1 and d = 3, and a product with a uniform_box factor.
+  // Uniform boxes (docs/theory.md §8.2): d = 1 and d = 3, and a product with a uniform_box factor.
   cases.push_back({"uniform_box_d1", "uniform_box", {{"half_width", 1.0}, {"dim", 1}}});
   cases.push_back({"uniform_box_d3", "uniform_box", {{"half_width", 0.7}, {"dim", 3}}});
   cases.push_back({"product_uniform_box_d2", "product",
@@ -115,7 +115,7 @@ std::vector<TargetCase> AllCases() {
   cases.push_back({"student_t_nu3", "student_t", {{"degrees_of_freedom", 3.0}, {"scale", 1.0}}});
   cases.push_back({"product_student_t_d3", "product",
                    {{"dim", 3}, {"factor", std::string("student_t")}, {"degrees_of_freedom", 2.5}, {"scale", 1.0}}});
-  // Spheres (THEORY.md §8.3): the circle of radius 1.5 and S^7 of radius 2 (generic checks only:
+  // Spheres (docs/theory.md §8.3): the circle of radius 1.5 and S^7 of radius 2 (generic checks only:
   // ReadMixture returns nullopt, so the mixture closed-form checks skip, as for uniform_box).
   cases.push_back({"sphere_d2", "sphere", {{"radius", 1.5}, {"dim", 2}}});
   cases.push_back({"sphere_d8", "sphere", {{"radius", 2.0}, {"dim", 8}}});
@@ -137,7 +137,7 @@ const std::vector<LevelCase> kLevels = {
 
 // ------------------------------------------------------------------------------------------
 // Independent reference: the test reads the parameters itself (registry key conventions of
-// targets/registry.cpp) and evaluates THEORY.md §8.1 in long double.
+// targets/registry.cpp) and evaluates docs/theory.md §8.1 in long double.
 
 struct Mixture {
   std::vector<double> weights;
@@ -190,7 +190,7 @@ std::optional<Mixture> ReadMixture(const TargetCase& c) {
 
 double StandardNormalCdf(double z) { return 0.5 * std::erfc(-z / std::numbers::sqrt2); }
 
-// p_t = sum_k pi_k N(m_k, C_k), m_k = sqrt(a) mu_k, C_k = a Sigma_k + (1-a) I (THEORY.md §8.1).
+// p_t = sum_k pi_k N(m_k, C_k), m_k = sqrt(a) mu_k, C_k = a Sigma_k + (1-a) I (docs/theory.md §8.1).
 class ReferenceAtLevel {
  public:
   ReferenceAtLevel(const Mixture& mixture, const NoiseLevel& level) : mixture_(mixture) {
@@ -432,7 +432,7 @@ TEST_P(TargetConformance, StructuredJacobianMatchesDense) {
   }
 }
 
-// (d, part 1) log_density, score and Jacobian against THEORY.md §8.1 evaluated here in long
+// (d, part 1) log_density, score and Jacobian against docs/theory.md §8.1 evaluated here in long
 // double. Double-precision evaluation through Cholesky factors: relative error ~ d cond(C)
 // eps ~ 1e-13; tolerances 1e-12 (log density, floor 1) and 1e-11 (score and Jacobian, floors
 // 1/sqrt(c_min) and 1/c_min).
@@ -636,7 +636,7 @@ TEST_P(TargetConformance, AffineScoreClaimIsTrue) {
 // on a dependent type), so the suite builds at either revision.
 
 // moments(level), when it returns a value: the closed-form mean and covariance of p_t
-// (THEORY.md §8.1, evaluated by the reference); both are O(1) sums: relative 1e-13 with floor 1.
+// (docs/theory.md §8.1, evaluated by the reference); both are O(1) sums: relative 1e-13 with floor 1.
 template <class T>
 bool CheckMoments(const T& target, const NoiseLevel& level, const ReferenceAtLevel* reference) {
   if constexpr (requires { target.moments(level); }) {

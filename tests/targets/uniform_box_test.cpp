@@ -1,7 +1,7 @@
-// Specific tests of targets/uniform_box (THEORY.md §8.2): closed forms against 50-digit
+// Specific tests of targets/uniform_box (docs/theory.md §8.2): closed forms against 50-digit
 // references (including deep tails |x| >> A and both evaluation branches), exact sampling
 // against the exact law, the product target with a uniform_box factor, parameter validation,
-// and THEORY.md §6.3's TV values for deterministic samplers on U([-1, 1]).
+// and docs/theory.md §6.3's TV values for deterministic samplers on U([-1, 1]).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -30,7 +30,7 @@ struct Reference {
   double abar, one_minus_abar, x, log_density, score, curvature;
 };
 
-// 50-digit references, A = 1: mpmath (mp.dps = 50) evaluating THEORY.md §8.2 directly,
+// 50-digit references, A = 1: mpmath (mp.dps = 50) evaluating docs/theory.md §8.2 directly,
 // Z = Phi(u+) - Phi(u-) (as erfc(u-/sqrt2)/2 - erfc(u+/sqrt2)/2 when u- > 0),
 // s = (phi(u+) - phi(u-))/(sigma Z), J = (-u+ phi(u+) + u- phi(u-))/(sigma^2 Z) - s^2, with
 // abar and 1 - abar taken as the exact doubles below (mp.nstr to 25 digits). Script:
@@ -178,7 +178,7 @@ TEST(UniformBox, DataLevelIsTheUniformDensity) {
 }
 
 // Exact samples against the exact law: KS of each coordinate against
-// cdf(x) = sigma (G(u+) - G(u-)) / (2b), G(z) = z Phi(z) + phi(z) (THEORY.md §8.2),
+// cdf(x) = sigma (G(u+) - G(u-)) / (2b), G(z) = z Phi(z) + phi(z) (docs/theory.md §8.2),
 // and sample moments vs moments() within 5 SE.
 TEST(UniformBox, SamplesFollowTheExactLaw) {
   const UniformBoxTarget target(1.0, 3);
@@ -261,15 +261,15 @@ TEST(UniformBox, ProductWithUniformFactorEqualsTheBox) {
   EXPECT_EQ(dynamic_cast<const ProductTarget*>(mixture.get())->factor().name(), "gaussian_mixture");
 }
 
-// THEORY.md §6.3, uniform on [-1, 1], deterministic samplers, theory schedule c0 = 2, c1 = 6,
+// docs/theory.md §6.3, uniform on [-1, 1], deterministic samplers, theory schedule c0 = 2, c1 = 6,
 // exact initialisation, exact scores: TV(p_{X_1}, p_{Y_1}) by change of variables (Gauss-Legendre
-// quadrature over Y_T). Reference: /work/shared/theory_checks/det1d.py uni 2 6 64 256 1024
+// quadrature over Y_T). Reference: det1d.py uni 2 6 64 256 1024
 // (quantile flow map, 1e5 midpoint nodes):
 //   T = 64:   ode25 5.462e-01  ddim 3.267e-02  accode 5.792e-03
 //   T = 256:  ode25 2.031e-01  ddim 1.150e-02  accode 8.203e-04
 //   T = 1024: ode25 7.356e-02  ddim 3.676e-03  accode 8.790e-05  (not run here: 21 s more; this
 //             estimator gave 7.3562e-02, 3.6758e-03, 8.7901e-05 when it was)
-// (THEORY.md §6.3 rounds these to 5.5e-1, 3.3e-2, 5.8e-3.) Measured: all six within 0.05%
+// (docs/theory.md §6.3 rounds these to 5.5e-1, 3.3e-2, 5.8e-3.) Measured: all six within 0.05%
 // (1024 panels x 8 nodes; 4096 gives the same 4 digits); tolerance 1%.
 TEST(UniformBox, DeterministicSamplerTvMatchesTheorySection63) {
   const auto target = target_registry().make("uniform_box", {{"half_width", 1.0}, {"dim", 1}});

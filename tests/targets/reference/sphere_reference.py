@@ -115,7 +115,7 @@ def main():
                 sys.stdout.flush()
     if sys.argv[1:]:
         return
-    # psi_2 per direction (THEORY.md §8.4 (ii)) of <u, X_0>, r = 1: E exp(cos^2(phi)/K^2) = 2 with
+    # psi_2 per direction (docs/theory.md §8.4 (ii)) of <u, X_0>, r = 1: E exp(cos^2(phi)/K^2) = 2 with
     # phi distributed as sin^{d-2}(phi) on [0, pi]; by quadrature over phi and findroot.
     for d in (2, 3, 8, 64):
         norm_ = quad(lambda p: sin(p) ** (d - 2), [0, pi / 2])
