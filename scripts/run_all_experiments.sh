@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every experiments/*.toml, prints each one's wall time and verdict counts, and optionally
+# Runs every experiments/*.toml (`dmconv run`, or `dmconv lsi` for configs with an [lsi] section), prints each one's wall time and verdict counts, and optionally
 # compares each results file bit for bit with a baseline directory of earlier results
 # (scripts/compare_results.py: every /runs column but wall_seconds).
 #
@@ -43,7 +43,11 @@ for name in "${names[@]}"; do
   config="experiments/$name.toml"
   [ -f "$config" ] || { echo "run_all_experiments: no $config" >&2; status=1; continue; }
   start=$(date +%s.%N)
-  OMP_WAIT_POLICY=passive "$dmconv" run "$config" --out "$out/$name.h5" > "$out/$name.log" 2>&1
+  if grep -q '^\[lsi\]' "$config"; then  # LSI profile configs: [[lsi.claim]] tables, judged by dmconv lsi
+    OMP_WAIT_POLICY=passive "$dmconv" lsi "$config" --out "$out/$name.h5" > "$out/$name.log" 2>&1
+  else
+    OMP_WAIT_POLICY=passive "$dmconv" run "$config" --out "$out/$name.h5" > "$out/$name.log" 2>&1
+  fi
   rc=$?
   seconds=$(elapsed "$start")
   if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
@@ -51,7 +55,7 @@ for name in "${names[@]}"; do
     status=1
     continue
   fi
-  verdicts=$(grep -oE '^ *(HOLDS|VIOLATED|INCONCLUSIVE)' "$out/$name.log" | tr -d ' ' | sort | uniq -c | awk '{printf "%s %s  ", $1, $2}')
+  verdicts=$(grep -oE '(^ *|: )(HOLDS|VIOLATED|INCONCLUSIVE)' "$out/$name.log" | sed 's/^: //' | tr -d ' ' | sort | uniq -c | awk '{printf "%s %s  ", $1, $2}')
   line="${verdicts:-no claims}"
   if [ -n "$baseline" ]; then
     if [ ! -f "$baseline/$name.h5" ]; then
