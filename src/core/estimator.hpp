@@ -58,7 +58,8 @@ struct Estimate {
   EstimateKind kind = EstimateKind::kExact;
   std::string method;  // estimator name and settings, e.g. "gaussian_law"
   EstimateStatus status = EstimateStatus::kOk;
-  std::string message;  // why the status is not kOk (empty when it is)
+  std::string message = {};  // why the status is not kOk (empty when it is); the initializer keeps
+                             // the six-field aggregate initialisations free of -Wmissing-field-initializers
 };
 
 // Everything an estimator may need to know about one run.

@@ -150,7 +150,9 @@ TEST(LsiSpectral, SecondOrderGridConvergence) {
     // order is 4 (both constants). The mixture shows the generic order 2 once resolved.
     EXPECT_NEAR(order_g, 4.0, 0.1);
     EXPECT_NEAR(order_l, 4.0, 0.1);
-    if (i >= 2) EXPECT_NEAR(order_m, 2.0, 0.1);
+    if (i >= 2) {
+      EXPECT_NEAR(order_m, 2.0, 0.1);
+    }
     EXPECT_GT(order_m, 1.9);
   }
 }
