@@ -35,9 +35,9 @@ int run_command(const ExperimentOptions& options, std::ostream& out);
 int check_command(const std::string& results_path, std::ostream& out);
 
 // `dmconv lsi`: the log-Sobolev profile of p_T1 for every distinct target of a config and its
-// [[lsi.claim]] verdicts (lsi_command.cpp). Throws InvalidArgument (exit 2) on bad options or
+// [[lsi.claim]] verdicts (lsi/profile.hpp). Throws InvalidArgument (exit 2) on bad options or
 // config, before any work. Returns 1 when an LSI claim is violated, else 0.
-// The flags replace the config's [lsi] values (defaults: lsi_command.cpp).
+// The flags replace the config's [lsi] values (defaults: lsi/lsi_config.hpp).
 struct LsiOptions {
   std::string config;
   std::vector<std::string> overrides;

@@ -10,7 +10,8 @@ included header, rule) when a directory includes a project directory it may not 
                                              (estimators/analysis ask Target capability queries
                                              instead of naming target classes)
   config                                  -> the component directories, not experiment or cli
-  experiment                              -> everything but cli
+  experiment                              -> everything but lsi and cli
+  lsi                                     -> everything but cli (the stages of `dmconv lsi`)
   cli                                     -> everything
 
 The generated header directory "dmconv/" (version.hpp) may be included from anywhere. Also, src/estimators
@@ -22,9 +23,10 @@ import re
 import sys
 
 COMPONENTS = {"schedules", "samplers", "score_errors", "targets", "estimators", "analysis", "results"}
-PROJECT_DIRS = {"core", "config", "experiment", "cli"} | COMPONENTS
+PROJECT_DIRS = {"core", "config", "experiment", "lsi", "cli"} | COMPONENTS
 ALLOWED = {"core": {"core"}, "config": {"core", "config"} | COMPONENTS,
-           "experiment": {"core", "config", "experiment"} | COMPONENTS, "cli": PROJECT_DIRS}
+           "experiment": {"core", "config", "experiment"} | COMPONENTS,
+           "lsi": {"core", "config", "experiment", "lsi"} | COMPONENTS, "cli": PROJECT_DIRS}
 for component in COMPONENTS:
     ALLOWED[component] = {"core", component}
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]')
