@@ -2,7 +2,9 @@
 
 #include <Eigen/Dense>
 #include <boost/math/distributions/students_t.hpp>
+#include <boost/math/special_functions/gamma.hpp>
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <numeric>
 #include <sstream>
@@ -23,6 +25,12 @@ void RateFitOptions::validate() const {
     message << "rate fit: confidence = " << confidence << " must lie in (0, 1)";
   } else if (model == Model::kExponential && log_factor != LogFactor::kNone) {
     message << "rate fit: the exponential model has no log factor (log_factor must be none)";
+  } else if (!(lack_of_fit_alpha >= 0.0 && lack_of_fit_alpha < 1.0)) {
+    message << "rate fit: lack_of_fit_alpha = " << lack_of_fit_alpha << " must lie in [0, 1)";
+  } else if (!(model_error >= 0.0 && model_error < 1.0)) {
+    message << "rate fit: model_error = " << model_error << " must lie in [0, 1)";
+  } else if (!(lack_of_fit_z > 0.0)) {
+    message << "rate fit: lack_of_fit_z = " << lack_of_fit_z << " must be > 0";
   } else if (x_min && x_max && !(*x_min <= *x_max)) {
     message << "rate fit: x_min = " << *x_min << " exceeds x_max = " << *x_max;
   } else {
@@ -30,6 +38,57 @@ void RateFitOptions::validate() const {
   }
   throw InvalidArgument(message.str());
 }
+
+namespace {
+
+// The error of log err_i that the lack-of-fit test grants: Monte Carlo error and estimator floor
+// in quadrature, and at least the model-error allowance (an asymptotic law's higher-order terms).
+double granted_log_error(const RatePoint& p, double model_error) {
+  return std::max(std::hypot(p.std_error, p.floor) / p.value, model_error);
+}
+
+std::string format_g(double value, int digits = 3) {
+  std::ostringstream text;
+  text.precision(digits);
+  text << value;
+  return text.str();
+}
+
+// Pearson's chi^2 against the stated errors, and resolved reversals of the model's direction
+// (header: "Lack of fit"). `used` is sorted by x; `model` and `response` are in fit coordinates.
+void test_lack_of_fit(const std::vector<RatePoint>& points, const std::vector<std::size_t>& used,
+                      const Eigen::VectorXd& model, const Eigen::VectorXd& response, double dof,
+                      const RateFitOptions& options, RateFit& fit) {
+  std::vector<double> s(used.size());
+  double chi2 = 0.0;
+  for (std::size_t r = 0; r < used.size(); ++r) {
+    s[r] = granted_log_error(points[used[r]], options.model_error);
+    const double z = (response(static_cast<Eigen::Index>(r)) - model(static_cast<Eigen::Index>(r))) / s[r];
+    chi2 += z * z;
+  }
+  fit.fit_p_value = boost::math::gamma_q(0.5 * dof, 0.5 * chi2);
+  if (fit.fit_p_value < options.lack_of_fit_alpha) {
+    fit.lack_of_fit = "chi2 = " + format_g(chi2) + " on " + format_g(dof) + " dof against the stated errors and the " + format_g(100.0 * options.model_error) +
+                      "% model allowance (p = " +
+                      format_g(fit.fit_p_value, 2) + " < " + format_g(options.lack_of_fit_alpha) + ")";
+    return;
+  }
+  for (std::size_t r = 1; r < used.size(); ++r) {
+    const auto i = static_cast<Eigen::Index>(r);
+    const double observed = response(i) - response(i - 1);
+    const double predicted = model(i) - model(i - 1);
+    const double combined = std::hypot(s[r], s[r - 1]);
+    if (observed * predicted < 0.0 && std::abs(observed - predicted) > options.lack_of_fit_z * combined) {
+      fit.lack_of_fit = "non-monotone: log err " + std::string(observed > 0 ? "rises" : "falls") + " by " +
+                        format_g(std::abs(observed)) + " from x = " + format_g(points[used[r - 1]].x, 6) +
+                        " to x = " + format_g(points[used[r]].x, 6) + " against the fitted trend (> " +
+                        format_g(options.lack_of_fit_z) + " combined granted errors)";
+      return;
+    }
+  }
+}
+
+}  // namespace
 
 RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& options) {
   options.validate();
@@ -128,6 +187,7 @@ RateFit fit_rate(const std::vector<RatePoint>& points, const RateFitOptions& opt
   fit.exponent_low = fit.exponent - t * fit.exponent_se;
   fit.exponent_high = fit.exponent + t * fit.exponent_se;
   fit.status = RateFit::Status::kOk;
+  test_lack_of_fit(points, used, design * beta, response, dof, options, fit);
   return fit;
 }
 
@@ -146,15 +206,40 @@ ExponentClaim exponent_claim(const Claim& claim) {
                        claim.bound == ClaimBound::kLower};
 }
 
-Verdict judge(const RateFit& fit, const ExponentClaim& claim) {
-  if (fit.status != RateFit::Status::kOk) return Verdict::kInconclusive;
+Judgement judge(const RateFit& fit, const ExponentClaim& claim) {
+  if (fit.status != RateFit::Status::kOk) return {Verdict::kInconclusive, "too few points above the floor: " + fit.message};
+  if (!fit.lack_of_fit.empty()) return {Verdict::kInconclusive, "lack of fit: " + fit.lack_of_fit};
   const bool lower_end = claim.two_sided || !claim.at_most;
   const bool upper_end = claim.two_sided || claim.at_most;
   const double low = lower_end ? claim.claimed - claim.tolerance : -INFINITY;
   const double high = upper_end ? claim.claimed + claim.tolerance : INFINITY;
-  if (fit.exponent >= low && fit.exponent <= high) return Verdict::kHolds;
-  if (fit.exponent_high < low || fit.exponent_low > high) return Verdict::kViolated;
-  return Verdict::kInconclusive;
+  // Reasons quote what the user wrote: the slope -p for rate claims (its ends swap), p for levels.
+  const double sign = claim.report_as_slope ? -1.0 : 1.0;
+  const std::string name = claim.report_as_slope ? "slope" : "value";
+  const auto number = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%+.3f", v);
+    return std::string(text);
+  };
+  const double a = sign > 0 ? fit.exponent_low : -fit.exponent_high;
+  const double b = sign > 0 ? fit.exponent_high : -fit.exponent_low;
+  const std::string interval = "interval [" + number(a) + ", " + number(b) + "]";
+  const double admissible_low = sign > 0 ? low : -high, admissible_high = sign > 0 ? high : -low;
+  std::string range;
+  if (std::isfinite(admissible_low) && std::isfinite(admissible_high)) {
+    range = number(admissible_low) + " <= " + name + " <= " + number(admissible_high);
+  } else if (std::isfinite(admissible_low)) {
+    range = name + " >= " + number(admissible_low);
+  } else {
+    range = name + " <= " + number(admissible_high);
+  }
+  if (fit.exponent_low >= low && fit.exponent_high <= high)
+    return {Verdict::kHolds, interval + " inside the admissible range " + range};
+  if (fit.exponent_high < low || fit.exponent_low > high)
+    return {Verdict::kViolated, interval + " entirely outside the admissible range " + range};
+  const bool point_admissible = fit.exponent >= low && fit.exponent <= high;
+  return {Verdict::kInconclusive, "interval too wide: " + interval + " straddles the admissible range " + range +
+                                      (point_admissible ? " (point estimate admissible)" : " (point estimate outside)")};
 }
 
 }  // namespace dmconv

@@ -17,6 +17,16 @@
 // dof = points - parameters.
 // The log-factor power k is either free, fixed (e.g. k = 0: plain power law) or absent.
 //
+// Lack of fit (docs/theory.md §6.4): the interval above is only evidence if the model describes
+// the data. Each point is granted the error g_i = max(sqrt(SE_i^2 + floor_i^2) / err_i, model_error)
+// in log err: its Monte Carlo error and estimator floor, and at least the model-error allowance
+// (an asymptotic law describes exact values only up to its higher-order terms; 5% by default).
+// Two tests: (1) Pearson's chi^2 = sum_i (residual_i / g_i)^2 against chi^2 on dof degrees of
+// freedom, failing when its upper-tail probability is below lack_of_fit_alpha; (2) monotonicity:
+// a step between consecutive points that goes against the model's own direction by more than
+// lack_of_fit_z combined g is a resolved reversal (non-monotone data where the model has a
+// trend). Either sets RateFit::lack_of_fit, and judge() then returns kInconclusive.
+//
 // Points are excluded, never silently: non-finite or non-positive values, values within
 // `floor_factor` of their floor (round-off, quadrature or initialisation floor), values not
 // resolved from zero (err < z SE), and x outside the asymptotic window. Every exclusion is
@@ -66,6 +76,9 @@ struct RateFitOptions {
   double resolution_z = 3.0;        // exclude err < z * SE
   double relative_floor = 1e-3;     // minimum standard error of log err
   double confidence = 0.95;
+  double model_error = 0.05;        // relative misfit granted to the model in the lack-of-fit test
+  double lack_of_fit_alpha = 1e-3;  // chi^2 goodness-of-fit p-value below which the model is rejected
+  double lack_of_fit_z = 4.0;       // a reversal against the model's direction beyond z combined s
 
   // Throws InvalidArgument naming the violated constraint.
   void validate() const;
@@ -87,7 +100,9 @@ struct RateFit {
   double log_factor_power = 0.0; // k (fitted when free)
   double log_factor_se = 0.0;
   double intercept = 0.0;        // a
-  double chi2_per_dof = 0.0;
+  double chi2_per_dof = 0.0;      // against the fit weights (the scale applied to the covariance)
+  double fit_p_value = 0.0;       // P(chi^2_dof >= chi^2 against the granted errors g_i)
+  std::string lack_of_fit;        // empty when the model describes the data; else why not
   std::size_t points_used = 0;
   std::vector<ExcludedPoint> excluded;
   // Slopes d log err / d log x (power law) or d log err / dx (exponential) between
@@ -109,6 +124,7 @@ struct ExponentClaim {
   double tolerance = 0.1;
   bool two_sided = false;
   bool at_most = false;  // one-sided upper limit on p instead of lower (ignored when two_sided)
+  bool report_as_slope = true;  // reasons quote the slope -p (rate claims), or p itself (levels)
 };
 
 enum class Verdict { kHolds, kViolated, kInconclusive };
@@ -116,11 +132,22 @@ inline constexpr EnumNames<Verdict, 3> kVerdictNames{
     "verdict", {{{Verdict::kHolds, "holds"}, {Verdict::kViolated, "violated"}, {Verdict::kInconclusive, "inconclusive"}}}};
 std::string to_string(Verdict verdict);
 
+// A verdict and the evidence for it, in words ("interval [-1.04, -0.97] inside the admissible
+// range slope <= -0.90", "lack of fit: ...", "interval too wide: ...").
+struct Judgement {
+  Verdict verdict = Verdict::kInconclusive;
+  std::string reason;
+};
+
 // With the admissible range [claimed - tolerance, claimed + tolerance] (one-sided: only the
-// lower end, or only the upper end when at_most): kHolds when the fitted exponent lies in it; kViolated when the whole confidence
-// interval lies outside it (a statistically clear violation); kInconclusive otherwise, and
-// when the fit has too few points.
-Verdict judge(const RateFit& fit, const ExponentClaim& claim);
+// lower end, or only the upper end when at_most), judged on the whole confidence interval of the
+// fitted exponent, never on the point estimate alone (docs/theory.md §6.4):
+//   kHolds         the whole interval lies inside the admissible range;
+//   kViolated      the whole interval lies outside it (a statistically clear violation);
+//   kInconclusive  otherwise (the interval straddles an admissible end: too wide), and whenever
+//                  the fit has too few points above the floor or the model does not describe
+//                  the data (RateFit::lack_of_fit).
+Judgement judge(const RateFit& fit, const ExponentClaim& claim);
 
 // Which side of the claimed slope a theorem bounds. kUpper: the theorem bounds the error from
 // above, so the claim is falsified only by a clearly larger slope (slower decay / stronger

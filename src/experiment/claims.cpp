@@ -111,8 +111,12 @@ void fit_points(const Claim& claim, const std::vector<RatePoint>& points, FitRow
     fit.exclusions += (fit.exclusions.empty() ? "" : "; ") + std::string("x=") + format_number(points[e.index].x) +
                       ": " + e.reason;
   fit.local_slopes = join_slopes(result.local_slopes);
-  fit.verdict = judge(result, exponent_claim(claim));
+  const Judgement judgement = judge(result, exponent_claim(claim));
+  fit.verdict = judgement.verdict;
+  fit.verdict_reason = judgement.reason;
   if (result.status == RateFit::Status::kOk) {
+    fit.chi2_per_dof = result.chi2_per_dof;
+    fit.fit_p_value = result.fit_p_value;
     fit.slope = -result.exponent;
     fit.slope_low = -result.exponent_high;
     fit.slope_high = -result.exponent_low;
@@ -131,11 +135,16 @@ FitRow fit_group(const Claim& claim, const std::string& group, ClaimRows& data) 
   if (data.not_ok.count(group)) message += std::to_string(data.not_ok[group]) + " rows with status != ok left out; ";
   if (data.estimators_seen[group][0].size() > 1 || data.estimators_seen[group][1].size() > 1) {
     fit.message = message + "several estimators report '" + claim.metric + "' for this sampler: set the claim's estimator key";
+    fit.verdict_reason = "ambiguous estimator";
     return fit;  // inconclusive
   }
   const std::optional<std::vector<RatePoint>> points =
       group_points(claim, data.primary[group], data.secondary[group], message);
-  if (points) fit_points(claim, *points, fit, message);
+  if (points) {
+    fit_points(claim, *points, fit, message);
+  } else {
+    fit.verdict_reason = "no points to fit: " + message;
+  }
   fit.message = message;
   return fit;
 }
@@ -150,6 +159,7 @@ std::vector<FitRow> fit_claims(const config::ExperimentConfig& config, const std
       FitRow fit;
       fit.claim = claim;
       fit.message = "no results match this claim (sampler, metric, estimator, where)";
+      fit.verdict_reason = fit.message;
       fits.push_back(fit);
       continue;
     }

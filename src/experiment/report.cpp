@@ -95,6 +95,7 @@ void print_verdicts(std::ostream& out, const std::vector<FitRow>& fits) {
     }
     out << line;
     if (!f.group.empty()) out << "      group: " << f.group << "\n";
+    if (f.verdict != Verdict::kHolds && !f.verdict_reason.empty()) out << "      why: " << f.verdict_reason << "\n";
     if (!f.exclusions.empty()) out << "      excluded: " << f.exclusions << "\n";
     if (!f.message.empty()) out << "      note: " << f.message << "\n";
   }

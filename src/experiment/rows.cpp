@@ -142,7 +142,11 @@ const std::vector<ColumnSpec<FitRow>>& fit_columns() {
       {"tolerance", claim_number<&Claim::tolerance>()},
       kFitClaimColumns[4],  // baseline
       {"points_used", member<&FitRow::points_used>()},
-      {"points_excluded", member<&FitRow::points_excluded>()}};
+      {"points_excluded", member<&FitRow::points_excluded>()},
+      // Absent before verdicts carried their reason and the lack-of-fit test.
+      {"verdict_reason", member<&FitRow::verdict_reason>(), true},
+      {"chi2_per_dof", member<&FitRow::chi2_per_dof>(), true},
+      {"fit_p_value", member<&FitRow::fit_p_value>(), true}};
   return columns;
 }
 

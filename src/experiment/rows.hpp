@@ -51,6 +51,9 @@ struct FitRow {
   Claim claim;
   std::string group, message, exclusions, local_slopes;
   Verdict verdict = Verdict::kInconclusive;
+  std::string verdict_reason;  // judge()'s evidence in words (analysis/rate_fit.hpp Judgement)
+  double chi2_per_dof = std::numeric_limits<double>::quiet_NaN();  // residual scale of the fit
+  double fit_p_value = std::numeric_limits<double>::quiet_NaN();   // chi^2 goodness of fit, stated errors
   double slope = std::numeric_limits<double>::quiet_NaN();  // fitted
   double slope_low = std::numeric_limits<double>::quiet_NaN();
   double slope_high = std::numeric_limits<double>::quiet_NaN();

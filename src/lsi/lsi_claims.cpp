@@ -13,14 +13,16 @@ namespace {
 ExponentClaim exponent_claim(const LsiClaim& claim) {
   const bool exact = claim.bound == ClaimBound::kExact;
   if (claim.metric == LsiClaim::Metric::kLogSobolev)  // a level: "upper" bounds the value itself
-    return ExponentClaim{claim.claimed, claim.tolerance, exact, claim.bound == ClaimBound::kUpper};
+    return ExponentClaim{claim.claimed, claim.tolerance, exact, claim.bound == ClaimBound::kUpper, false};
   // Slopes: fit_rate's exponent is -slope, so an upper bound on the slope is a lower bound on p.
   return ExponentClaim{-claim.claimed, claim.tolerance, exact, claim.bound == ClaimBound::kLower};
 }
 
 void fill_fit(ClaimRow& row, const RateFit& fit, const LsiClaim& claim, const std::vector<RatePoint>& points) {
   row.points = static_cast<std::int64_t>(fit.points_used);
-  row.verdict = to_string(judge(fit, exponent_claim(claim)));
+  const Judgement judgement = judge(fit, exponent_claim(claim));
+  row.verdict = to_string(judgement.verdict);
+  row.reason = judgement.reason;
   for (const ExcludedPoint& e : fit.excluded) {
     char x[32];
     std::snprintf(x, sizeof x, "%.6g", points[e.index].x);
@@ -118,7 +120,9 @@ ClaimRow profile_claim_row(const ClaimRow& base, const LsiClaim& claim, const Ta
     level.exponent_low = (point.lsi - point.lsi_budget) / point.kappa;
     level.exponent_high = (point.lsi + point.lsi_budget) / point.kappa;
     row.points = 1;
-    row.verdict = to_string(judge(level, exponent_claim(claim)));
+    const Judgement judgement = judge(level, exponent_claim(claim));
+    row.verdict = to_string(judgement.verdict);
+    row.reason = judgement.reason;
     row.fitted = level.exponent;
     row.low = level.exponent_low;
     row.high = level.exponent_high;

@@ -14,7 +14,7 @@ namespace dmconv::lsi {
 
 // One verdict row of /claims.
 struct ClaimRow {
-  std::string claim, group, metric, model, axis, bound, verdict, message;
+  std::string claim, group, metric, model, axis, bound, verdict, reason, message;  // reason: judge()'s
   double claimed = 0.0, tolerance = 0.0, fitted = NAN, low = NAN, high = NAN;
   std::int64_t points = 0;
 };

@@ -81,7 +81,7 @@ results::ColumnTable t1_star_table(const std::vector<TargetProfile>& targets, do
 }
 
 results::ColumnTable claim_table(const std::vector<ClaimRow>& rows) {
-  std::vector<std::string> claim, group, metric, model, axis, bound, verdict, message;
+  std::vector<std::string> claim, group, metric, model, axis, bound, verdict, reason, message;
   std::vector<double> claimed, tolerance, fitted, low, high;
   std::vector<std::int64_t> points;
   for (const ClaimRow& row : rows) {
@@ -92,6 +92,7 @@ results::ColumnTable claim_table(const std::vector<ClaimRow>& rows) {
     axis.push_back(row.axis);
     bound.push_back(row.bound);
     verdict.push_back(row.verdict);
+    reason.push_back(row.reason);
     message.push_back(row.message);
     claimed.push_back(row.claimed);
     tolerance.push_back(row.tolerance);
@@ -105,7 +106,7 @@ results::ColumnTable claim_table(const std::vector<ClaimRow>& rows) {
                    {"model", model},         {"axis", axis},     {"claimed", claimed},
                    {"tolerance", tolerance}, {"bound", bound},   {"fitted", fitted},
                    {"low", low},             {"high", high},     {"points_used", points},
-                   {"verdict", verdict},     {"message", message}};
+                   {"verdict", verdict},     {"verdict_reason", reason}, {"message", message}};
   return table;
 }
 
@@ -147,6 +148,7 @@ int print_claims(std::ostream& out, const std::vector<ClaimRow>& rows) {
                   row.axis.empty() ? "kappa (level)" : row.axis.c_str(), row.fitted, row.low, row.high, row.claimed,
                   row.tolerance, row.bound.c_str(), static_cast<long long>(row.points), upper(row.verdict).c_str());
     out << line << (row.message.empty() ? "" : " (" + row.message + ")") << "\n";
+    if (row.verdict != "holds" && !row.reason.empty()) out << "      why: " << row.reason << "\n";
   }
   return violations;
 }

@@ -95,7 +95,7 @@ TEST(RateFit, ExclusionsAreReportedWithReasons) {
 TEST(RateFit, TooFewPointsIsInconclusive) {
   const RateFit fit = fit_rate(synthetic(1.0, 0.0, 1.0, {64, 128}), RateFitOptions{});
   EXPECT_EQ(fit.status, RateFit::Status::kTooFewPoints);
-  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}), Verdict::kInconclusive);
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}).verdict, Verdict::kInconclusive);
 }
 
 TEST(RateFit, CloseMissesWithWideIntervalsAreInconclusive) {
@@ -104,17 +104,17 @@ TEST(RateFit, CloseMissesWithWideIntervalsAreInconclusive) {
   fit.exponent = 0.85;
   fit.exponent_low = 0.80;
   fit.exponent_high = 0.95;
-  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}), Verdict::kInconclusive);
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}).verdict, Verdict::kInconclusive);
   fit.exponent_high = 0.88;
-  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}), Verdict::kViolated);
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}).verdict, Verdict::kViolated);
 }
 
 TEST(RateFit, OneSidedClaimsFailOnlyOnSlowerDecay) {
   const RateFit fast = fit_rate(synthetic(2.0, 0.0, 1.0, kSteps), RateFitOptions{});
   const RateFit slow = fit_rate(synthetic(0.5, 0.0, 1.0, kSteps), RateFitOptions{});
-  EXPECT_EQ(judge(fast, ExponentClaim{1.0, 0.1, false}), Verdict::kHolds);
-  EXPECT_EQ(judge(fast, ExponentClaim{1.0, 0.1, true}), Verdict::kViolated);
-  EXPECT_EQ(judge(slow, ExponentClaim{1.0, 0.1, false}), Verdict::kViolated);
+  EXPECT_EQ(judge(fast, ExponentClaim{1.0, 0.1, false}).verdict, Verdict::kHolds);
+  EXPECT_EQ(judge(fast, ExponentClaim{1.0, 0.1, true}).verdict, Verdict::kViolated);
+  EXPECT_EQ(judge(slow, ExponentClaim{1.0, 0.1, false}).verdict, Verdict::kViolated);
 }
 
 TEST(RateFit, AtMostClaimsFailOnlyOnFasterDecay) {
@@ -123,11 +123,11 @@ TEST(RateFit, AtMostClaimsFailOnlyOnFasterDecay) {
   const RateFit growing = fit_rate(synthetic(-1.0, 0.0, 1.0, kSteps), RateFitOptions{});
   const RateFit flat = fit_rate(synthetic(0.0, 0.0, 1.0, kSteps), RateFitOptions{});
   const RateFit faster = fit_rate(synthetic(-2.0, 0.0, 1.0, kSteps), RateFitOptions{});
-  EXPECT_EQ(judge(growing, ExponentClaim{-1.0, 0.2, false, true}), Verdict::kHolds);
-  EXPECT_EQ(judge(faster, ExponentClaim{-1.0, 0.2, false, true}), Verdict::kHolds);
-  EXPECT_EQ(judge(flat, ExponentClaim{-1.0, 0.2, false, true}), Verdict::kViolated);
+  EXPECT_EQ(judge(growing, ExponentClaim{-1.0, 0.2, false, true}).verdict, Verdict::kHolds);
+  EXPECT_EQ(judge(faster, ExponentClaim{-1.0, 0.2, false, true}).verdict, Verdict::kHolds);
+  EXPECT_EQ(judge(flat, ExponentClaim{-1.0, 0.2, false, true}).verdict, Verdict::kViolated);
   // two_sided takes precedence over at_most.
-  EXPECT_EQ(judge(faster, ExponentClaim{-1.0, 0.2, true, true}), Verdict::kViolated);
+  EXPECT_EQ(judge(faster, ExponentClaim{-1.0, 0.2, true, true}).verdict, Verdict::kViolated);
 }
 
 // Exponential model: log err = a - p x. Geometric decay e^{-0.7 x} towards zero is recovered
@@ -145,8 +145,8 @@ TEST(RateFit, ExponentialModelRecoversTheRate) {
   EXPECT_NEAR(fit.exponent, 0.7, 1e-12);
   EXPECT_NEAR(fit.intercept, std::log(0.3), 1e-12);
   for (double slope : fit.local_slopes) EXPECT_NEAR(slope, -0.7, 1e-12);
-  EXPECT_EQ(judge(fit, ExponentClaim{0.5, 0.1, false}), Verdict::kHolds);   // decays at least at 0.5
-  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}), Verdict::kViolated);  // not at rate 1
+  EXPECT_EQ(judge(fit, ExponentClaim{0.5, 0.1, false}).verdict, Verdict::kHolds);   // decays at least at 0.5
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}).verdict, Verdict::kViolated);  // not at rate 1
   const RateFit power = fit_rate(points, RateFitOptions{});
   EXPECT_EQ(power.excluded.size(), 1u);  // x = 0
   EXPECT_GT(std::fabs(power.exponent - 0.7), 0.2);
@@ -189,6 +189,101 @@ TEST(RateFit, InvalidOptionsNameTheConstraint) {
   } catch (const InvalidArgument& error) {
     EXPECT_NE(std::string(error.what()).find("confidence"), std::string::npos);
   }
+}
+
+// The verdict rule reads the whole interval (docs/theory.md §6.4): an admissible point estimate
+// with an interval reaching outside the admissible range is not evidence for the claim.
+TEST(RateFitVerdict, HoldsOnlyWhenTheWholeIntervalIsAdmissible) {
+  RateFit fit;
+  fit.status = RateFit::Status::kOk;
+  fit.exponent = 1.2;
+  fit.exponent_low = 0.95;
+  fit.exponent_high = 1.45;
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.1, false}).verdict, Verdict::kHolds);  // 0.95 >= 0.9
+  fit.exponent_low = 0.85;
+  const Judgement wide = judge(fit, ExponentClaim{1.0, 0.1, false});
+  EXPECT_EQ(wide.verdict, Verdict::kInconclusive);
+  EXPECT_NE(wide.reason.find("interval too wide"), std::string::npos) << wide.reason;
+  EXPECT_NE(wide.reason.find("point estimate admissible"), std::string::npos) << wide.reason;
+  // Reasons quote slopes, as claims are written: interval of the slope [-1.45, -0.85], slope <= -0.9.
+  EXPECT_NE(wide.reason.find("[-1.450, -0.850]"), std::string::npos) << wide.reason;
+  EXPECT_NE(wide.reason.find("slope <= -0.900"), std::string::npos) << wide.reason;
+  // Two-sided: both ends must be inside.
+  fit.exponent_low = 0.95;
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.3, true}).verdict, Verdict::kInconclusive);  // 1.45 > 1.3
+  fit.exponent_high = 1.25;
+  EXPECT_EQ(judge(fit, ExponentClaim{1.0, 0.3, true}).verdict, Verdict::kHolds);
+  const Judgement violated = judge(fit, ExponentClaim{2.0, 0.1, false});
+  EXPECT_EQ(violated.verdict, Verdict::kViolated);
+  EXPECT_NE(violated.reason.find("entirely outside"), std::string::npos) << violated.reason;
+}
+
+// The song_pc case in miniature: a diverging sampler whose errors are huge and not
+// monotone in T. The point estimate of the slope happens to look like fast decay, but the fit
+// describes nothing: the verdict must be INCONCLUSIVE with the reason given.
+TEST(RateFitVerdict, NonMonotoneDataAreInconclusive) {
+  const std::vector<double> values = {3.1e4, 8.0e5, 2.2e3, 9.5e4, 1.1e2, 4.0e3, 2.0e1};
+  std::vector<RatePoint> points;
+  for (std::size_t i = 0; i < kSteps.size(); ++i) points.push_back({kSteps[i], values[i], 0.02 * values[i], 0.0});
+  const RateFit fit = fit_rate(points, RateFitOptions{});
+  ASSERT_EQ(fit.status, RateFit::Status::kOk);
+  EXPECT_FALSE(fit.lack_of_fit.empty());
+  const Judgement judgement = judge(fit, ExponentClaim{1.0, 0.1, false});
+  EXPECT_EQ(judgement.verdict, Verdict::kInconclusive);
+  EXPECT_NE(judgement.reason.find("lack of fit"), std::string::npos) << judgement.reason;
+}
+
+// A curved law (1/T plus a constant 5% of the first value) fitted as a pure power law with 1%
+// Monte Carlo errors: the chi^2 test rejects the model though the data are monotone.
+TEST(RateFitVerdict, ChiSquareDetectsACurvedLaw) {
+  std::vector<RatePoint> points;
+  for (double x : kSteps) {
+    const double value = 1.0 / x + 0.05 / kSteps.front();
+    points.push_back({x, value, 0.01 * value, 0.0});
+  }
+  const RateFit fit = fit_rate(points, RateFitOptions{});
+  ASSERT_EQ(fit.status, RateFit::Status::kOk);
+  EXPECT_LT(fit.fit_p_value, 1e-3);
+  EXPECT_NE(fit.lack_of_fit.find("chi2"), std::string::npos) << fit.lack_of_fit;
+  EXPECT_EQ(judge(fit, ExponentClaim{0.5, 0.1, false}).verdict, Verdict::kInconclusive);
+}
+
+// Under the right model with honest standard errors the lack-of-fit test (chi^2 at alpha = 1e-3
+// plus reversals beyond 4 combined errors) rarely fires: at most 1% false alarms in 2000 trials.
+// And the estimator floor counts as a stated error: a point off by less than its floor is not a misfit.
+TEST(RateFitVerdict, LackOfFitFalseAlarmsAreRare) {
+  const RandomStreams streams(77, 0);
+  const int trials = 2000;
+  int alarms = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    std::vector<RatePoint> points = synthetic(1.0, 0.0, 0.3, kSteps);
+    double z[8];
+    streams.normals(trial, StreamTag(StreamPurpose::kTest, 9), z, 8);
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      points[i].std_error = 0.05 * points[i].value;
+      points[i].value *= 1.0 + 0.05 * z[i];
+    }
+    RateFitOptions options;
+    options.relative_floor = 1e-6;
+    alarms += !fit_rate(points, options).lack_of_fit.empty();
+  }
+  EXPECT_LE(alarms, trials / 100);
+  // Exact values: higher-order terms within the 5% model allowance are not a misfit; a point 50%
+  // off is, unless its estimator states a floor that large.
+  std::vector<RatePoint> exact = synthetic(1.0, 0.0, 1.0, kSteps);
+  exact[3].value *= 1.03;
+  EXPECT_TRUE(fit_rate(exact, RateFitOptions{}).lack_of_fit.empty());
+  exact[3].value *= 1.5;
+  EXPECT_FALSE(fit_rate(exact, RateFitOptions{}).lack_of_fit.empty());
+  exact[3].floor = 0.5 * exact[3].value;
+  EXPECT_TRUE(fit_rate(exact, RateFitOptions{}).lack_of_fit.empty());
+}
+
+TEST(RateFitVerdict, TooFewPointsSaysSo) {
+  const RateFit fit = fit_rate(synthetic(1.0, 0.0, 1.0, {64, 128}), RateFitOptions{});
+  const Judgement judgement = judge(fit, ExponentClaim{1.0, 0.1, false});
+  EXPECT_EQ(judgement.verdict, Verdict::kInconclusive);
+  EXPECT_NE(judgement.reason.find("too few points above the floor"), std::string::npos) << judgement.reason;
 }
 
 }  // namespace
