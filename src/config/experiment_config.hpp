@@ -64,6 +64,12 @@ inline constexpr EnumNames<Initialisation, 2> kInitialisationNames{
     "initialisation",
     {{{Initialisation::kExactMarginal, "exact"}, {Initialisation::kStandardNormal, "standard_normal"}}}};
 
+// Upper bound on particle counts ([sampling] particles, measure_samples, swept particles): counts
+// enter estimators' means and standard errors as doubles, exact only up to 2^53. Memory is the
+// tighter limit in practice; the pre-flight check (experiment/preflight.hpp) states it.
+inline constexpr std::int64_t kMaxParticles = std::int64_t{1} << 53;
+inline constexpr const char* kMaxParticlesWhy = "2^53: counts enter the estimators as doubles";
+
 // Bad config input: the message is "FILE:LINE: KEY = VALUE: RULE".
 class ConfigError : public InvalidArgument {
  public:
@@ -119,6 +125,18 @@ struct SweepAxis {
   SourceLocation location;
 };
 
+// Where a [[claim]] table and each of its keys were written, for errors found after the config
+// stage (a claim whose metric no configured estimator reports: experiment/plan.cpp).
+struct ClaimSource {
+  SourceLocation table;
+  std::map<std::string, SourceLocation> keys;
+  // The key's line, or the table's when the key was not written.
+  SourceLocation at(const std::string& key) const {
+    const auto found = keys.find(key);
+    return found != keys.end() ? found->second : table;
+  }
+};
+
 struct ExperimentConfig {
   std::string path;            // as given
   std::string text;            // canonical TOML after overrides (stored in results files)
@@ -143,6 +161,7 @@ struct ExperimentConfig {
   std::vector<EstimatorSpec> estimators;
   std::vector<SweepAxis> sweep;
   std::vector<Claim> claims;
+  std::vector<ClaimSource> claim_sources;  // parallel to claims
   std::map<std::string, SourceLocation> sampling_locations;  // key -> line, for errors
 };
 

@@ -17,8 +17,7 @@ EstimatorSpec read_estimator(const Reader& reader, const std::string& section, c
     spec.metrics = reader.strings(section, "metrics", *n);
     for (const std::string& m : spec.metrics)
       if (known_metrics().count(m) == 0)
-        reader.bad(section, "metrics", *n, "unknown metric '" + m + "'; valid metrics are: hellinger, kl_output_target, "
-                                           "kl_target_output, tv, w2");
+        reader.bad(section, "metrics", *n, "unknown metric '" + m + "'; valid metrics are: " + metric_list());
   }
   if (const toml::node* n = table.get("samplers")) {
     spec.samplers = reader.strings(section, "samplers", *n);
