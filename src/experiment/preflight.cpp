@@ -113,7 +113,8 @@ void check_output_path(const OutputPath& out, bool keep_created, const std::stri
     fail("names a directory, not a file (e.g. " + (out.path / "results.h5").string() + ")");
   std::error_code error;
   const fs::file_status status = fs::status(out.path, error);
-  if (fs::is_directory(status)) fail("is an existing directory; name a file in it, e.g. " + (out.path / "results.h5").string());
+  if (fs::is_directory(status))
+    fail("is an existing directory; name a file in it, e.g. " + (out.path / "results.h5").string());
   if (fs::exists(status) && !fs::is_regular_file(status))
     fail("exists and is not a regular file (the results are written to a temporary file and renamed over it)");
   // NAME_MAX is 255 bytes; the checkpoint is written to "<name>.tmp-<pid>" first (up to 15 more).
@@ -130,7 +131,11 @@ void check_output_path(const OutputPath& out, bool keep_created, const std::stri
       if (p == p.parent_path()) break;
     }
     fs::create_directories(parent, error);
-    if (error) fail("its directory " + parent.string() + " cannot be created (" + error.message() + ")");
+    if (error) {
+      const std::string reason = error.message();
+      for (const fs::path& p : created) fs::remove(p, error);  // whatever part was made, deepest first
+      fail("its directory " + parent.string() + " cannot be created (" + reason + ")");
+    }
   } else if (!fs::is_directory(parent, error)) {
     fail("its parent " + parent.string() + " is not a directory");
   }
