@@ -17,7 +17,7 @@ namespace {
                        const std::string& rule) {
   std::ostringstream message;
   message << context << ": key '" << key << "'";
-  if (value != nullptr) message << " = " << value->to_string();
+  if (value != nullptr) message << " = " << value->written();  // exactly as written (integers beyond 2^53 too)
   message << ": " << rule;
   throw InvalidArgument(message.str());
 }
