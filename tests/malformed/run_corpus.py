@@ -4,7 +4,7 @@ message naming the file and line (or --set / the option), the key, the value and
 any work. Each case states its expectations in a header of comment lines:
 
     # case: what is wrong (one line)
-    # command: validate | run
+    # command: validate | run | lsi
     # args: extra arguments, shell-quoted ({tmp}: the case's scratch directory; {newline}, {tab})
     # exit: 2
     # expect: fragment | fragment | ...   ({file}: the case file's path as passed to dmconv)
