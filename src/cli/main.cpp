@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <stdexcept>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
         try {
           std::size_t used = 0;
           value = std::stod(text, &used);
+        } catch (const std::out_of_range&) {  // beyond the double range: it would read as inf
+          return "value '" + text + "' must be a finite number (it overflows a double)";
         } catch (const std::exception&) {
           return "value '" + text + "' is not a number";
         }
@@ -90,8 +93,9 @@ int main(int argc, char** argv) {
       std::string valid;
       for (const CLI::App* sub : app.get_subcommands({})) valid += (valid.empty() ? "" : ", ") + sub->get_name();
       std::cerr << "dmconv: error: "
-                << (argc > 1 && argv[1][0] != '-' ? "unknown subcommand '" + std::string(argv[1]) + "'"
-                                                  : std::string("a subcommand is required"))
+                << (argc < 2                ? std::string("a subcommand is required")
+                    : argv[1][0] != '-' ? "unknown subcommand '" + std::string(argv[1]) + "'"
+                                        : std::string(error.what()))
                 << "; valid subcommands are: " << valid << " (dmconv --help for more)\n";
       return 2;
     }
