@@ -5,7 +5,9 @@ any work. Each case states its expectations in a header of comment lines:
 
     # case: what is wrong (one line)
     # command: validate | run | lsi
-    # args: extra arguments, shell-quoted ({tmp}: the case's scratch directory; {newline}, {tab})
+    # setup: mkdir PATH | mkfifo PATH     (optional, before the command; PATH may use {tmp})
+    # args: extra arguments, shell-quoted ({tmp}: the case's scratch directory; {file}: the case
+    #       file; {newline}, {tab})
     # exit: 2
     # expect: fragment | fragment | ...   ({file}: the case file's path as passed to dmconv)
 
@@ -51,7 +53,11 @@ def run_case(dmconv, path):
     header = read_header(path)
     with tempfile.TemporaryDirectory(prefix="dmconv-malformed-") as scratch:
         def fill(text):
-            return text.replace("{tmp}", scratch).replace("{newline}", "\n").replace("{tab}", "\t")
+            return (text.replace("{tmp}", scratch).replace("{file}", path).replace("{newline}", "\n")
+                    .replace("{tab}", "\t"))
+        if "setup" in header:
+            verb, target = shlex.split(header["setup"])
+            {"mkdir": os.mkdir, "mkfifo": os.mkfifo}[verb](fill(target))
         args = [fill(a) for a in shlex.split(header.get("args", ""))]
         command = [dmconv, header["command"], path, *args]
         before = snapshot(scratch)
