@@ -24,6 +24,7 @@ struct ExperimentOptions {
   std::string config;
   std::vector<std::string> overrides;  // --set section.key=value
   std::string out;                     // results file (default results/<name>.h5)
+  bool out_given = false;              // --out was on the command line (so "" is an error, not the default)
   int threads = 0;
   bool resume = false;
   double checkpoint_seconds = 2.0;

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "experiment/experiment.hpp"
+#include "experiment/preflight.hpp"
 
 namespace dmconv::cli {
 namespace {
@@ -14,11 +15,19 @@ std::filesystem::path default_output(const config::ExperimentConfig& config) {
   return std::filesystem::path("results") / (config.name + ".h5");
 }
 
+experiment::OutputPath output_path(const ExperimentOptions& options, const config::ExperimentConfig& config) {
+  return options.out_given ? experiment::OutputPath{std::filesystem::path(options.out), true}
+                           : experiment::OutputPath{default_output(config), false};
+}
+
 }  // namespace
 
 int validate_command(const ExperimentOptions& options, std::ostream& out) {
   const config::ExperimentConfig config = config::load_config(options.config, options.overrides);
   const experiment::Plan plan = experiment::make_plan(config);
+  // The same pre-flight checks as run, leaving nothing behind (probe and directories removed).
+  experiment::check_memory(plan, experiment::available_memory());
+  experiment::check_output_path(output_path(options, config), /*keep_created=*/false);
   std::size_t estimates = 0;
   for (const auto& chosen : plan.estimators_of_run) estimates += chosen.size();
   out << options.config << ": valid. experiment '" << config.name << "': " << plan.runs.size() << " runs ("
@@ -33,15 +42,18 @@ int validate_command(const ExperimentOptions& options, std::ostream& out) {
 int run_command(const ExperimentOptions& options, std::ostream& out) {
   const config::ExperimentConfig config = config::load_config(options.config, options.overrides);
   const experiment::Plan plan = experiment::make_plan(config);  // every error before any work
+  // Pre-flight (experiment/preflight.hpp): memory, then the output path; both before any work.
+  experiment::check_memory(plan, experiment::available_memory());
+  const experiment::OutputPath output = output_path(options, config);
+  experiment::check_output_path(output, /*keep_created=*/true);
   experiment::ExecutionOptions execution;
-  execution.out = options.out.empty() ? default_output(config) : std::filesystem::path(options.out);
+  execution.out = output.path;
   execution.resume = options.resume;
   execution.checkpoint_seconds = options.checkpoint_seconds;
   execution.threads = options.threads;
   execution.command_line = options.command_line;
   execution.progress = &std::cerr;
   execution.progress_is_terminal = isatty(STDERR_FILENO) != 0;
-  if (execution.out.has_parent_path()) std::filesystem::create_directories(execution.out.parent_path());
   out << "dmconv run: experiment '" << config.name << "', " << plan.runs.size() << " runs -> " << execution.out.string()
       << "\n";
   const experiment::Outcome outcome = experiment::run_experiment(plan, execution);

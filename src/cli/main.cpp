@@ -1,9 +1,11 @@
 // dmconv command line: run / validate / check experiment configs, lsi profiles, list, describe, demo.
 // Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule).
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <stdexcept>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
@@ -14,6 +16,22 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("dmconv ") + dmconv::kVersion + " (" + dmconv::kGitSha + ", " +
                                         dmconv::kBuildType + ")");
   app.require_subcommand(1);
+  // CLI::Range lets NaN through (every comparison with NaN is false), so floating options also
+  // carry this check.
+  const CLI::Validator finite(
+      [](std::string& text) -> std::string {
+        double value = 0.0;
+        try {
+          std::size_t used = 0;
+          value = std::stod(text, &used);
+        } catch (const std::out_of_range&) {  // beyond the double range: it would read as inf
+          return "value '" + text + "' must be a finite number (it overflows a double)";
+        } catch (const std::exception&) {
+          return "value '" + text + "' is not a number";
+        }
+        return std::isfinite(value) ? std::string() : "value '" + text + "' must be a finite number (not nan or inf)";
+      },
+      "FINITE");
 
   std::string kind = "all";
   auto* list = app.add_subcommand("list", "print every registered target, schedule, sampler, estimator and score error");
@@ -39,24 +57,28 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run an experiment config: sweep, estimates, claim verdicts, HDF5 results");
   run->add_option("config", experiment.config, "experiment config (TOML)")->required();
   run->add_option("--set", experiment.overrides, "override a config value: section.key=value (TOML syntax)");
-  run->add_option("--out,-o", experiment.out, "results file (default results/<experiment name>.h5)");
+  auto* run_out = run->add_option("--out,-o", experiment.out, "results file (default results/<experiment name>.h5)");
   run->add_option("--threads", experiment.threads, "OpenMP threads (0 = default)")->check(CLI::Range(0, 4096));
   run->add_flag("--resume", experiment.resume, "keep the runs already in the results file (same config)");
   run->add_option("--checkpoint-seconds", experiment.checkpoint_seconds,
                   "minimum seconds between checkpoint writes of the results file (default 2)")
+      ->check(finite)
       ->check(CLI::Range(0.0, 1e6));
   auto* validate = app.add_subcommand("validate", "parse and validate a config, print the run count; no sampling");
   validate->add_option("config", experiment.config, "experiment config (TOML)")->required();
   validate->add_option("--set", experiment.overrides, "override a config value: section.key=value");
+  auto* validate_out = validate->add_option(
+      "--out,-o", experiment.out, "results file to check as run would (default results/<experiment name>.h5)");
   dmconv::cli::LsiOptions lsi_options;
   lsi_options.command_line = experiment.command_line;
   auto* lsi = app.add_subcommand("lsi", "log-Sobolev profile of p_T1 (Bakry-Emery bound, 1-D spectral constants, "
                                         "T1 at which the bound reaches 1 - delta) for the targets of a config");
   lsi->add_option("config", lsi_options.config, "experiment config (TOML); its [target] (and target sweeps)")->required();
   lsi->add_option("--set", lsi_options.overrides, "override a config value: section.key=value");
-  lsi->add_option("--t1", lsi_options.times, "forward times T1 (default 0.25 0.5 1 1.5 2 3)");
-  lsi->add_option("--delta", lsi_options.delta, "T1*: the time at which the bound reaches 1 - delta (default 0.1)");
-  lsi->add_option("--t1-max", lsi_options.t1_max, "upper end of the T1* bisection (default 10)");
+  lsi->add_option("--t1", lsi_options.times, "forward times T1 (default 0.25 0.5 1 1.5 2 3)")->check(finite);
+  lsi->add_option("--delta", lsi_options.delta, "T1*: the time at which the bound reaches 1 - delta (default 0.1)")
+      ->check(finite);
+  lsi->add_option("--t1-max", lsi_options.t1_max, "upper end of the T1* bisection (default 10)")->check(finite);
   lsi->add_option("--cells", lsi_options.cells, "grid cells of the 1-D spectral constants (default 512)");
   lsi->add_option("--out,-o", lsi_options.out, "HDF5 file (default results/<experiment name>_lsi.h5)");
   std::string results_path;
@@ -66,9 +88,21 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
+    // No subcommand, or a word that is none ("dmconv frobnicate"): say which ones exist.
+    if (app.get_subcommands().empty() && error.get_exit_code() != 0) {
+      std::string valid;
+      for (const CLI::App* sub : app.get_subcommands({})) valid += (valid.empty() ? "" : ", ") + sub->get_name();
+      std::cerr << "dmconv: error: "
+                << (argc < 2                ? std::string("a subcommand is required")
+                    : argv[1][0] != '-' ? "unknown subcommand '" + std::string(argv[1]) + "'"
+                                        : std::string(error.what()))
+                << "; valid subcommands are: " << valid << " (dmconv --help for more)\n";
+      return 2;
+    }
     const int code = app.exit(error);
     return code == 0 ? 0 : 2;
   }
+  experiment.out_given = run_out->count() > 0 || validate_out->count() > 0;
   try {
     if (*run) return dmconv::cli::run_command(experiment, std::cout);
     if (*validate) return dmconv::cli::validate_command(experiment, std::cout);

@@ -34,7 +34,9 @@ std::vector<RunSpec> expand_runs(const ExperimentConfig& config) {
         const std::string rest = key.substr(7);
         base.sampler_params[rest.substr(0, rest.find('.'))].set(rest.substr(rest.find('.') + 1), value);
       } else if (key == "particles") {
-        base.particles = static_cast<Eigen::Index>(value.number());
+        // Exact int64 (checked against kMaxParticles by the sweep reader), never through a double.
+        base.particles = static_cast<Eigen::Index>(value.is_integer() ? value.integer()
+                                                                        : static_cast<std::int64_t>(value.number()));
       } else if (key == "initialisation") {
         base.initialisation = kInitialisationNames.parse(value.string());
       }

@@ -1,7 +1,8 @@
 // Experiment configs: a TOML file (toml++) that describes a sweep, its estimators and the
 // claims to check (issue 4; docs/design.md §6). The schema, by section:
 //
-//   [experiment]   name (required), description, seed (integer >= 0, default 1),
+//   [experiment]   name (required; [A-Za-z0-9._-], not starting with '.', 1..200 bytes: it names
+//                  the default results file results/<name>.h5), description, seed (integer >= 0, default 1),
 //                  replicates (integer >= 1, default 1: independent random streams per run)
 //   [target]       kind = a registered target (`dmconv list targets`); every other key is a
 //                  parameter of that target
@@ -9,7 +10,8 @@
 //   [sampling]     samplers (name or list), steps (T: integer >= 2 or list),
 //                  initialisation ("exact": Y_T ~ p_{X_T}, default; "standard_normal"),
 //                  comparison_level (1: Y_1 vs X_1, default; 0: Y_0 vs the data),
-//                  particles (integer >= 1, default 20000; Monte Carlo estimators only),
+//                  particles (integer in [1, 2^53], default 20000; Monte Carlo estimators only;
+//                  the memory it needs is checked before any work: experiment/preflight.hpp),
 //                  oracle (boolean, default false): for every estimate with a measured floor
 //                  (kind biased_with_floor) also record an "oracle" row, sampler = "oracle",
 //                  value = the estimator applied to exact samples of the comparison law
@@ -40,7 +42,8 @@
 //
 // Every error names file:line, the key, the value and the rule, and is raised before any work
 // starts (ConfigError). `--set section.key=value` overrides are applied to the TOML document
-// before it is interpreted (value in TOML syntax; a bare word is taken as a string); their
+// before it is interpreted (value in TOML syntax; a bare word such as standard_normal is taken as a
+// string, anything else that is not TOML -- "[1, 2", a control character -- is an error); their
 // location is "--set". A longer path reaches nested tables ("sampling.params.pmm_pc.langevin_time");
 // [sweep] keys are dotted paths themselves ("sweep.target.dim=[1, 2]" sets the key "target.dim").
 #pragma once
@@ -63,6 +66,12 @@ namespace dmconv::config {
 inline constexpr EnumNames<Initialisation, 2> kInitialisationNames{
     "initialisation",
     {{{Initialisation::kExactMarginal, "exact"}, {Initialisation::kStandardNormal, "standard_normal"}}}};
+
+// Upper bound on particle counts ([sampling] particles, measure_samples, swept particles): counts
+// enter estimators' means and standard errors as doubles, exact only up to 2^53. Memory is the
+// tighter limit in practice; the pre-flight check (experiment/preflight.hpp) states it.
+inline constexpr std::int64_t kMaxParticles = std::int64_t{1} << 53;
+inline constexpr const char* kMaxParticlesWhy = "2^53: counts enter the estimators as doubles";
 
 // Bad config input: the message is "FILE:LINE: KEY = VALUE: RULE".
 class ConfigError : public InvalidArgument {
@@ -119,6 +128,18 @@ struct SweepAxis {
   SourceLocation location;
 };
 
+// Where a [[claim]] table and each of its keys were written, for errors found after the config
+// stage (a claim whose metric no configured estimator reports: experiment/plan.cpp).
+struct ClaimSource {
+  SourceLocation table;
+  std::map<std::string, SourceLocation> keys;
+  // The key's line, or the table's when the key was not written.
+  SourceLocation at(const std::string& key) const {
+    const auto found = keys.find(key);
+    return found != keys.end() ? found->second : table;
+  }
+};
+
 struct ExperimentConfig {
   std::string path;            // as given
   std::string text;            // canonical TOML after overrides (stored in results files)
@@ -143,6 +164,7 @@ struct ExperimentConfig {
   std::vector<EstimatorSpec> estimators;
   std::vector<SweepAxis> sweep;
   std::vector<Claim> claims;
+  std::vector<ClaimSource> claim_sources;  // parallel to claims
   std::map<std::string, SourceLocation> sampling_locations;  // key -> line, for errors
 };
 

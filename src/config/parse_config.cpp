@@ -44,11 +44,12 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
                               const std::vector<std::string>& overrides) {
   Reader reader{source_name, {}};
   toml::table document = parse_document(text, source_name);
+  // [lsi]: read by `dmconv lsi` only.
+  const std::set<std::string> sections = {"experiment", "target",    "schedule", "score_error", "sampling",
+                                          "estimator",  "sweep",     "claim",    "lsi"};
   for (const std::string& assignment : overrides) {
-    apply_override(document, assignment);
-    std::string path = assignment.substr(0, assignment.find('='));
-    while (!path.empty() && path.back() == ' ') path.pop_back();
-    reader.overridden.insert(path);
+    apply_override(document, assignment, sections);
+    reader.overridden.insert(override_path(assignment));
   }
 
   ExperimentConfig config;
@@ -60,9 +61,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   }
   config.hash = fnv1a_hex(config.text);
 
-  check_keys(reader, "(top level)", document,
-             {"experiment", "target", "schedule", "score_error", "sampling", "estimator", "sweep", "claim",
-              "lsi"});  // [lsi]: read by `dmconv lsi` only
+  check_keys(reader, "(top level)", document, sections);
   read_experiment(reader, document, config);
   read_components(reader, document, config);
   read_sampling(reader, document, config);

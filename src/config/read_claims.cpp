@@ -43,13 +43,17 @@ void read_subject(const ClaimTable& t, Claim& claim) {
   }
   claim.metric = reader.string(section, "metric", t.need("metric"));
   if (known_metrics().count(claim.metric) == 0)
-    reader.bad(section, "metric", t.need("metric"), "unknown metric; valid metrics are: hellinger, kl_output_target, "
-                                                    "kl_target_output, tv, w2");
+    reader.bad(section, "metric", t.need("metric"), "unknown metric; valid metrics are: " + metric_list());
   if (const toml::node* v = t.table.get("estimator")) {
     claim.estimator = reader.string(section, "estimator", *v);
     bool found = false;
-    for (const EstimatorSpec& e : t.config.estimators) found = found || e.component.kind == claim.estimator;
-    if (!found) reader.bad(section, "estimator", *v, "no [[estimator]] of this kind in the config");
+    std::string configured;
+    for (const EstimatorSpec& e : t.config.estimators) {
+      found = found || e.component.kind == claim.estimator;
+      configured += (configured.empty() ? "" : ", ") + e.component.kind;
+    }
+    if (!found)
+      reader.bad(section, "estimator", *v, "no [[estimator]] of this kind in the config (configured: " + configured + ")");
   }
   claim.axis = reader.string(section, "axis", t.need("axis"));
   if (claim.axis == "d") claim.axis = "target.dim";
@@ -140,6 +144,9 @@ void read_claims(const Reader& reader, const toml::table& document, ExperimentCo
                {"name", "source", "sampler", "versus", "metric", "estimator", "axis", "slope", "tolerance",
                 "floor_factor", "bound", "log_power", "min", "max", "where", "baseline", "model"});
     Claim claim;
+    ClaimSource source{reader.where(table.table), {}};
+    for (auto&& [key, node] : table.table) source.keys[std::string(key.str())] = location_of(reader.file, key.source());
+    config.claim_sources.push_back(std::move(source));
     read_subject(table, claim);
     read_bounds(table, claim);
     read_where(table, claim);

@@ -27,7 +27,8 @@ void read_components(const Reader& reader, const toml::table& document, Experime
   check_registered(reader, score_errors::score_error_registry(), "score error", "score_error", "kind",
                    config.score_error.kind, *table.get("kind"));
   if (const toml::node* m = table.get("measure_samples")) {
-    config.measure_samples = static_cast<Eigen::Index>(reader.integer("score_error", "measure_samples", *m, 0));
+    config.measure_samples = static_cast<Eigen::Index>(
+        reader.integer("score_error", "measure_samples", *m, 0, kMaxParticles, kMaxParticlesWhy));
     if (config.measure_samples == 1) reader.bad("score_error", "measure_samples", *m, "must be 0 (skip) or at least 2");
   }
 }

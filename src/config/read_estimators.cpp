@@ -7,6 +7,14 @@
 namespace dmconv::config {
 namespace {
 
+// A repeated name would give repeated rows (one per listed metric on failure) or hide a typo.
+void check_distinct(const Reader& reader, const std::string& section, const std::string& key, const toml::node& node,
+                    const std::vector<std::string>& names) {
+  std::set<std::string> seen;
+  for (const std::string& name : names)
+    if (!seen.insert(name).second) reader.bad(section, key, node, "lists '" + name + "' twice");
+}
+
 EstimatorSpec read_estimator(const Reader& reader, const std::string& section, const toml::table& table,
                              const ExperimentConfig& config) {
   EstimatorSpec spec;
@@ -15,13 +23,14 @@ EstimatorSpec read_estimator(const Reader& reader, const std::string& section, c
                    *table.get("kind"));
   if (const toml::node* n = table.get("metrics")) {
     spec.metrics = reader.strings(section, "metrics", *n);
+    check_distinct(reader, section, "metrics", *n, spec.metrics);
     for (const std::string& m : spec.metrics)
       if (known_metrics().count(m) == 0)
-        reader.bad(section, "metrics", *n, "unknown metric '" + m + "'; valid metrics are: hellinger, kl_output_target, "
-                                           "kl_target_output, tv, w2");
+        reader.bad(section, "metrics", *n, "unknown metric '" + m + "'; valid metrics are: " + metric_list());
   }
   if (const toml::node* n = table.get("samplers")) {
     spec.samplers = reader.strings(section, "samplers", *n);
+    check_distinct(reader, section, "samplers", *n, spec.samplers);
     for (const std::string& s : spec.samplers)
       if (std::find(config.samplers.begin(), config.samplers.end(), s) == config.samplers.end())
         reader.bad(section, "samplers", *n, "'" + s + "' is not in [sampling] samplers");

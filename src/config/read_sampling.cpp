@@ -44,8 +44,7 @@ void read_steps(const Reader& reader, const toml::table& sampling, ExperimentCon
   const toml::node* n = sampling.get("steps");
   if (n == nullptr) fail(reader.where(sampling), "[sampling]", "key 'steps' is required");
   auto one = [&](const toml::node& v) {
-    const std::int64_t T = reader.integer("sampling", "steps", v, 2);
-    if (T > 10000000) reader.bad("sampling", "steps", v, "must be at most 1e7");
+    const std::int64_t T = reader.integer("sampling", "steps", v, 2, 10000000);
     config.steps.push_back(static_cast<int>(T));
   };
   if (const auto* a = n->as_array()) {
@@ -66,7 +65,7 @@ void read_sampling(const Reader& reader, const toml::table& document, Experiment
   check_keys(reader, "sampling", sampling,
              {"samplers", "steps", "initialisation", "comparison_level", "particles", "oracle", "params"});
   for (auto&& [key, node] : sampling)
-    config.sampling_locations[std::string(key.str())] = location_of(reader.file, key.source());
+    config.sampling_locations[std::string(key.str())] = reader.key_where("sampling", std::string(key.str()), key);
   read_samplers(reader, sampling, config);
   if (const toml::node* n = sampling.get("params")) read_sampler_params(reader, *n, config);
   read_steps(reader, sampling, config);
@@ -74,12 +73,13 @@ void read_sampling(const Reader& reader, const toml::table& document, Experiment
     config.initialisation = reader.name_of(kInitialisationNames, "sampling", "initialisation", *n,
                                            "must be \"exact\" (Y_T ~ p_{X_T}) or \"standard_normal\"");
   if (const toml::node* n = sampling.get("comparison_level")) {
-    const std::int64_t level = reader.integer("sampling", "comparison_level", *n, 0);
-    if (level > 1) reader.bad("sampling", "comparison_level", *n, "must be 1 (compare with X_1) or 0 (with the data)");
+    const std::int64_t level =
+        reader.integer("sampling", "comparison_level", *n, 0, 1, "1: compare with X_1; 0: with the data");
     config.comparison_level = static_cast<int>(level);
   }
   if (const toml::node* n = sampling.get("particles"))
-    config.particles = static_cast<Eigen::Index>(reader.integer("sampling", "particles", *n, 1));
+    config.particles = static_cast<Eigen::Index>(
+        reader.integer("sampling", "particles", *n, 1, kMaxParticles, kMaxParticlesWhy));
   if (const toml::node* n = sampling.get("oracle")) config.oracle_rows = reader.boolean("sampling", "oracle", *n);
 }
 

@@ -2,6 +2,7 @@
 // and sampling parameters (sampling.particles, sampling.initialisation and sampler parameters
 // "sampling.params.NAME.KEY", each value checked by the sampler's factory now).
 #include <algorithm>
+#include <map>
 
 #include "config/toml_reader.hpp"
 #include "samplers/registry.hpp"
@@ -58,11 +59,28 @@ void check_sampling_values(const Reader& reader, const ExperimentConfig& config,
     }
   }
   if (name == "particles")
-    for (const toml::node& v : values) reader.integer("sweep", path, v, 1);
+    for (const toml::node& v : values) reader.integer("sweep", path, v, 1, kMaxParticles, kMaxParticlesWhy);
   if (name == "initialisation")
     for (const toml::node& v : values)
       if (!kInitialisationNames.find(reader.string("sweep", path, v)))
         reader.bad("sweep", path, v, "must be \"exact\" or \"standard_normal\"");
+}
+
+// Every value of an axis must give a distinct run key: a repeated value (or two that print alike in
+// the key's 6 significant digits, such as 4 and 4.0) would make two runs with one key, and
+// --resume would then append duplicates.
+void check_distinct(const Reader& reader, const SweepAxis& axis, const toml::array& values) {
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < axis.values.size(); ++i) {
+    const std::string key = axis.values[i].to_string();
+    const auto [first, added] = seen.emplace(key, i);
+    if (added) continue;
+    const std::string earlier = axis.values[first->second].written(), now = axis.values[i].written();
+    reader.bad("sweep", "\"" + axis.path + "\"", *values.get(i),
+               earlier == now ? "lists " + now + " twice (sweep values must be distinct)"
+                              : "values " + earlier + " and " + now + " give the same run key '" + key +
+                                    "' (6 significant digits); sweep values must be distinct");
+  }
 }
 
 }  // namespace
@@ -79,6 +97,7 @@ void read_sweep(const Reader& reader, const toml::table& document, ExperimentCon
     if (values == nullptr || values->empty())
       reader.bad("sweep", "\"" + axis.path + "\"", node, "must be a non-empty list");
     for (const toml::node& v : *values) axis.values.push_back(reader.to_param("sweep", axis.path, v));
+    check_distinct(reader, axis, *values);
     if (axis.path.rfind("sampling.", 0) == 0) check_sampling_values(reader, config, axis, *values);
     config.sweep.push_back(std::move(axis));
   }

@@ -1,6 +1,7 @@
 #include "config/toml_reader.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace dmconv::config {
@@ -9,6 +10,12 @@ const std::set<std::string>& known_metrics() {
   static const std::set<std::string> metrics = {"tv", "kl_target_output", "kl_output_target", "w2",
                                                 "hellinger", "sliced_w2", "mmd2"};
   return metrics;
+}
+
+std::string metric_list() {
+  std::string out;
+  for (const std::string& m : known_metrics()) out += (out.empty() ? "" : ", ") + m;
+  return out;
 }
 
 SourceLocation location_of(const std::string& file, const toml::source_region& region) {
@@ -24,7 +31,20 @@ void fail(const SourceLocation& where, const std::string& what, const std::strin
 std::string node_text(const toml::node& node) {
   std::ostringstream out;
   if (const auto* s = node.as_string()) {
-    out << '"' << s->get() << '"';
+    // Control characters as TOML escapes: a NUL would otherwise end the message where it is
+    // printed as a C string, and a newline would split it.
+    out << '"';
+    for (const char ch : s->get()) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c < 0x20 || c == 0x7f) {
+        char escape[8];
+        std::snprintf(escape, sizeof escape, "\\u%04x", c);
+        out << escape;
+      } else {
+        out << ch;
+      }
+    }
+    out << '"';
   } else if (const auto* t = node.as_table()) {
     out << toml::toml_formatter(*t, toml::format_flags::none);
   } else {
@@ -67,7 +87,9 @@ void Reader::bad(const std::string& section, const std::string& key, const toml:
 }
 
 ParamValue Reader::to_param(const std::string& section, const std::string& key, const toml::node& node) const {
-  if (const auto* i = node.as_integer()) return ParamValue(static_cast<double>(i->get()));
+  // Integers stay exact int64 all the way to the declared-parameter layer (core/params.hpp): a
+  // double would round above 2^53 and misquote the value in the range error.
+  if (const auto* i = node.as_integer()) return ParamValue(static_cast<std::int64_t>(i->get()));
   if (const auto* f = node.as_floating_point()) {
     if (!std::isfinite(f->get())) bad(section, key, node, "must be finite");
     return ParamValue(f->get());
@@ -93,6 +115,17 @@ std::int64_t Reader::integer(const std::string& section, const std::string& key,
   const auto* i = node.as_integer();
   if (i == nullptr) bad(section, key, node, "must be an integer");
   if (i->get() < min) bad(section, key, node, "must be at least " + std::to_string(min));
+  return i->get();
+}
+
+std::int64_t Reader::integer(const std::string& section, const std::string& key, const toml::node& node,
+                             std::int64_t min, std::int64_t max, const std::string& why) const {
+  const auto* i = node.as_integer();
+  if (i == nullptr) bad(section, key, node, "must be an integer");
+  // Compared as int64 before any narrowing, so 2^32 + 1 is not read as 1.
+  if (i->get() < min || i->get() > max)
+    bad(section, key, node, "must lie in [" + std::to_string(min) + ", " + std::to_string(max) + "]" +
+                                (why.empty() ? "" : " (" + why + ")"));
   return i->get();
 }
 

@@ -22,6 +22,8 @@ namespace dmconv::config {
 
 // The metrics a config may name (core/estimator.hpp).
 const std::set<std::string>& known_metrics();
+// known_metrics() as "hellinger, kl_output_target, ..." for error messages.
+std::string metric_list();
 
 // Where `region` is: the file and line, or "--set" for values (and tables) the overrides made.
 SourceLocation location_of(const std::string& file, const toml::source_region& region);
@@ -46,6 +48,10 @@ struct Reader {
   std::string string(const std::string& section, const std::string& key, const toml::node& node) const;
   std::int64_t integer(const std::string& section, const std::string& key, const toml::node& node,
                        std::int64_t min) const;
+  // An integer in [min, max] ("must lie in [min, max] (why)" otherwise), checked in int64 before
+  // the caller narrows it.
+  std::int64_t integer(const std::string& section, const std::string& key, const toml::node& node,
+                       std::int64_t min, std::int64_t max, const std::string& why = "") const;
   bool boolean(const std::string& section, const std::string& key, const toml::node& node) const;
   double number(const std::string& section, const std::string& key, const toml::node& node) const;
   // A string or a non-empty list of strings.
@@ -80,8 +86,11 @@ void check_registered(const Reader& reader, const Registry& registry, const std:
   reader.bad(section, key, node, "unknown " + what + " '" + name + "'; valid " + what + "s are: " + valid);
 }
 
-// Applies one "--set section.key=value" to the document.
-void apply_override(toml::table& document, const std::string& assignment);
+// Applies one "--set section.key=value" to the document. `sections` are the valid top-level
+// sections; every error is a ConfigError "--set ASSIGNMENT: rule".
+void apply_override(toml::table& document, const std::string& assignment, const std::set<std::string>& sections);
+// "section.key" of an assignment, trimmed.
+std::string override_path(const std::string& assignment);
 
 // The section readers, in the order parse_config calls them (later ones see earlier results).
 void read_experiment(const Reader& reader, const toml::table& document, ExperimentConfig& config);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <iomanip>
 #include <limits>
 #include <sstream>
@@ -16,7 +17,7 @@ namespace {
                        const std::string& rule) {
   std::ostringstream message;
   message << context << ": key '" << key << "'";
-  if (value != nullptr) message << " = " << value->to_string();
+  if (value != nullptr) message << " = " << value->written();  // exactly as written (integers beyond 2^53 too)
   message << ": " << rule;
   throw InvalidArgument(message.str());
 }
@@ -72,7 +73,21 @@ std::string shortest(double x) {
 std::string ParamValue::written() const {
   if (is_integer()) return std::to_string(integer());
   if (is_number()) return shortest(number());
-  if (is_string()) return '"' + string() + '"';
+  if (is_string()) {
+    // Control characters as \uXXXX: a NUL would cut the error message short, a newline split it.
+    std::string out = "\"";
+    for (const char ch : string()) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c < 0x20 || c == 0x7f) {
+        char escape[8];
+        std::snprintf(escape, sizeof escape, "\\u%04x", c);
+        out += escape;
+      } else {
+        out += ch;
+      }
+    }
+    return out + "\"";
+  }
   std::string out = "[";
   for (std::size_t i = 0; i < list().size(); ++i) out += (i ? ", " : "") + list()[i].written();
   return out + "]";

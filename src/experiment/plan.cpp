@@ -1,7 +1,9 @@
 #include "experiment/plan.hpp"
 
 #include <algorithm>
+#include <set>
 
+#include "experiment/estimator_metrics.hpp"
 #include "samplers/registry.hpp"
 #include "score_errors/score_error.hpp"
 #include "targets/registry.hpp"
@@ -96,6 +98,56 @@ std::vector<std::size_t> choose_estimators(const Plan& plan, const RunSpec& run,
   return chosen;
 }
 
+// Every claim must be fed before any work: some run of its sampler (and of its versus sampler)
+// has a chosen estimator -- of the claim's estimator kind when it names one -- that reports the
+// claim's metric and does not filter it out with its `metrics` list. Otherwise the sweep would
+// run to the end and the claim would only then come out "inconclusive: no results".
+void check_claims_are_fed(const Plan& plan) {
+  const ExperimentConfig& config = plan.config;
+  for (std::size_t c = 0; c < config.claims.size(); ++c) {
+    const Claim& claim = config.claims[c];
+    const config::ClaimSource source =
+        c < config.claim_sources.size() ? config.claim_sources[c] : config::ClaimSource{{config.path, 0}, {}};
+    const std::string section = "[claim #" + std::to_string(c + 1) + "]";
+    for (const bool versus : {false, true}) {
+      const std::string& sampler = versus ? claim.versus : claim.sampler;
+      if (sampler.empty()) continue;
+      bool fed = false;
+      std::set<std::string> offered;  // what the chosen estimators report for this sampler
+      for (std::size_t r = 0; r < plan.runs.size() && !fed; ++r) {
+        // Oracle rows repeat the estimates of every sampler's runs.
+        if (sampler != "oracle" && plan.runs[r].sampler != sampler) continue;
+        const int dim = static_cast<int>(plan.point(r).target->dim());
+        for (std::size_t e : plan.estimators_of_run[r]) {
+          const config::EstimatorSpec& spec = config.estimators[e];
+          if (!claim.estimator.empty() && spec.component.kind != claim.estimator) continue;
+          const auto metrics = reported_metrics(spec.component.kind, dim);
+          if (!metrics) {  // an estimator the table does not know: give it the benefit of the doubt
+            fed = true;
+            break;
+          }
+          for (const std::string& m : *metrics)
+            if (spec.metrics.empty() || std::find(spec.metrics.begin(), spec.metrics.end(), m) != spec.metrics.end())
+              offered.insert(m);
+          if (offered.count(claim.metric) != 0) {
+            fed = true;
+            break;
+          }
+        }
+      }
+      if (fed) continue;
+      std::string list;
+      for (const std::string& m : offered) list += (list.empty() ? "" : ", ") + m;
+      throw ConfigError(source.at("metric").str() + ": " + section + " metric = \"" + claim.metric +
+                        "\": no configured [[estimator]]" +
+                        (claim.estimator.empty() ? "" : " of kind '" + claim.estimator + "'") + " reports '" +
+                        claim.metric + "' for " + (versus ? "versus" : "sampler") + " '" + sampler + "' (claim '" +
+                        claim.name + "'; they report: " + (list.empty() ? "nothing" : list) +
+                        "); add an estimator that does, or change the metric");
+    }
+  }
+}
+
 }  // namespace
 
 RunOptions run_options(const ExperimentConfig& config, const RunSpec& run, int threads) {
@@ -128,6 +180,7 @@ Plan make_plan(const ExperimentConfig& config) {
     if (first) chosen->second = choose_estimators(plan, run, plan.points[found->second]);
     plan.estimators_of_run.push_back(chosen->second);
   }
+  check_claims_are_fed(plan);
   return plan;
 }
 

@@ -1,6 +1,7 @@
 #include "lsi/lsi_config.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -96,6 +97,10 @@ void read_settings(const LsiSection& lsi, const config::ExperimentConfig& config
     } else if (name == "bisections" || name == "cells") {
       const auto* i = node.as_integer();
       if (i == nullptr) lsi.bad("lsi", name, node, "must be an integer");
+      // Checked as int64 before narrowing: cells = 2^32 + 16 must not run as 16.
+      const std::int64_t low = name == "cells" ? 16 : 1, high = name == "cells" ? std::int64_t{1} << 24 : 60;
+      if (i->get() < low || i->get() > high)
+        lsi.bad("lsi", name, node, "must lie in [" + std::to_string(low) + ", " + std::to_string(high) + "]");
       (name == "cells" ? settings.cells : settings.bisections) = static_cast<int>(i->get());
     } else if (name == "langevin_initial_mean") {
       settings.initial_mean = lsi.number("lsi", name, node);

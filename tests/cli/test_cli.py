@@ -107,7 +107,7 @@ class Cli(unittest.TestCase):
         cases = [
             (CONFIG.replace("particles = 4000", "particle = 4000"), ["bad.toml:17", "particle = 4000", "unknown key"]),
             (CONFIG.replace("steps = [64, 128, 256, 512]", 'steps = "all"'), ["bad.toml:16", "must be an integer"]),
-            (CONFIG.replace("particles = 4000", "particles = -3"), ["bad.toml:17", "must be at least 1"]),
+            (CONFIG.replace("particles = 4000", "particles = -3"), ["bad.toml:17", "must lie in [1, 9007199254740992]"]),
             (CONFIG.replace('kind = "grid_law"', 'kind = "grid"'),
              ["bad.toml:25", "unknown estimator 'grid'", "grid_law"]),
             # A factory's ParameterError is reported at its key's line.
@@ -119,12 +119,34 @@ class Cli(unittest.TestCase):
             with self.subTest(needles=needles):
                 self.assert_bad_input(self.write("bad.toml", text), *needles)
         self.assert_bad_input(os.path.join(self.dir.name, "missing.toml"), "missing.toml", "cannot open")
-        self.assert_bad_input(self.config, "--set", "must be at least 1", extra=("--set", "sampling.particles=0"))
+        self.assert_bad_input(self.config, "--set", "must lie in [1,", extra=("--set", "sampling.particles=0"))
+        self.assert_bad_input(self.config, "--checkpoint-seconds", "finite", extra=("--checkpoint-seconds", "nan"))
+        # Pre-flight: memory and the output path are checked before any work.
+        self.assert_bad_input(self.config, "particles = 1000000000000", "needs an estimated",
+                              extra=("--set", "sampling.particles=1000000000000"))
+        result = run("run", self.config, "--out", "")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn('--out = "": must name a results file', result.stderr)
+        result = run("run", self.config, "--out", self.dir.name)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("is an existing directory", result.stderr)
+        self.assertNotIn("dmconv run: experiment", result.stdout)
+
+    def test_subcommand_errors_list_the_valid_ones(self):
+        for args in (["frobnicate"], []):
+            result = run(*args)
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertIn("valid subcommands are: list, describe, demo, run, validate, lsi, check", result.stderr)
+        self.assertIn("unknown subcommand 'frobnicate'", run("frobnicate").stderr)
 
     def test_validate_counts_runs_without_sampling(self):
         result = run("validate", self.config)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("8 runs", result.stdout)
+        self.assertEqual(sorted(os.listdir(self.dir.name)), ["cli.toml"])
+        # validate checks the output path as run would, and leaves nothing behind.
+        result = run("validate", self.config, "--out", os.path.join(self.dir.name, "new", "dir", "out.h5"))
+        self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(sorted(os.listdir(self.dir.name)), ["cli.toml"])
 
     def test_threads_and_resume_give_identical_runs(self):

@@ -48,6 +48,7 @@
 #include "core/error.hpp"
 #include "core/estimator.hpp"
 #include "core/schedule.hpp"
+#include "experiment/estimator_metrics.hpp"
 #include "samplers/registry.hpp"
 #include "targets/registry.hpp"
 
@@ -285,6 +286,23 @@ TEST_P(EstimatorConformance, KindFloorAndStandardErrorAreConsistent) {
       EXPECT_TRUE(inserted || it->second == e.kind)
           << "metric '" << e.metric << "' was reported as " << to_string(it->second) << " on another problem";
     }
+  }
+}
+
+// The plan stage rejects a claim no configured estimator can feed using the metric table of
+// experiment/estimator_metrics.hpp (the registry does not declare metrics): every registered
+// estimator must have an entry, and every metric it reports here must be in it.
+TEST_P(EstimatorConformance, ReportedMetricsAreInThePlanTable) {
+  const auto estimator = make_estimator(GetParam());
+  ASSERT_TRUE(experiment::reported_metrics(GetParam(), 1).has_value())
+      << GetParam() << " has no entry in experiment/estimator_metrics.cpp";
+  for (const Problem& p : all_problems(GetParam())) {
+    const EstimationProblem problem = p.at(2);
+    if (estimator->unsupported_reason(problem)) continue;
+    const auto table = experiment::reported_metrics(GetParam(), static_cast<int>(problem.target.dim()));
+    for (const Estimate& e : estimator->estimate(problem))
+      EXPECT_EQ(table->count(e.metric), 1u) << p.label << ": '" << e.metric << "' is not in the table for d = "
+                                            << problem.target.dim();
   }
 }
 

@@ -235,7 +235,7 @@ TEST_F(Runner, ClaimsGetFitsAndVerdicts) {
 // row "oracle" whose value is the estimator on exact samples; its decay in n is a claim like any
 // other (W2 of n exact 1-D samples ~ n^{-1/2} up to log log n); floor_factor excludes points.
 const std::string kOracleConfig = R"([experiment]
-name = "oracle rows"
+name = "oracle_rows"
 seed = 3
 replicates = 3
 
