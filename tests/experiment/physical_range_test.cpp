@@ -85,6 +85,19 @@ TEST(PhysicalRange, GaussianW2OfEqualLawsIsNotNegative) {
   EXPECT_TRUE(std::isfinite(w2.floor));
 }
 
+// A target of variance 1e-300 against an output of variance 0.25: W2 = |0.5 - 1e-150| = 0.5, not a
+// clamped 0 (the defect reported with the issue); both argument orders, 1-D and 2-D.
+TEST(PhysicalRange, GaussianW2WithADegenerateLawIsNotClampedToZero) {
+  for (int d : {1, 2}) {
+    const GaussianLaw narrow{Vector::Zero(d), Matrix::Identity(d, d) * 1e-300};
+    const GaussianLaw wide{Vector::Zero(d), Matrix::Identity(d, d) * 0.25};
+    for (const Estimate& w2 : {gaussian_w2(narrow, wide), gaussian_w2(wide, narrow)}) {
+      EXPECT_EQ(w2.status, EstimateStatus::kOk);
+      EXPECT_NEAR(w2.value, 0.5 * std::sqrt(static_cast<double>(d)), 1e-12) << "d = " << d;
+    }
+  }
+}
+
 // An estimator that reports impossible numbers as exact and ok (the grid_law defect at 32 points).
 class ImpossibleEstimator final : public Estimator {
  public:
