@@ -8,8 +8,9 @@ exact; clean failure paths"):
   and leaves those of live processes alone;
 * `dmconv check` validates the schema of the file (tables, columns, column types, attributes,
   enum values) and exits 2 listing every defect;
-* a grid_law resolution that cannot resolve the target (points = 32 on the quickstart mixture)
-  is refused by `dmconv validate` before any work, naming the key, value and rule.
+* a resolution that cannot resolve the target (grid_law points = 32 on the quickstart mixture;
+  change_of_variables_quadrature and separable panels = 8) is refused by `dmconv validate` and
+  `dmconv run` before any work, naming the key, value and rule.
 
 Usage: test_failure_paths.py DMCONV_BINARY REPOSITORY_ROOT
 """
@@ -203,6 +204,26 @@ class FailurePaths(unittest.TestCase):
             for needle in ("quickstart32.toml:", "points = 32", "grid points per standard deviation", "points >= "):
                 self.assertIn(needle, result.stderr)
         self.assertFalse(os.path.exists(out), "nothing may be written when the resolution is refused")
+    def test_quadrature_and_separable_resolutions_are_refused(self):
+        cases = [
+            ("claim03_probability_flow_ode.toml", ("panels = 256", "panels = 8"),
+             ["panels = 8", "panels per standard deviation", "panels >= "]),
+            ("claim19_product_dimension.toml", ('kind = "separable"', 'kind = "separable"\npanels = 8'),
+             ["panels = 8", "1-D factor problem", "panels per standard deviation"]),
+        ]
+        for name, (old, new), needles in cases:
+            with self.subTest(config=name):
+                with open(os.path.join(ROOT, "experiments", name)) as f:
+                    text = f.read()
+                self.assertIn(old, text)
+                path = os.path.join(self.dir.name, "coarse_" + name)
+                with open(path, "w") as f:
+                    f.write(text.replace(old, new, 1))
+                result = run("validate", path)
+                self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
+                for needle in needles:
+                    self.assertIn(needle, result.stderr)
+
 
 if __name__ == "__main__":
     DMCONV = os.path.abspath(sys.argv.pop(1))
