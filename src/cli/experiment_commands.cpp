@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "experiment/experiment.hpp"
 #include "experiment/preflight.hpp"
+#include "experiment/schema.hpp"
 
 namespace dmconv::cli {
 namespace {
@@ -66,6 +67,13 @@ int run_command(const ExperimentOptions& options, std::ostream& out) {
 
 int check_command(const std::string& path, std::ostream& out) {
   const results::ResultsFile file = results::read_results_file(path);
+  // The whole schema first, every defect listed (exit 2), before anything is read from it.
+  if (const std::vector<std::string> defects = experiment::schema_defects(file); !defects.empty()) {
+    std::string message = path + ": not a dmconv results file of schema " + std::to_string(experiment::kSchemaVersion) +
+                          " (" + std::to_string(defects.size()) + " defect" + (defects.size() == 1 ? "" : "s") + "):";
+    for (const std::string& defect : defects) message += "\n  " + defect;
+    throw InvalidArgument(message);
+  }
   const results::Attribute* version = file.attribute("schema_version");
   const auto* number = version ? std::get_if<std::int64_t>(version) : nullptr;
   if (number == nullptr || *number != experiment::kSchemaVersion)

@@ -1,5 +1,8 @@
 // dmconv command line: run / validate / check experiment configs, lsi profiles, list, describe, demo.
-// Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule).
+// Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule; for
+// `check`, every schema defect of the results file), 130 `run` interrupted by SIGINT and 143 by
+// SIGTERM (128 + signal, the shell convention) after writing a checkpoint (complete = 0) that
+// `run --resume` continues to bit-identical results.
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "experiment/execute.hpp"
 #include "dmconv/version.hpp"
 
 int main(int argc, char** argv) {
@@ -120,6 +124,9 @@ int main(int argc, char** argv) {
       return dmconv::cli::describe_command("", describe_args[0], std::cout);
     }
     if (*demo) return dmconv::cli::demo_command(demo_options, std::cout);
+  } catch (const dmconv::experiment::Interrupted& error) {
+    std::cerr << "dmconv: " << error.what() << ": checkpoint written; continue with dmconv run --resume\n";
+    return 128 + error.signal_number();
   } catch (const dmconv::InvalidArgument& error) {
     std::cerr << "dmconv: error: " << error.what() << "\n";
     return 2;

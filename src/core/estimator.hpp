@@ -60,7 +60,39 @@ struct Estimate {
   EstimateStatus status = EstimateStatus::kOk;
   std::string message = {};  // why the status is not kOk (empty when it is); the initializer keeps
                              // the six-field aggregate initialisations free of -Wmissing-field-initializers
+  // Absolute rounding margin of `value`: a few ulps times the magnitude of the terms summed to
+  // form it (or another stated numerical error of the same nature, e.g. a quadrature error
+  // estimate). 0: not reported; check_physical_range then uses default_rounding_margin(value).
+  double rounding = 0.0;
 };
+
+// The physical range of a metric: TV and H^2 lie in [0, 1]; KL, W2 (and sliced W2, 1-D W2) and
+// MMD / squared MMD are >= 0 (hi = +inf). Unknown metrics have no range (nullopt).
+struct MetricRange {
+  double lo = 0.0, hi = 0.0;
+};
+std::optional<MetricRange> metric_range(const std::string& metric);
+
+// A few ulps of the terms summed: kRoundingUlps * eps * max(1, |value|). The magnitude floor of 1
+// is the mass of a probability law: the distances here are integrals of differences of densities
+// of unit mass, whose summed terms are O(1) even when the distance is tiny.
+inline constexpr double kRoundingUlps = 64.0;
+double default_rounding_margin(double value);
+
+// How far a Monte Carlo estimate may stray outside its metric's range by sampling noise alone, in
+// standard errors (P(|N(0,1)| > 5) = 6e-7 per estimate).
+inline constexpr double kRangeZ = 5.0;
+
+// The one check every estimate passes (execute_run applies it to every estimate of every
+// estimator before it becomes a /runs row). For an estimate with status ok and a finite value,
+// margin m = estimate.rounding (or default_rounding_margin):
+//   exact / lower bound: value must lie in [lo - m, hi + m];
+//   Monte Carlo kinds:   value must lie in [lo - m - z SE, hi + m + z SE], z = kRangeZ.
+// Outside: status becomes failed with a message naming the value, the range and why ("tv = 3.92
+// outside [0, 1] ..."); never ok. Inside the margin but outside the range (a rounding result,
+// e.g. a KL of -1e-17): the value is kept as computed and the floor is raised to m, so fits
+// exclude it as below its floor instead of a clamp presenting it as an exact 0.
+void check_physical_range(Estimate& estimate);
 
 // Everything an estimator may need to know about one run.
 struct EstimationProblem {
@@ -80,7 +112,19 @@ class Estimator {
   virtual std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const = 0;
   // Precondition: unsupported_reason(problem) is empty.
   virtual std::vector<Estimate> estimate(const EstimationProblem& problem) const = 0;
+  // The resolution rule of an exact estimator (grid points, quadrature panels) on this problem,
+  // checked at plan time for every (sweep point, sampler, T) it serves, before any sampling:
+  // throws ParameterError naming the parameter, its value and the rule (with the smallest value
+  // that meets it) when the resolution cannot meet the accuracy the estimator needs. The rules
+  // are stated in docs/theory.md §6.7. Default: no rule (Monte Carlo estimators report an SE).
+  // Precondition: unsupported_reason(problem) is empty.
+  virtual void check_resolution(const EstimationProblem& /*problem*/) const {}
 };
+
+// The narrowest standard deviation of p_t at `level` when the target is a Gaussian mixture:
+// min over components k of sqrt(lambda_min(abar Sigma_k + (1 - abar) I)); nullopt otherwise.
+// Resolution rules measure grid spacings and panel widths against it.
+std::optional<double> narrowest_component_sd(const Target& target, const NoiseLevel& level);
 
 const Registry<Estimator>& estimator_registry();
 

@@ -1,5 +1,7 @@
 #include "estimators/change_of_variables.hpp"
 
+#include <sstream>
+
 #include <boost/math/quadrature/gauss.hpp>
 #include <cmath>
 #include <numbers>
@@ -206,6 +208,31 @@ QuadratureAtoms ChangeOfVariablesQuadrature::atoms(const EstimationProblem& prob
   out.log_ratio = log_p_x - (out.log_initial_density - flow.log_abs_det);  // as log_ratios()
   out.y = flow.y;
   return out;
+}
+
+void ChangeOfVariablesQuadrature::check_resolution(const EstimationProblem& problem) const {
+  const Eigen::Index d = problem.target.dim();
+  Vector spread = Vector::Ones(d);
+  double scale = 1.0;
+  if (problem.run.initialisation == Initialisation::kExactMarginal) {
+    const NoiseLevel& level = problem.grid.level(problem.grid.steps());
+    spread = problem.target.moments(level)->covariance.diagonal().array().sqrt();
+    scale = narrowest_component_sd(problem.target, level).value_or(level.sigma());
+  }
+  const int fine = panels(problem);
+  for (Eigen::Index i = 0; i < d; ++i) {
+    const double width = 24.0 * spread(i) / fine;
+    if (width * kPanelsPerSd <= scale) continue;
+    const auto needed = static_cast<long>(std::ceil(24.0 * spread(i) * kPanelsPerSd / scale));
+    std::ostringstream rule;
+    rule.precision(3);
+    rule << "panel width " << width << " (box: centre +- 12 s, s = " << spread(i) << " the initial law's sd, axis " << i
+         << ", T = " << problem.grid.steps() << ") is coarser than the narrowest length scale " << scale
+         << " of the initial law / " << kPanelsPerSd << ": change_of_variables_quadrature needs >= " << kPanelsPerSd
+         << " panels per standard deviation (so that its n/2 floor rule keeps one); panels >= " << needed << " here";
+    throw ParameterError("estimator 'change_of_variables_quadrature'", "panels",
+                         panels_ > 0 ? std::to_string(panels_) : "0 (default " + std::to_string(fine) + ")", rule.str());
+  }
 }
 
 std::vector<Estimate> ChangeOfVariablesQuadrature::estimate(const EstimationProblem& problem) const {

@@ -53,6 +53,15 @@ class ChangeOfVariablesQuadrature final : public Estimator {
   // value = quadrature_distances(atoms(problem, panels(problem)));
   // floor = |value - quadrature_distances(atoms(problem, panels(problem) / 2))|.
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
+  // Resolution rule (docs/theory.md §6.7): the panel width 24 s_i / panels (the box is the
+  // initial law's centre +- 12 s_i) must not exceed l / kPanelsPerSd, l the narrowest length
+  // scale of the initial law p_{Y_T}: the narrowest component standard deviation at level T for
+  // a Gaussian-mixture target, else sqrt(1 - abar_T) (p_T is a law convolved with
+  // N(0, (1 - abar_T) I)), and 1 for the N(0, I) initialisation. Then the n/2 rule of the floor
+  // still has one panel per standard deviation. Throws ParameterError on "panels" with the
+  // smallest value that meets it.
+  void check_resolution(const EstimationProblem& problem) const override;
+  static constexpr double kPanelsPerSd = 2.0;
 
   // Panels per axis of the fine rule for this problem (the constructor's, or the default).
   int panels(const EstimationProblem& problem) const;

@@ -221,15 +221,36 @@ Estimate gaussian_w2(const GaussianLaw& law0, const GaussianLaw& law1) {
   for (Eigen::Index j = 0; j < d; ++j)
     for (Eigen::Index i = 0; i < d; ++i) covariance_part += r(i, j) * r(i, j) / s(i);
   const double trace_sum = s0.trace() + s1.trace();
+  // Rounding margin of W2^2: a few ulps (as pencil_floor) of the magnitude of the terms summed.
+  double margin_squared = 32.0 * static_cast<double>(d + 1) * kEps * covariance_part;
   if (covariance_part > 0.25 * trace_sum) {
     // Far apart: the direct form tr S0 + tr S1 - 2 tr X^{1/2}, with X formed as a product
     // (no cancellation), loses at most a factor 4 to cancellation and is then the better one.
     const Matrix x_direct = symmetrised(sqrt_s.asDiagonal() * (q.transpose() * s1 * q) * sqrt_s.asDiagonal());
     const Eigen::SelfAdjointEigenSolver<Matrix> direct(x_direct, Eigen::EigenvaluesOnly);
-    covariance_part = std::max(0.0, trace_sum - 2.0 * direct.eigenvalues().cwiseMax(0.0).cwiseSqrt().sum());
+    const double cross = 2.0 * direct.eigenvalues().cwiseMax(0.0).cwiseSqrt().sum();
+    // Not clamped at 0: a negative difference is reported through the margin below.
+    covariance_part = trace_sum - cross;
+    margin_squared = 32.0 * static_cast<double>(d + 1) * kEps * (trace_sum + cross);
   }
-  const double value = std::sqrt((law0.mean - law1.mean).squaredNorm() + covariance_part);
-  return {"w2", value, 0.0, pencil_floor(value, d, s.maxCoeff() / s.minCoeff()), EstimateKind::kExact,
+  const double mean_part = (law0.mean - law1.mean).squaredNorm();
+  const double squared = mean_part + covariance_part;
+  margin_squared += 4.0 * kEps * mean_part;
+  const double condition_floor_scale = s.maxCoeff() / s.minCoeff();
+  if (squared < 0.0) {
+    // W2^2 < 0 is a rounding result within its margin (W2 = 0 to that accuracy: value 0 with the
+    // margin as rounding and floor, so fits exclude it), or beyond it a failure of the formula.
+    const double margin = std::sqrt(margin_squared);
+    if (squared >= -margin_squared)
+      return {"w2", 0.0, 0.0, margin, EstimateKind::kExact, "gaussian_closed_form", EstimateStatus::kOk, "", margin};
+    std::ostringstream message;
+    message << "W2^2 = " << squared << " < 0 beyond its rounding margin " << margin_squared
+            << " (tr S0 + tr S1 = " << trace_sum << "): cancellation exceeds double precision";
+    return {"w2", std::numeric_limits<double>::quiet_NaN(), 0.0, std::numeric_limits<double>::quiet_NaN(),
+            EstimateKind::kExact, "gaussian_closed_form", EstimateStatus::kFailed, message.str()};
+  }
+  const double value = std::sqrt(squared);
+  return {"w2", value, 0.0, pencil_floor(value, d, condition_floor_scale), EstimateKind::kExact,
           "gaussian_closed_form"};
 }
 
@@ -254,7 +275,7 @@ double gaussian_tv_1d(double a, double mu) {
     const double z_minus_w = (z * r_minus_1 + a) / r;
     tv += std::fabs(normal_cdf_difference(z, w, z_minus_w));
   }
-  return std::min(tv, 1.0);
+  return tv;  // not clamped at 1: check_physical_range judges a value above 1 against its margin
 }
 
 double gaussian_tv_2d(const Vector& a, const Vector& mu, double tolerance, double* error_estimate) {
@@ -336,7 +357,7 @@ double gaussian_tv_2d(const Vector& a, const Vector& mu, double tolerance, doubl
     total_error += error;
   }
   if (error_estimate != nullptr) *error_estimate = 0.5 * total_error;
-  return std::min(0.5 * total, 1.0);
+  return 0.5 * total;  // not clamped at 1: the quadrature error is the estimate's rounding margin
 }
 
 Estimate gaussian_tv_monte_carlo(const Vector& a, const Vector& mu, Eigen::Index samples, std::uint64_t seed,
@@ -397,8 +418,9 @@ Estimate gaussian_tv(const GaussianLaw& law0, const GaussianLaw& law1, const TvO
   if (d == 2 && options.max_exact_dim >= 2) {
     double quadrature_error = 0.0;
     const double value = gaussian_tv_2d(p.a, p.mu, options.quadrature_tolerance, &quadrature_error);
-    return {"tv", value, 0.0, pencil_floor(value, d, p.condition) + quadrature_error, EstimateKind::kExact,
-            "gaussian_quadrature_2d"};
+    const double error = pencil_floor(value, d, p.condition) + quadrature_error;
+    return {"tv", value, 0.0, error, EstimateKind::kExact, "gaussian_quadrature_2d", EstimateStatus::kOk, "",
+            std::fmax(error, default_rounding_margin(value))};
   }
   return gaussian_tv_monte_carlo(p.a, p.mu, options.samples, options.seed, options.run);
 }

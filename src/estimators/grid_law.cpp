@@ -848,6 +848,33 @@ std::optional<std::string> GridLawEstimator::unsupported_reason(const Estimation
   return std::nullopt;
 }
 
+void GridLawEstimator::check_resolution(const EstimationProblem& problem) const {
+  const std::optional<double> narrowest =
+      narrowest_component_sd(problem.target, problem.grid.level(problem.run.stop_index));
+  if (!narrowest) return;
+  const double scale = std::fmin(1.0, *narrowest);
+  const UniformGrid grid = grid_law_grid(problem, options_);
+  for (int i = 0; i < grid.dim; ++i) {
+    const double h = grid.spacing[i];
+    if (h * kGridPointsPerSd <= scale) continue;
+    // Smallest even N with 2 L_i / N <= scale / kGridPointsPerSd.
+    auto needed = static_cast<long>(std::ceil(2.0 * grid.half_width(i) * kGridPointsPerSd / scale));
+    needed += needed % 2;
+    std::ostringstream rule;
+    rule.precision(3);
+    rule << "grid spacing h = " << h << " on the box " << grid.describe() << " (axis " << i
+         << ") is coarser than the narrowest standard deviation " << scale
+         << " of the laws propagated (target components at the comparison level, T = " << problem.grid.steps()
+         << ") / " << kGridPointsPerSd << ": grid_law needs >= " << kGridPointsPerSd
+         << " grid points per standard deviation (so that its n/2 floor grid keeps one); points >= " << needed
+         << " here";
+    throw ParameterError("estimator 'grid_law'", "points",
+                         options_.points > 0 ? std::to_string(options_.points)
+                                             : "0 (default " + std::to_string(grid.points) + ")",
+                         rule.str());
+  }
+}
+
 std::vector<Estimate> GridLawEstimator::estimate(const EstimationProblem& problem) const {
   if (const auto reason = unsupported_reason(problem)) throw InvalidArgument(*reason);
   std::vector<const char*> metrics = {"tv", "kl_target_output", "kl_output_target", "hellinger"};

@@ -227,6 +227,14 @@ class GridLawEstimator final : public Estimator {
   std::string name() const override { return "grid_law"; }
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
+  // Resolution rule (docs/theory.md §6.7): on a Gaussian-mixture target, the grid spacing h_i of
+  // every axis must not exceed l / kGridPointsPerSd, l = min(1, the narrowest component standard
+  // deviation of p_{X_stop}) (narrowest_component_sd; p_t's components only widen towards level T,
+  // and N(0, I) has scale 1), so that the half-resolution grid of the floor still has one point
+  // per standard deviation. Throws ParameterError on "points" with the smallest even value
+  // that meets it. Other targets: no closed-form length scale, no rule.
+  void check_resolution(const EstimationProblem& problem) const override;
+  static constexpr double kGridPointsPerSd = 2.0;
   const GridLawOptions& options() const { return options_; }
 
  private:

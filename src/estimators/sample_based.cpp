@@ -107,7 +107,7 @@ std::optional<Mixture1d> projected_marginal(const Target& target, const NoiseLev
   return law;
 }
 
-double w2_squared_1d(std::vector<double> samples, const Mixture1d& law, int threads) {
+double w2_squared_1d(std::vector<double> samples, const Mixture1d& law, int threads, double* rounding) {
   const auto n = static_cast<std::ptrdiff_t>(samples.size());
   require(n > 0, "w2_1d: no samples");
   std::sort(samples.begin(), samples.end());
@@ -126,12 +126,20 @@ double w2_squared_1d(std::vector<double> samples, const Mixture1d& law, int thre
     }
     partial[static_cast<std::size_t>(i)] = value;
   }
-  double sum = 0.0;  // serial: fixed order
+  double sum = 0.0, magnitude = 0.0;  // serial: fixed order
   for (std::ptrdiff_t i = 0; i < n; ++i) {
     const double y = samples[static_cast<std::size_t>(i)];
-    sum += y * y / dn - 2.0 * y * (partial[static_cast<std::size_t>(i + 1)] - partial[static_cast<std::size_t>(i)]);
+    const double term =
+        y * y / dn - 2.0 * y * (partial[static_cast<std::size_t>(i + 1)] - partial[static_cast<std::size_t>(i)]);
+    sum += term;
+    magnitude += std::fabs(term);
   }
-  return std::max(0.0, law.second_moment() + sum);
+  // Not clamped at 0: a negative result is a rounding result only within this margin (a few
+  // ulps of the magnitude of the terms summed, times the length of the sum); callers decide.
+  const double second = law.second_moment();
+  if (rounding != nullptr)
+    *rounding = kRoundingUlps * std::numeric_limits<double>::epsilon() * (second + magnitude) * std::log2(dn + 1.0);
+  return second + sum;
 }
 
 Matrix sampler_output(const EstimationProblem& problem, bool& finite) {
@@ -250,7 +258,13 @@ std::optional<std::string> W2OneDimEstimator::unsupported_reason(const Estimatio
 double W2OneDimEstimator::value_for(const Matrix& samples, const EstimationProblem& problem) const {
   const auto law = projected_marginal(problem.target, problem.grid.level(problem.run.stop_index), Vector::Ones(1));
   const std::vector<double> y(samples.data(), samples.data() + samples.cols());
-  return std::sqrt(w2_squared_1d(y, *law, problem.run.threads));
+  double rounding = 0.0;
+  const double squared = w2_squared_1d(y, *law, problem.run.threads, &rounding);
+  if (squared >= 0.0) return std::sqrt(squared);
+  // W2^2 < 0 within its rounding margin: W2 = 0 to that accuracy (the estimate's floor, the
+  // oracle W2 of n exact samples, is far above sqrt(margin), so fits exclude it). Beyond the
+  // margin the formula failed: NaN, which estimate() reports as failed.
+  return squared >= -rounding ? 0.0 : std::numeric_limits<double>::quiet_NaN();
 }
 
 void set_non_finite_output(Estimate& estimate) {
@@ -270,7 +284,12 @@ std::vector<Estimate> W2OneDimEstimator::estimate(const EstimationProblem& probl
   e.method = "w2_1d(n=" + std::to_string(problem.run.particles) + ")";
   e.value = finite ? value_for(y, problem) : std::numeric_limits<double>::quiet_NaN();
   e.floor = value_for(oracle_samples(problem), problem);
-  if (!finite) set_non_finite_output(e);
+  if (!finite) {
+    set_non_finite_output(e);
+  } else if (std::isnan(e.value)) {
+    e.status = EstimateStatus::kFailed;
+    e.message = "W2^2 < 0 beyond its rounding margin (cancellation in the quantile integration)";
+  }
   return {e};
 }
 

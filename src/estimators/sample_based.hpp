@@ -78,7 +78,9 @@ struct Mixture1d {
 std::optional<Mixture1d> projected_marginal(const Target& target, const NoiseLevel& level, const Vector& theta);
 
 // W2^2 between the empirical law of `samples` and `law`, exact piecewise integration (see (a)).
-double w2_squared_1d(std::vector<double> samples, const Mixture1d& law, int threads = 0);
+// Not clamped: `rounding` (if given) receives the rounding margin of the result, within which a
+// negative value means W2^2 = 0 to double precision.
+double w2_squared_1d(std::vector<double> samples, const Mixture1d& law, int threads = 0, double* rounding = nullptr);
 
 // The L unit directions of sliced W2 for run (seed, run) in dimension d (columns).
 Matrix sliced_directions(std::uint64_t seed, std::uint64_t run, int d, int count);

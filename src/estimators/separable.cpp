@@ -282,6 +282,23 @@ std::optional<std::string> SeparableEstimator::unsupported_reason(const Estimati
   return std::nullopt;
 }
 
+void SeparableEstimator::check_resolution(const EstimationProblem& problem) const {
+  const Target* factor = problem.target.product_factor();
+  if (factor == nullptr) return;
+  const ExactScore factor_score(*factor);
+  const EstimationProblem factor_problem{problem.sampler, problem.grid, *factor, factor_score, problem.run};
+  try {
+    if (problem.sampler.is_deterministic()) {
+      quadrature_.check_resolution(factor_problem);
+    } else {
+      grid_law_.check_resolution(factor_problem);
+    }
+  } catch (const ParameterError& error) {
+    // Same keys ("panels", "points") in the separable table.
+    throw ParameterError("estimator 'separable'", error.key(), error.value(), "1-D factor problem: " + error.rule());
+  }
+}
+
 FactorSolution SeparableEstimator::solve_factor(const EstimationProblem& fp) const {
   require(fp.target.dim() == 1, "separable: the factor problem must be 1-D");
   FactorSolution s;

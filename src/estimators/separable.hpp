@@ -166,6 +166,9 @@ class SeparableEstimator final : public Estimator {
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
   // {tv, kl_target_output, kl_output_target, hellinger} of the d-dimensional problem.
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
+  // The resolution rule of the 1-D estimator that solves the factor problem (quadrature panels or
+  // grid points, docs/theory.md §6.7), applied to that problem.
+  void check_resolution(const EstimationProblem& problem) const override;
 
   // The 1-D problem's laws and metrics. Precondition: factor_problem.target.dim() == 1 and it is
   // supported by the 1-D estimator for its sampler kind (see unsupported_reason).

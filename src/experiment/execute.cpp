@@ -2,6 +2,8 @@
 #include "experiment/execute.hpp"
 
 #include <chrono>
+#include <csignal>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -12,6 +14,36 @@
 
 namespace dmconv::experiment {
 namespace {
+
+// The signal that asked the sweep to stop (0: none). Written only by the handler, which does
+// nothing else (async-signal-safe); read by the loop between runs.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int signal_number) { g_stop_signal = signal_number; }
+
+// SIGINT/SIGTERM handlers for the lifetime of the sweep; the previous handlers come back after.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  ~StopSignals() {
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+  }
+
+ private:
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+};
 
 struct Sweep {
   std::vector<std::vector<RunRow>> by_run;
@@ -65,7 +97,19 @@ void write(const Plan& plan, const ExecutionOptions& options, const std::vector<
 
 }  // namespace
 
+Interrupted::Interrupted(int signal_number)
+    : std::runtime_error("interrupted by signal " + std::to_string(signal_number) +
+                         (signal_number == SIGINT ? " (SIGINT)" : signal_number == SIGTERM ? " (SIGTERM)" : "")),
+      signal_(signal_number) {}
+
 Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
+  const StopSignals stop_signals;
+  {
+    std::ostream& report = options.progress != nullptr ? *options.progress : std::cerr;
+    for (const results::StaleTemporary& stale : results::remove_stale_temporaries(options.out))
+      report << "dmconv: removed stale temporary file " << stale.path.string() << " from a killed run (pid "
+             << stale.pid << ")\n";
+  }
   Outcome outcome;
   outcome.runs_total = plan.runs.size();
   Sweep sweep{std::vector<std::vector<RunRow>>(plan.runs.size()), std::vector<bool>(plan.runs.size(), false)};
@@ -80,6 +124,11 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
   std::size_t finished = outcome.runs_resumed;
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     if (sweep.done[i]) continue;
+    if (g_stop_signal != 0) {
+      // Between runs: every finished run goes into a checkpoint that --resume continues from.
+      write(plan, options, collect(plan.config, sweep), {}, false);
+      throw Interrupted(static_cast<int>(g_stop_signal));
+    }
     if (options.stop_after_runs >= 0 && static_cast<std::int64_t>(outcome.runs_executed) >= options.stop_after_runs)
       return outcome;  // simulated kill: the last checkpoint stays as it is
     progress.starting(finished, plan.runs[i]);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,22 @@ struct Outcome {
   bool complete = false;
 };
 
+// SIGINT and SIGTERM during run_experiment (handlers installed for its duration, the previous
+// ones restored after): the handler only sets a sig_atomic_t flag; the loop checks it between
+// runs, writes the results file as a checkpoint (complete = 0, every finished run kept, exactly
+// what a periodic checkpoint holds) and throws Interrupted. `dmconv run --resume` continues from
+// that file to bit-identical results; the command line exits 128 + signal (130, 143).
+class Interrupted : public std::runtime_error {
+ public:
+  explicit Interrupted(int signal_number);
+  int signal_number() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
+// Before anything else: removes "<out>.tmp-<pid>" files of write_results_file whose process is
+// gone (kill(pid, 0) fails with ESRCH), reporting each on options.progress (std::cerr if null).
 Outcome run_experiment(const Plan& plan, const ExecutionOptions& options);
 
 // One run: every applicable estimator on the run's shared components, rows in estimator then

@@ -84,17 +84,21 @@ RunRow oracle_row(const RunRow& row, const Estimate& estimate) {
 
 void append_estimates(std::vector<RunRow>& rows, const RunRow& base, const config::EstimatorSpec& spec,
                       const std::vector<Estimate>& estimates, bool oracle_rows) {
-  for (const Estimate& estimate : estimates) {
-    if (!spec.metrics.empty() &&
-        std::find(spec.metrics.begin(), spec.metrics.end(), estimate.metric) == spec.metrics.end())
+  for (const Estimate& raw : estimates) {
+    if (!spec.metrics.empty() && std::find(spec.metrics.begin(), spec.metrics.end(), raw.metric) == spec.metrics.end())
       continue;
+    // Every estimate passes the one physical range check (core/estimator.hpp): an impossible
+    // number becomes a failed row with the reason, never an ok one.
+    Estimate estimate = raw;
+    check_physical_range(estimate);
+    const bool out_of_range = raw.status == EstimateStatus::kOk && estimate.status != EstimateStatus::kOk;
     RunRow row = base;
     row.metric = estimate.metric;
     row.kind = estimate.kind;
     row.value = estimate.value;
     row.std_error = estimate.std_error;
     row.floor = estimate.floor;
-    row.message = estimate.method;
+    row.message = out_of_range ? estimate.message : estimate.method;
     row.status = estimate.status;
     if (row.status == EstimateStatus::kOk && !std::isfinite(estimate.value)) row.status = EstimateStatus::kNonFinite;
     rows.push_back(row);

@@ -1,4 +1,5 @@
 #include "experiment/plan.hpp"
+#include "experiment/resolution.hpp"
 
 #include <algorithm>
 #include <set>
@@ -179,6 +180,7 @@ Plan make_plan(const ExperimentConfig& config) {
     auto [chosen, first] = decided.emplace(std::make_pair(found->second, run.sampler), std::vector<std::size_t>{});
     if (first) chosen->second = choose_estimators(plan, run, plan.points[found->second]);
     plan.estimators_of_run.push_back(chosen->second);
+    check_resolution(plan, run);  // each estimator's resolution rule, before any work (resolution.hpp)
   }
   check_claims_are_fed(plan);
   return plan;

@@ -238,6 +238,16 @@ results::ResultsFile make_results_file(const config::ExperimentConfig& config, c
   return file;
 }
 
+FileLayout file_layout() {
+  FileLayout out;
+  out.layout = make_results_file(config::ExperimentConfig{}, {}, {}, FileOptions{}, false);
+  for (const ColumnSpec<RunRow>& spec : run_columns())
+    if (spec.optional) out.optional.push_back(std::string("runs/") + spec.name);
+  for (const ColumnSpec<FitRow>& spec : fit_columns())
+    if (spec.optional) out.optional.push_back(std::string("fits/") + spec.name);
+  return out;
+}
+
 std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const config::ExperimentConfig& config) {
   const results::ColumnTable* runs = file.table("runs");
   if (runs == nullptr) throw InvalidArgument("results file has no /runs table");

@@ -75,6 +75,16 @@ struct FileOptions {
 results::ResultsFile make_results_file(const config::ExperimentConfig& config, const std::vector<RunRow>& rows,
                                        const std::vector<FitRow>& fits, const FileOptions& options, bool complete);
 std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const config::ExperimentConfig& config);
+
+// The layout make_results_file writes, derived from it (a file of no rows, no [sweep] axes): the
+// root attributes, the tables and their columns, each with its type. `optional` names the
+// columns ("table/column") that the readers accept missing (added after schema 1 was first
+// written). schema.hpp checks files against it.
+struct FileLayout {
+  results::ResultsFile layout;
+  std::vector<std::string> optional;
+};
+FileLayout file_layout();
 std::vector<FitRow> read_fit_rows(const results::ResultsFile& file);
 
 }  // namespace dmconv::experiment

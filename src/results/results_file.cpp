@@ -1,6 +1,7 @@
 #include "results/results_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -705,6 +706,29 @@ void write_results_file(const fs::path& path, const ResultsFile& file) {
     }
   }
   sync_to_disk(directory, false);  // make the rename durable where the filesystem allows
+}
+
+std::vector<StaleTemporary> remove_stale_temporaries(const fs::path& path) {
+  std::vector<StaleTemporary> removed;
+  const fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const std::string prefix = path.filename().string() + ".tmp-";
+  std::error_code error;
+  if (path.filename().empty() || !fs::is_directory(directory, error)) return removed;
+  const std::lock_guard lock(io_mutex());  // not while this process writes its own temporary
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::stol(digits);
+    std::error_code status_error;
+    if (pid <= 0 || !entry.is_regular_file(status_error)) continue;
+    // ESRCH: no such process. EPERM means a live process of another user: not ours to remove.
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::error_code remove_error;
+    if (fs::remove(entry.path(), remove_error)) removed.push_back({entry.path(), pid});
+  }
+  return removed;
 }
 
 ResultsFile read_results_file(const fs::path& path) {

@@ -82,6 +82,16 @@ struct ResultsFile {
 // and InvalidArgument is thrown naming the path and the reason.
 void write_results_file(const std::filesystem::path& path, const ResultsFile& file);
 
+// Temporary files "<path>.tmp-<pid>" left by a write_results_file whose process was killed
+// before its rename: those whose pid names no live process (kill(pid, 0) fails with ESRCH) are
+// removed and returned. Files of live processes (e.g. another dmconv writing the same path),
+// names whose suffix is not a pid, and anything that is not a regular file are left alone.
+struct StaleTemporary {
+  std::filesystem::path path;
+  long pid = 0;
+};
+std::vector<StaleTemporary> remove_stale_temporaries(const std::filesystem::path& path);
+
 // Reads a file in the layout above: tables in creation order (name order for files written
 // without creation-order tracking), columns in "column_order", types from the dataset types
 // (float64, int64, vlen strings; other types are rejected, not converted), root attributes in
