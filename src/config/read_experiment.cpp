@@ -16,8 +16,10 @@ void read_experiment(const Reader& reader, const toml::table& document, Experime
   if (const toml::node* n = experiment.get("seed"))
     config.seed = static_cast<std::uint64_t>(reader.integer("experiment", "seed", *n, 0));
   if (const toml::node* n = experiment.get("replicates")) {
-    config.replicates = static_cast<int>(reader.integer("experiment", "replicates", *n, 1));
-    if (config.replicates > 100000) reader.bad("experiment", "replicates", *n, "must be at most 100000");
+    // The bound is checked on the 64-bit value, before the narrowing to int.
+    const std::int64_t replicates = reader.integer("experiment", "replicates", *n, 1);
+    if (replicates > 100000) reader.bad("experiment", "replicates", *n, "must be at most 100000");
+    config.replicates = static_cast<int>(replicates);
   }
 }
 

@@ -57,8 +57,10 @@ void check_sampling_values(const Reader& reader, const ExperimentConfig& config,
       }
     }
   }
-  if (name == "particles")
-    for (const toml::node& v : values) reader.integer("sweep", path, v, 1);
+  if (name == "particles")  // swept values are doubles (to_param): beyond 2^53 they are not exact integers
+    for (const toml::node& v : values)
+      if (reader.integer("sweep", path, v, 1) > (std::int64_t{1} << 53))
+        reader.bad("sweep", path, v, "must be at most 2^53");
   if (name == "initialisation")
     for (const toml::node& v : values)
       if (!kInitialisationNames.find(reader.string("sweep", path, v)))

@@ -43,5 +43,39 @@ TEST(ConfigFuzzRegressions, EveryStoredInputEndsInAConfigOrAConfigError) {
   }
 }
 
+std::string read_input(const std::string& name) {
+  std::ifstream in(std::filesystem::path(DMCONV_FUZZ_REGRESSIONS_DIR) / name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void expect_rejected(const std::string& name, const std::string& key_and_value, const std::string& rule) {
+  const std::string message = outcome_of(read_input(name), name);
+  EXPECT_NE(message.find(key_and_value), std::string::npos) << name << ": " << message;
+  EXPECT_NE(message.find(rule), std::string::npos) << name << ": " << message;
+}
+
+// replicates was narrowed to int before its bound was checked: 2^32 + 1 became 1 (accepted), 2^31
+// became -2^31 (accepted, zero runs).
+TEST(ConfigFuzzRegressions, ReplicatesBoundIsCheckedBeforeNarrowing) {
+  expect_rejected("replicates_2pow32_plus_1.toml", "replicates = 4294967297", "must be at most 100000");
+  expect_rejected("replicates_2pow31.toml", "replicates = 2147483648", "must be at most 100000");
+}
+
+// A swept particle count is a double (to_param); 2^63 - 1 became 2^63, whose conversion to
+// Eigen::Index is undefined behaviour (UBSan float-cast-overflow) and gave "particles must be at
+// least 1" on x86-64.
+TEST(ConfigFuzzRegressions, SweptParticlesBeyondTwoPow53AreRejected) {
+  expect_rejected("sweep_particles_int64_max.toml", "sampling.particles", "must be at most 2^53");
+}
+
+// The linear schedule accepted base_steps up to 2^30 and stored N + 1 levels when the plan built it:
+// about 8 GiB, std::bad_alloc (uncaught: std::terminate) after ~30 s.
+TEST(ConfigFuzzRegressions, LinearBaseStepsAreBoundedBeforeAllocation) {
+  expect_rejected("linear_base_steps_2pow30.toml", "base_steps = 1073741824", "must lie in [2, 1e+07]");
+}
+
 }  // namespace
 }  // namespace dmconv::config
