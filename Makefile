@@ -40,7 +40,7 @@ test: build
 bench: build
 	@$(BUILD_DIR)/bench/dmconv_bench
 
-# ASan + UBSan build (-O1 -g, assertions on) of dmconv and dmconv_tests; then the gtest binary once,
+# ASan + UBSan build (-O1, line tables for the stack traces, assertions on) of dmconv and dmconv_tests; then the gtest binary once,
 # and the other tests of the ctest label "unit" (the scripts, which drive the sanitized dmconv and
 # dmconv_tests); never the label "rates". Leaks are reported (detect_leaks=1); any UB aborts.
 SANITIZE_ASAN_OPTIONS ?= detect_leaks=1
@@ -48,8 +48,8 @@ SANITIZE_UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 SANITIZE_SCRIPT_TESTS ?= ^(plots|results_file|architecture|cli|docs)[.]
 SANITIZE_ENV = ASAN_OPTIONS=$(SANITIZE_ASAN_OPTIONS) UBSAN_OPTIONS=$(SANITIZE_UBSAN_OPTIONS) OMP_WAIT_POLICY=passive
 sanitize: deps
-	@cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DCMAKE_C_COMPILER=$(SANITIZE_CC) \
+	@cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DCMAKE_C_COMPILER=$(SANITIZE_CC) \
 	  -DDMCONV_SANITIZE=ON -DDMCONV_BUILD_BENCH=OFF $(LAUNCHER) $(CMAKE_FLAGS) > $(SANITIZE_DIR).configure.log 2>&1 \
 	  || (cat $(SANITIZE_DIR).configure.log; exit 1)
 	@cmake --build $(SANITIZE_DIR) -j $(JOBS) --target dmconv dmconv_tests
@@ -62,8 +62,8 @@ sanitize: deps
 # `make fuzz-merge` minimises fuzz/corpus/ together with what the run found (-merge=1).
 FUZZ_FLAGS ?= -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=4096 -dict=fuzz/config.dict
 fuzz-build: deps
-	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
+	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
 	  -DDMCONV_FUZZ=ON -DDMCONV_BUILD_TESTS=OFF -DDMCONV_BUILD_BENCH=OFF $(LAUNCHER) $(CMAKE_FLAGS) \
 	  > $(FUZZ_DIR).configure.log 2>&1 || (cat $(FUZZ_DIR).configure.log; exit 1)
 	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target config_fuzzer
