@@ -10,8 +10,10 @@ CMAKE_FLAGS ?=
 SANITIZE_DIR ?= build-sanitize
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 600
-SANITIZE_CXX ?= clang++
-SANITIZE_CC ?= clang
+# clang >= 16: clang 14 (Debian's default clang) cannot capture structured bindings in lambdas
+# (C++20), which src/estimators uses. Debian 12: apt-get install clang-16 libclang-rt-16-dev libomp-16-dev
+SANITIZE_CXX ?= clang++-16
+SANITIZE_CC ?= clang-16
 CCACHE := $(shell command -v ccache 2>/dev/null)
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 
@@ -63,7 +65,7 @@ sanitize: deps
 FUZZ_FLAGS ?= -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=4096 -dict=fuzz/config.dict
 fuzz-build: deps
 	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
-	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DCMAKE_C_COMPILER=$(SANITIZE_CC) \
 	  -DDMCONV_FUZZ=ON -DDMCONV_BUILD_TESTS=OFF -DDMCONV_BUILD_BENCH=OFF $(LAUNCHER) $(CMAKE_FLAGS) \
 	  > $(FUZZ_DIR).configure.log 2>&1 || (cat $(FUZZ_DIR).configure.log; exit 1)
 	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target config_fuzzer
