@@ -42,13 +42,16 @@ test: build
 bench: build
 	@$(BUILD_DIR)/bench/dmconv_bench
 
-# ASan + UBSan build (-O1, line tables for the stack traces, assertions on) of dmconv and dmconv_tests; then the gtest binary once,
-# and the other tests of the ctest label "unit" (the scripts, which drive the sanitized dmconv and
-# dmconv_tests); never the label "rates". Leaks are reported (detect_leaks=1); any UB aborts.
+# ASan + UBSan build (-O1, line tables for the stack traces, assertions on) of dmconv and
+# dmconv_tests; then the gtest binary once, and the other tests of the ctest label "unit" (the
+# scripts, which drive the sanitized dmconv and dmconv_tests); never the label "rates". Leaks are
+# reported (detect_leaks=1); any UB aborts.
 SANITIZE_ASAN_OPTIONS ?= detect_leaks=1
 SANITIZE_UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 SANITIZE_SCRIPT_TESTS ?= ^(plots|results_file|architecture|cli|docs)[.]
-SANITIZE_ENV = ASAN_OPTIONS=$(SANITIZE_ASAN_OPTIONS) UBSAN_OPTIONS=$(SANITIZE_UBSAN_OPTIONS) OMP_WAIT_POLICY=passive
+SYMBOLIZER ?= $(shell command -v llvm-symbolizer-16 || command -v llvm-symbolizer)
+SANITIZE_ENV = ASAN_OPTIONS=$(SANITIZE_ASAN_OPTIONS) UBSAN_OPTIONS=$(SANITIZE_UBSAN_OPTIONS) OMP_WAIT_POLICY=passive \
+  ASAN_SYMBOLIZER_PATH=$(SYMBOLIZER)
 sanitize: deps
 	@cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
 	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DCMAKE_C_COMPILER=$(SANITIZE_CC) \
@@ -72,8 +75,7 @@ fuzz-build: deps
 
 fuzz: fuzz-build
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(FUZZ_DIR)/fuzz/config_fuzzer $(FUZZ_DIR)/corpus fuzz/corpus $(FUZZ_FLAGS) \
+	@$(SANITIZE_ENV) $(FUZZ_DIR)/fuzz/config_fuzzer $(FUZZ_DIR)/corpus fuzz/corpus $(FUZZ_FLAGS) \
 	  -artifact_prefix=$(FUZZ_DIR)/artifacts/
 
 fuzz-merge: fuzz-build
