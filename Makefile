@@ -49,6 +49,8 @@ bench: build
 SANITIZE_ASAN_OPTIONS ?= detect_leaks=1
 SANITIZE_UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 SANITIZE_SCRIPT_TESTS ?= ^(plots|results_file|architecture|cli|docs)[.]
+# Wall-clock budgets (e.g. "propagation < 1 s") do not hold under ASan; they are not memory or UB checks.
+SANITIZE_GTEST_FILTER ?= -GaussianLaw.PropagationIsFastAtLargeTAndD
 SYMBOLIZER ?= $(shell command -v llvm-symbolizer-16 || command -v llvm-symbolizer)
 SANITIZE_ENV = ASAN_OPTIONS=$(SANITIZE_ASAN_OPTIONS) UBSAN_OPTIONS=$(SANITIZE_UBSAN_OPTIONS) OMP_WAIT_POLICY=passive \
   ASAN_SYMBOLIZER_PATH=$(SYMBOLIZER)
@@ -58,7 +60,7 @@ sanitize: deps
 	  -DDMCONV_SANITIZE=ON -DDMCONV_BUILD_BENCH=OFF $(LAUNCHER) $(CMAKE_FLAGS) > $(SANITIZE_DIR).configure.log 2>&1 \
 	  || (cat $(SANITIZE_DIR).configure.log; exit 1)
 	@cmake --build $(SANITIZE_DIR) -j $(JOBS) --target dmconv dmconv_tests
-	@cd $(SANITIZE_DIR) && $(SANITIZE_ENV) ./tests/dmconv_tests
+	@cd $(SANITIZE_DIR) && $(SANITIZE_ENV) ./tests/dmconv_tests --gtest_filter='$(SANITIZE_GTEST_FILTER)'
 	@cd $(SANITIZE_DIR) && $(SANITIZE_ENV) ctest -L unit -R '$(SANITIZE_SCRIPT_TESTS)' --output-on-failure \
 	  -j $(JOBS) --timeout 1800
 
