@@ -5,7 +5,19 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run demo test bench clean
+# `make sanitize` and `make fuzz` (README "Sanitizers and fuzzing") are separate, slow jobs, not
+# part of `make test`: they configure their own build directories with clang++.
+SANITIZE_DIR ?= build-sanitize
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 600
+# clang >= 16: clang 14 (Debian's default clang) cannot capture structured bindings in lambdas
+# (C++20), which src/estimators uses. Debian 12: apt-get install clang-16 libclang-rt-16-dev libomp-16-dev
+SANITIZE_CXX ?= clang++-16
+SANITIZE_CC ?= clang-16
+CCACHE := $(shell command -v ccache 2>/dev/null)
+LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+
+.PHONY: all deps build run demo test bench clean sanitize fuzz fuzz-build fuzz-merge
 
 all: build
 
@@ -29,6 +41,50 @@ test: build
 
 bench: build
 	@$(BUILD_DIR)/bench/dmconv_bench
+
+# ASan + UBSan build (-O1, line tables for the stack traces, assertions on) of dmconv and
+# dmconv_tests; then the gtest binary once, and the other tests of the ctest label "unit" (the
+# scripts, which drive the sanitized dmconv and dmconv_tests); never the label "rates". Leaks are
+# reported (detect_leaks=1); any UB aborts.
+SANITIZE_ASAN_OPTIONS ?= detect_leaks=1
+SANITIZE_UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+SANITIZE_SCRIPT_TESTS ?= ^(plots|results_file|architecture|cli|docs)[.]
+# Wall-clock budgets (e.g. "propagation < 1 s") do not hold under ASan; they are not memory or UB checks.
+SANITIZE_GTEST_FILTER ?= -GaussianLaw.PropagationIsFastAtLargeTAndD
+SYMBOLIZER ?= $(shell command -v llvm-symbolizer-16 || command -v llvm-symbolizer)
+SANITIZE_ENV = ASAN_OPTIONS=$(SANITIZE_ASAN_OPTIONS) UBSAN_OPTIONS=$(SANITIZE_UBSAN_OPTIONS) OMP_WAIT_POLICY=passive \
+  ASAN_SYMBOLIZER_PATH=$(SYMBOLIZER)
+sanitize: deps
+	@cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DCMAKE_C_COMPILER=$(SANITIZE_CC) \
+	  -DDMCONV_SANITIZE=ON -DDMCONV_BUILD_BENCH=OFF $(LAUNCHER) $(CMAKE_FLAGS) > $(SANITIZE_DIR).configure.log 2>&1 \
+	  || (cat $(SANITIZE_DIR).configure.log; exit 1)
+	@cmake --build $(SANITIZE_DIR) -j $(JOBS) --target dmconv dmconv_tests
+	@cd $(SANITIZE_DIR) && $(SANITIZE_ENV) ./tests/dmconv_tests --gtest_filter='$(SANITIZE_GTEST_FILTER)'
+	@cd $(SANITIZE_DIR) && $(SANITIZE_ENV) ctest -L unit -R '$(SANITIZE_SCRIPT_TESTS)' --output-on-failure \
+	  -j $(JOBS) --timeout 1800
+
+# libFuzzer on the config reader (fuzz/config_fuzzer.cpp): new inputs go to $(FUZZ_DIR)/corpus,
+# crashes/timeouts/OOMs to $(FUZZ_DIR)/artifacts/; fuzz/corpus/ (committed seeds) is read only.
+# `make fuzz-merge` minimises fuzz/corpus/ together with what the run found (-merge=1).
+FUZZ_FLAGS ?= -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=4096 -dict=fuzz/config.dict
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DCMAKE_C_COMPILER=$(SANITIZE_CC) \
+	  -DDMCONV_FUZZ=ON -DDMCONV_BUILD_TESTS=OFF -DDMCONV_BUILD_BENCH=OFF $(LAUNCHER) $(CMAKE_FLAGS) \
+	  > $(FUZZ_DIR).configure.log 2>&1 || (cat $(FUZZ_DIR).configure.log; exit 1)
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target config_fuzzer
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	@$(SANITIZE_ENV) $(FUZZ_DIR)/fuzz/config_fuzzer $(FUZZ_DIR)/corpus fuzz/corpus $(FUZZ_FLAGS) \
+	  -artifact_prefix=$(FUZZ_DIR)/artifacts/
+
+fuzz-merge: fuzz-build
+	@rm -rf $(FUZZ_DIR)/merged && mkdir -p $(FUZZ_DIR)/merged $(FUZZ_DIR)/corpus
+	@$(FUZZ_DIR)/fuzz/config_fuzzer -merge=1 -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
+	  $(FUZZ_DIR)/merged fuzz/corpus $(FUZZ_DIR)/corpus
+	@rm -rf fuzz/corpus && cp -r $(FUZZ_DIR)/merged fuzz/corpus
 
 clean:
 	@rm -rf $(BUILD_DIR) $(BUILD_DIR).configure.log

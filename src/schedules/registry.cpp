@@ -37,7 +37,7 @@ const Registry<Schedule>& schedule_registry() {
             P::integer("base_steps", "number N of base steps; grid level t sits at N t / T")
                 .defaults(1000)
                 .at_least(2)
-                .at_most(1 << 30)},
+                .at_most(10000000)},  // the schedule stores N + 1 levels: 2^30 asked for 8 GiB
            [](const DeclaredParams& p) {
              return std::make_unique<LinearSchedule>(p.number("beta_start"), p.number("beta_end"),
                                                      static_cast<int>(p.integer("base_steps")));
