@@ -1,10 +1,25 @@
 // The Cartesian expansion of a config's sweep into runs, in the documented order: the [sweep]
 // axes in file order (outermost first), then samplers, steps and replicates.
 #include "config/experiment_config.hpp"
+#include "core/error.hpp"
 
 namespace dmconv::config {
 
 std::vector<RunSpec> expand_runs(const ExperimentConfig& config) {
+  // Counted before anything is built: a config whose product of axes is absurd (replicates =
+  // 100000 x 5 samplers x 20 steps = 10^7 runs) is refused here instead of spending a minute
+  // building run entries it could never execute.
+  double total = static_cast<double>(config.samplers.size()) * static_cast<double>(config.steps.size()) *
+                 static_cast<double>(config.replicates);
+  std::string factors = std::to_string(config.samplers.size()) + " samplers x " + std::to_string(config.steps.size()) +
+                        " values of T x " + std::to_string(config.replicates) + " replicates";
+  for (const SweepAxis& axis : config.sweep) {
+    total *= static_cast<double>(axis.values.size());
+    factors += " x " + std::to_string(axis.values.size()) + " " + axis.path;
+  }
+  if (total > static_cast<double>(kMaxRuns))
+    throw InvalidArgument(config.path + ": the sweep has " + factors + " = " + std::to_string(static_cast<long long>(total)) +
+                          " runs: must be at most " + std::to_string(kMaxRuns) + " (split it into several configs)");
   std::vector<RunSpec> runs;
   std::vector<std::size_t> position(config.sweep.size(), 0);
   while (true) {

@@ -191,7 +191,9 @@ ExperimentConfig load_config(const std::filesystem::path& path, const std::vecto
 ExperimentConfig parse_config(const std::string& text, const std::string& source_name,
                               const std::vector<std::string>& overrides = {});
 
-// The Cartesian expansion, in the documented order.
+// The Cartesian expansion, in the documented order. Throws InvalidArgument, naming the factors,
+// when the sweep has more than kMaxRuns runs.
+inline constexpr std::int64_t kMaxRuns = 1000000;
 std::vector<RunSpec> expand_runs(const ExperimentConfig& config);
 
 std::string fnv1a_hex(const std::string& text);
