@@ -54,7 +54,8 @@ SANITIZE_GTEST_FILTER ?= -GaussianLaw.PropagationIsFastAtLargeTAndD
 SYMBOLIZER ?= $(shell command -v llvm-symbolizer-16 || command -v llvm-symbolizer)
 SANITIZE_ENV = ASAN_OPTIONS=$(SANITIZE_ASAN_OPTIONS) UBSAN_OPTIONS=$(SANITIZE_UBSAN_OPTIONS) OMP_WAIT_POLICY=passive \
   ASAN_SYMBOLIZER_PATH=$(SYMBOLIZER)
-sanitize: deps
+sanitize:
+	@bash scripts/install-deps.sh --sanitize
 	@cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
 	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DCMAKE_C_COMPILER=$(SANITIZE_CC) \
 	  -DDMCONV_SANITIZE=ON -DDMCONV_BUILD_BENCH=OFF $(LAUNCHER) $(CMAKE_FLAGS) > $(SANITIZE_DIR).configure.log 2>&1 \
@@ -68,7 +69,8 @@ sanitize: deps
 # crashes/timeouts/OOMs to $(FUZZ_DIR)/artifacts/; fuzz/corpus/ (committed seeds) is read only.
 # `make fuzz-merge` minimises fuzz/corpus/ together with what the run found (-merge=1).
 FUZZ_FLAGS ?= -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=4096 -dict=fuzz/config.dict
-fuzz-build: deps
+fuzz-build:
+	@bash scripts/install-deps.sh --sanitize
 	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
 	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DCMAKE_C_COMPILER=$(SANITIZE_CC) \
 	  -DDMCONV_FUZZ=ON -DDMCONV_BUILD_TESTS=OFF -DDMCONV_BUILD_BENCH=OFF $(LAUNCHER) $(CMAKE_FLAGS) \

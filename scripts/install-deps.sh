@@ -18,9 +18,17 @@ packages=(
   libopenmpi-dev openmpi-bin
   python3 python3-numpy python3-matplotlib python3-h5py
 )
+# `make sanitize` and `make fuzz` (--sanitize): clang 16 with its sanitizer runtimes and its OpenMP
+# headers. libomp-16-dev conflicts with libomp-dev (the libomp 14 headers), so it takes its place;
+# the g++ build needs neither (g++ uses libgomp), and a later `make build` swaps libomp-dev back.
+if [ "${1:-}" = "--sanitize" ]; then
+  packages=("${packages[@]/libomp-dev/}")
+  packages+=(clang-16 libclang-rt-16-dev libomp-16-dev llvm-16)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
+  [ -n "$p" ] || continue
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
