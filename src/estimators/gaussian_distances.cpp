@@ -353,7 +353,12 @@ double gaussian_tv_2d(const Vector& a, const Vector& mu, double tolerance, doubl
       continue;
     }
     double error = 0.0, l1 = 0.0;
-    total += integrator.integrate(inner, points[i], points[i + 1], tolerance, &error, &l1);
+    // The (x, distance-to-nearest-end) form of the integrand: Boost 1.74's one-argument path
+    // on a finite interval drops an `else` and places left-end abscissas at avg + diff*z,
+    // which cancels catastrophically near the left end and trips its own debug assertion
+    // (position != a); the two-argument path computes them as a + (b - a)*zc/2.
+    const auto inner_with_complement = [&](double y1, double /*distance_to_end*/) { return inner(y1); };
+    total += integrator.integrate(inner_with_complement, points[i], points[i + 1], tolerance, &error, &l1);
     total_error += error;
   }
   if (error_estimate != nullptr) *error_estimate = 0.5 * total_error;
