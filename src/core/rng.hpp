@@ -27,6 +27,10 @@ enum class StreamPurpose : std::uint64_t {
                           // samples of p_{X_stop}, index 1 = random directions of sliced W2,
                           // 2 = ot_w2 reference sample, 3 = rao_blackwell points, 4 = its pre-noise
   kTargetConstruction = 7,  // random parameters of generated targets (random_mixture means)
+  kLikelihoodConstruction = 8,  // random parameters of likelihoods (sensing vectors a_i, dithers tau_i)
+  kPosteriorTruth = 9,          // ground truth x* ~ p_data (index 0) and its observation noise (index 1)
+  kPosteriorChain = 10,         // posterior samplers (posterior/): index = 4 k + stage of outer
+                                // iteration k, sub-stream = inner iteration or level
   kTest = 15,         // reserved for tests and benchmarks
 };
 

@@ -10,6 +10,7 @@ included header, rule) when a directory includes a project directory it may not 
                                              (estimators/analysis ask Target capability queries
                                              instead of naming target classes)
   config                                  -> the component directories, not experiment or cli
+  posterior                               -> core, estimators and itself
   experiment                              -> everything but lsi and cli
   lsi                                     -> everything but cli (the stages of `dmconv lsi`)
   cli                                     -> everything
@@ -29,6 +30,12 @@ ALLOWED = {"core": {"core"}, "config": {"core", "config"} | COMPONENTS,
            "lsi": {"core", "config", "experiment", "lsi"} | COMPONENTS, "cli": PROJECT_DIRS}
 for component in COMPONENTS:
     ALLOWED[component] = {"core", component}
+# Posterior sampling composes components (closed-form Gaussian distances, 1-D mixture laws of the
+# estimators) into likelihoods, exact posterior laws and posterior samplers; config and later stages use it.
+PROJECT_DIRS = PROJECT_DIRS | {"posterior"}
+ALLOWED["posterior"] = {"core", "estimators", "posterior"}
+for stage in ("config", "experiment", "lsi", "cli"):
+    ALLOWED[stage] = ALLOWED[stage] | {"posterior"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]')
 SUFFIXES = {".hpp", ".cpp", ".inc", ".in", ".h"}
 NO_CASTS = {"estimators", "analysis"}
