@@ -27,6 +27,7 @@ std::vector<RunSpec> expand_runs(const ExperimentConfig& config) {
     base.target = config.target;
     base.schedule = config.schedule;
     base.score_error = config.score_error;
+    base.likelihood = config.likelihood;
     base.particles = config.particles;
     base.initialisation = config.initialisation;
     base.sampler_params = config.sampler_params;
@@ -41,6 +42,7 @@ std::vector<RunSpec> expand_runs(const ExperimentConfig& config) {
       ComponentSpec* component = section == "target"        ? &base.target
                                  : section == "schedule"    ? &base.schedule
                                  : section == "score_error" ? &base.score_error
+                                 : section == "likelihood"  ? &base.likelihood
                                                             : nullptr;
       if (component != nullptr) {
         component->params.set(key, value);

@@ -33,6 +33,13 @@
 //                  "sampling.params.pmm_pc.langevin_time" = [0, 1, 2, 4]); every value is
 //                  validated by the sampler's factory before any work
 //   [[claim]]      a rate claim checked on the results (dmconv::Claim, analysis/rate_fit.hpp)
+//   [likelihood]   optional: makes the config a POSTERIOR experiment (docs/design.md §9.1): kind = a
+//                  registered likelihood (`dmconv list likelihoods`), every other key a parameter of
+//                  it, except y (list of m numbers: the observation; absent: y is simulated from a
+//                  ground truth x* ~ p_data drawn from the experiment seed). [target] is then the
+//                  prior, [sampling] samplers are posterior samplers, steps counts each sampler's
+//                  own steps (outer iterations, DDS levels, diffusion steps; integer >= 1), and
+//                  [[estimator]] kinds are posterior estimators; "likelihood.KEY" can be swept
 //   [lsi]          optional: settings and [[lsi.claim]] tables of `dmconv lsi`, which reads them
 //                  (src/cli/lsi_command.cpp); `dmconv run` ignores the section
 //
@@ -151,6 +158,8 @@ struct ExperimentConfig {
   ComponentSpec target;
   ComponentSpec schedule;
   ComponentSpec score_error;              // kind "none" when the section is absent
+  ComponentSpec likelihood;               // kind "" when the section is absent (not a posterior experiment)
+  std::vector<double> observation;        // [likelihood] y; empty: simulated from a seeded ground truth
   Eigen::Index measure_samples = 1000;    // realised-error samples per level (0: skip)
   std::vector<std::string> samplers;
   // [sampling.params.NAME] tables: parameters of sampler NAME (e.g. pmm_pc langevin_time);
@@ -166,6 +175,9 @@ struct ExperimentConfig {
   std::vector<Claim> claims;
   std::vector<ClaimSource> claim_sources;  // parallel to claims
   std::map<std::string, SourceLocation> sampling_locations;  // key -> line, for errors
+
+  // A posterior experiment ([likelihood] present): posterior samplers and estimators.
+  bool posterior() const { return !likelihood.kind.empty(); }
 };
 
 // One point of the sweep: a sampler at T steps, replicate r, with the swept values applied.
@@ -179,6 +191,7 @@ struct RunSpec {
   ComponentSpec target;     // with swept values substituted
   ComponentSpec schedule;
   ComponentSpec score_error;
+  ComponentSpec likelihood;  // posterior experiments only
   Eigen::Index particles = 0;
   Initialisation initialisation = Initialisation::kExactMarginal;
   std::map<std::string, ParamTable> sampler_params;  // [sampling.params.NAME] with swept values

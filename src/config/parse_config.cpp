@@ -46,7 +46,8 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   toml::table document = parse_document(text, source_name);
   // [lsi]: read by `dmconv lsi` only.
   const std::set<std::string> sections = {"experiment", "target",    "schedule", "score_error", "sampling",
-                                          "estimator",  "sweep",     "claim",    "lsi"};
+                                          "estimator",  "sweep",     "claim",    "lsi",
+                                          "likelihood"};
   for (const std::string& assignment : overrides) {
     apply_override(document, assignment, sections);
     reader.overridden.insert(override_path(assignment));

@@ -3,6 +3,7 @@
 // checked against its registry.
 #include "config/toml_reader.hpp"
 #include "core/schedule.hpp"
+#include "posterior/likelihood.hpp"
 #include "score_errors/score_error.hpp"
 #include "targets/registry.hpp"
 
@@ -16,6 +17,18 @@ void read_components(const Reader& reader, const toml::table& document, Experime
   config.schedule = reader.component("schedule", schedule);
   check_registered(reader, schedule_registry(), "schedule", "schedule", "kind", config.schedule.kind,
                    *schedule.get("kind"));
+
+  if (const toml::node* n = document.get("likelihood")) {
+    const toml::table& table = reader.table("likelihood", *n);
+    config.likelihood = reader.component("likelihood", table, {"y"});
+    check_registered(reader, likelihood_registry(), "likelihood", "likelihood", "kind", config.likelihood.kind,
+                     *table.get("kind"));
+    if (const toml::node* y = table.get("y")) {
+      const toml::array* values = y->as_array();
+      if (values == nullptr || values->empty()) reader.bad("likelihood", "y", *y, "must be a non-empty list of numbers");
+      for (const toml::node& v : *values) config.observation.push_back(reader.number("likelihood", "y", v));
+    }
+  }
 
   config.score_error.section = "score_error";
   config.score_error.kind = "none";

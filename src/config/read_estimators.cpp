@@ -3,6 +3,7 @@
 
 #include "config/toml_reader.hpp"
 #include "core/estimator.hpp"
+#include "posterior/posterior_estimator.hpp"
 
 namespace dmconv::config {
 namespace {
@@ -19,8 +20,13 @@ EstimatorSpec read_estimator(const Reader& reader, const std::string& section, c
                              const ExperimentConfig& config) {
   EstimatorSpec spec;
   spec.component = reader.component(section, table, {"metrics", "samplers"});
-  check_registered(reader, estimator_registry(), "estimator", section, "kind", spec.component.kind,
-                   *table.get("kind"));
+  if (config.posterior()) {
+    check_registered(reader, posterior::posterior_estimator_registry(), "posterior estimator", section, "kind",
+                     spec.component.kind, *table.get("kind"));
+  } else {
+    check_registered(reader, estimator_registry(), "estimator", section, "kind", spec.component.kind,
+                     *table.get("kind"));
+  }
   if (const toml::node* n = table.get("metrics")) {
     spec.metrics = reader.strings(section, "metrics", *n);
     check_distinct(reader, section, "metrics", *n, spec.metrics);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/toml_reader.hpp"
+#include "posterior/posterior_sampler.hpp"
 #include "samplers/registry.hpp"
 
 namespace dmconv::config {
@@ -12,8 +13,13 @@ void read_samplers(const Reader& reader, const toml::table& sampling, Experiment
   const toml::node* n = sampling.get("samplers");
   if (n == nullptr) fail(reader.where(sampling), "[sampling]", "key 'samplers' is required");
   config.samplers = reader.strings("sampling", "samplers", *n);
-  for (const std::string& s : config.samplers)
-    check_registered(reader, sampler_registry(), "sampler", "sampling", "samplers", s, *n);
+  for (const std::string& s : config.samplers) {
+    if (config.posterior()) {
+      check_registered(reader, posterior::posterior_sampler_registry(), "posterior sampler", "sampling", "samplers", s, *n);
+    } else {
+      check_registered(reader, sampler_registry(), "sampler", "sampling", "samplers", s, *n);
+    }
+  }
   std::set<std::string> seen;
   for (const std::string& s : config.samplers)
     if (!seen.insert(s).second) reader.bad("sampling", "samplers", *n, "lists '" + s + "' twice");
@@ -35,7 +41,11 @@ void read_sampler_params(const Reader& reader, const toml::node& params, Experim
       spec.key_locations[k] = reader.key_where(spec.section, k, param_key);
       spec.params.set(k, reader.to_param(spec.section, k, param_node));
     }
-    make_component(sampler_registry(), spec);
+    if (config.posterior()) {
+      make_component(posterior::posterior_sampler_registry(), spec);
+    } else {
+      make_component(sampler_registry(), spec);
+    }
     config.sampler_params[name] = spec.params;
   }
 }
@@ -44,7 +54,8 @@ void read_steps(const Reader& reader, const toml::table& sampling, ExperimentCon
   const toml::node* n = sampling.get("steps");
   if (n == nullptr) fail(reader.where(sampling), "[sampling]", "key 'steps' is required");
   auto one = [&](const toml::node& v) {
-    const std::int64_t T = reader.integer("sampling", "steps", v, 2, 10000000);
+    // A posterior sampler's steps may be 1 (one outer iteration, one DDS level).
+    const std::int64_t T = reader.integer("sampling", "steps", v, config.posterior() ? 1 : 2, 10000000);
     config.steps.push_back(static_cast<int>(T));
   };
   if (const auto* a = n->as_array()) {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "config/toml_reader.hpp"
+#include "posterior/posterior_sampler.hpp"
 #include "samplers/registry.hpp"
 
 namespace dmconv::config {
@@ -17,9 +18,15 @@ void check_axis_path(const Reader& reader, const ExperimentConfig& config, const
   const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
   const std::string name = dot == std::string::npos ? "" : path.substr(dot + 1);
   const std::string key = "\"" + path + "\"";
-  if (section != "target" && section != "schedule" && section != "sampling" && section != "score_error")
+  if (section == "likelihood" && !config.posterior())
+    reader.bad("sweep", key, node, "\"likelihood.KEY\" needs a [likelihood] section");
+  if (section == "likelihood" && name == "y")
+    reader.bad("sweep", key, node, "the observation y cannot be swept (write one config per observation)");
+  if (section != "target" && section != "schedule" && section != "sampling" && section != "score_error" &&
+      section != "likelihood")
     reader.bad("sweep", key, node,
-               "sweep keys are \"target.KEY\", \"schedule.KEY\", \"score_error.KEY\" or \"sampling.KEY\"");
+               "sweep keys are \"target.KEY\", \"schedule.KEY\", \"score_error.KEY\", \"likelihood.KEY\" or "
+               "\"sampling.KEY\"");
   if (section == "score_error" && name == "measure_samples")
     reader.bad("sweep", key, node, "measure_samples cannot be swept");
   if (name == "kind")
@@ -52,7 +59,11 @@ void check_sampling_values(const Reader& reader, const ExperimentConfig& config,
       ParamTable params = config.sampler_params.count(sampler) ? config.sampler_params.at(sampler) : ParamTable{};
       params.set(param, axis.values[i]);
       try {
-        sampler_registry().make(sampler, params);
+        if (config.posterior()) {
+          posterior::posterior_sampler_registry().make(sampler, params);
+        } else {
+          sampler_registry().make(sampler, params);
+        }
       } catch (const InvalidArgument& error) {
         reader.bad("sweep", "\"" + path + "\"", values[i], error.what());
       }

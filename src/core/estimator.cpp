@@ -12,8 +12,15 @@
 
 namespace dmconv {
 
-std::optional<MetricRange> metric_range(const std::string& metric) {
+std::optional<MetricRange> metric_range(const std::string& name) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
+  // Posterior metrics name their reference law ("tv_to_pi_eta", "w2_to_pi"): same range as the base.
+  std::string metric = name;
+  for (const std::string suffix : {"_to_pi_eta", "_to_pi"})
+    if (metric.size() > suffix.size() && metric.compare(metric.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      metric.resize(metric.size() - suffix.size());
+      break;
+    }
   if (metric == "tv" || metric == "hellinger") return MetricRange{0.0, 1.0};
   if (metric == "kl" || metric == "kl_target_output" || metric == "kl_output_target" || metric == "w2" ||
       metric == "w2_1d" || metric == "sliced_w2" || metric == "mmd" || metric == "mmd2")

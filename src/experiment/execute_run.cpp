@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "experiment/execute.hpp"
 #include "score_errors/realised_error.hpp"
@@ -21,11 +22,12 @@ RealisedErrors realised_errors(const Plan& plan, std::size_t index, int threads)
   const config::RunSpec& run = plan.runs[index];
   RealisedErrors out;
   if (run.score_error.kind == "none") return out;
-  if (config.measure_samples < 2) {
+  const SweepPoint& point = plan.point(index);
+  // Posterior runs of 1 step have no diffusion grid to measure on.
+  if (config.measure_samples < 2 || point.grids.count(run.steps) == 0) {
     out.eps_score = out.eps_score_se = out.eps_jacobi = out.eps_jacobi_se = NAN;
     return out;
   }
-  const SweepPoint& point = plan.point(index);
   const score_errors::RealisedError realised =
       score_errors::measure_score_error(*point.target, *point.score, *point.grids.at(run.steps), config.measure_samples,
                                         config.seed, static_cast<std::uint64_t>(run.replicate), threads);
@@ -42,7 +44,6 @@ RunRow base_row(const Plan& plan, std::size_t index, std::size_t estimator, cons
   const config::ExperimentConfig& config = plan.config;
   const config::RunSpec& run = plan.runs[index];
   const SweepPoint& point = plan.point(index);
-  const TimeGrid& grid = *point.grids.at(run.steps);
   RunRow base;
   base.run_index = static_cast<std::int64_t>(run.index);
   base.run_key = run.key;
@@ -58,7 +59,12 @@ RunRow base_row(const Plan& plan, std::size_t index, std::size_t estimator, cons
   base.seed = static_cast<std::int64_t>(config.seed);
   base.particles = static_cast<std::int64_t>(run.particles);
   base.comparison_level = config.comparison_level;
-  base.nfe = declared_nfe(*point.samplers.at(run.sampler), grid, grid.steps(), config.comparison_level);
+  if (config.posterior()) {
+    base.nfe = point.posterior_samplers.at(run.sampler)->score_evaluations(run.steps);
+  } else {
+    const TimeGrid& grid = *point.grids.at(run.steps);
+    base.nfe = declared_nfe(*point.samplers.at(run.sampler), grid, grid.steps(), config.comparison_level);
+  }
   for (const auto& [path, value] : run.swept) base.swept.push_back(value);
   base.eps_score = realised.eps_score;
   base.eps_score_se = realised.eps_score_se;
@@ -126,8 +132,17 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
   const config::ExperimentConfig& config = plan.config;
   const config::RunSpec& run = plan.runs[index];
   const SweepPoint& point = plan.point(index);
-  const EstimationProblem problem{*point.samplers.at(run.sampler), *point.grids.at(run.steps), *point.target,
-                                  *point.score, run_options(config, run, threads)};
+  // One of the two problems, by the experiment's kind (posterior: [likelihood] present).
+  std::optional<EstimationProblem> problem;
+  std::optional<posterior::PosteriorProblem> posterior_problem;
+  std::optional<posterior::PosteriorEstimationProblem> posterior_estimation;
+  if (config.posterior()) {
+    posterior_problem.emplace(point.posterior_problem());
+    posterior_estimation.emplace(posterior_estimation_problem(plan, index, *posterior_problem, threads));
+  } else {
+    problem.emplace(EstimationProblem{*point.samplers.at(run.sampler), *point.grids.at(run.steps), *point.target,
+                                      *point.score, run_options(config, run, threads)});
+  }
   const RealisedErrors realised = realised_errors(plan, index, threads);
   std::vector<RunRow> rows;
   for (std::size_t e : plan.estimators_of_run[index]) {
@@ -136,7 +151,8 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
     std::vector<Estimate> estimates;
     std::string failure;
     try {
-      estimates = plan.estimators[e]->estimate(problem);
+      estimates = config.posterior() ? plan.posterior_estimators[e]->estimate(*posterior_estimation)
+                                     : plan.estimators[e]->estimate(*problem);
     } catch (const std::exception& error) {
       failure = error.what();
     }

@@ -20,6 +20,9 @@
 #include "core/score_model.hpp"
 #include "core/target.hpp"
 #include "core/time_grid.hpp"
+#include "posterior/likelihood.hpp"
+#include "posterior/posterior_estimator.hpp"
+#include "posterior/posterior_sampler.hpp"
 
 namespace dmconv::experiment {
 
@@ -31,7 +34,15 @@ struct SweepPoint {
   std::shared_ptr<const Schedule> schedule;
   std::map<int, std::shared_ptr<const TimeGrid>> grids;             // by T
   std::shared_ptr<const ScoreModel> score;                          // exact or perturbed
-  std::map<std::string, std::shared_ptr<const Sampler>> samplers;  // by name
+  std::map<std::string, std::shared_ptr<const Sampler>> samplers;  // by name (diffusion experiments)
+  // Posterior experiments (docs/design.md §9.1): the likelihood, the observation y (given, or
+  // simulated from a ground truth x* ~ prior drawn from the experiment seed) and the samplers.
+  std::shared_ptr<const Likelihood> likelihood;
+  std::shared_ptr<const Vector> observation;
+  std::map<std::string, std::shared_ptr<const posterior::PosteriorSampler>> posterior_samplers;
+
+  // The posterior problem of this point (references into the point).
+  posterior::PosteriorProblem posterior_problem() const { return {*target, *score, *likelihood, *observation}; }
 };
 
 struct Plan {
@@ -40,7 +51,8 @@ struct Plan {
   std::vector<SweepPoint> points;
   std::vector<std::size_t> point_of_run;  // index into points
   // One per [[estimator]], shared by every run.
-  std::vector<std::shared_ptr<const Estimator>> estimators;
+  std::vector<std::shared_ptr<const Estimator>> estimators;  // diffusion experiments
+  std::vector<std::shared_ptr<const posterior::PosteriorEstimator>> posterior_estimators;  // posterior experiments
   // The estimators that apply to each run (indices into config.estimators), decided by
   // Estimator::unsupported_reason for each (sweep point, sampler).
   std::vector<std::vector<std::size_t>> estimators_of_run;
@@ -50,6 +62,11 @@ struct Plan {
 
 // Throws config::ConfigError naming file:line, key, value and rule.
 Plan make_plan(const config::ExperimentConfig& config);
+
+// The estimation problem of posterior run `run` (problem: the point's posterior_problem()).
+posterior::PosteriorEstimationProblem posterior_estimation_problem(const Plan& plan, std::size_t run,
+                                                                   const posterior::PosteriorProblem& problem,
+                                                                   int threads);
 
 // The options of the sampler run for `run` (seed, replicate stream, particles, initialisation,
 // comparison level, threads).

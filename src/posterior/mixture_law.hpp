@@ -35,7 +35,7 @@ struct GaussianMixtureLaw {
   // uniform index 0 of tag.sub(0) picks the component, normals of tag.sub(1) the Gaussian.
   void sample(const RandomStreams& streams, std::uint64_t first_particle, StreamTag tag, MatrixRef out) const;
   // The exact law of theta^T X.
-  Mixture1d project(const Vector& theta) const;
+  estimators::Mixture1d project(const Vector& theta) const;
   // Mean and covariance of the mixture.
   GaussianLaw moments() const;
   // The single component as a GaussianLaw. Precondition: size() == 1.

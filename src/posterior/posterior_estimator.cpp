@@ -1,0 +1,41 @@
+// Shared parts of the posterior estimators: references, the parallel sampling loop, metric names.
+#include "posterior/posterior_estimator.hpp"
+
+#include <exception>
+#include <mutex>
+
+#include "core/parallel.hpp"
+
+namespace dmconv::posterior {
+
+std::vector<Reference> references(const PosteriorSampler& sampler) {
+  std::vector<Reference> out;
+  if (const std::optional<double> eta = sampler.stationary_eta(); eta && *eta > 0.0) out.push_back({"_to_pi_eta", *eta});
+  out.push_back({"_to_pi", 0.0});
+  return out;
+}
+
+Matrix posterior_output(const PosteriorEstimationProblem& p, bool& finite) {
+  constexpr Eigen::Index kBlock = 256;  // particles per work unit; results do not depend on it
+  const Eigen::Index n = p.particles, d = p.problem.prior.dim();
+  Matrix out(d, n);
+  const RandomStreams streams(p.seed, p.run);
+  const Eigen::Index blocks = (n + kBlock - 1) / kBlock;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+#pragma omp parallel for schedule(dynamic) num_threads(resolve_threads(p.threads))
+  for (Eigen::Index b = 0; b < blocks; ++b) {
+    const Eigen::Index first = b * kBlock, cols = std::min(kBlock, n - first);
+    try {
+      p.sampler.sample(p.problem, p.steps, p.grid, streams, static_cast<std::uint64_t>(first), out.middleCols(first, cols));
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  finite = out.allFinite();
+  return out;
+}
+
+}  // namespace dmconv::posterior

@@ -1,0 +1,61 @@
+// Distances between a posterior sampler's output law and the exact laws it should approach
+// (docs/theory.md §4.7, §5.7): DPnP's stationary law pi_eta (when the sampler has one:
+// PosteriorSampler::stationary_eta) and the posterior pi. Metric names carry the reference:
+//
+//   tv_to_pi_eta, kl_to_pi_eta (KL(output || pi_eta)), w2_to_pi_eta, and the same with _to_pi.
+//
+// The estimates are Estimates of core/estimator.hpp (kind, floor, standard error, status), so
+// they pass the same physical-range check and become the same /runs rows as the diffusion
+// estimators'. Reference laws: closed form for a Gaussian-mixture prior with a linear-Gaussian
+// likelihood (posterior/exact_laws.hpp), a grid in d <= 2 otherwise (posterior/grid_posterior.hpp).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/estimator.hpp"
+#include "core/registry.hpp"
+#include "posterior/posterior_sampler.hpp"
+
+namespace dmconv::posterior {
+
+// One run of a posterior experiment, as an estimator sees it.
+struct PosteriorEstimationProblem {
+  const PosteriorSampler& sampler;
+  const PosteriorProblem& problem;
+  int steps = 1;
+  const TimeGrid* grid = nullptr;  // the [schedule] grid of `steps` steps (DPS)
+  std::uint64_t seed = 0;
+  std::uint64_t run = 0;  // replicate
+  Eigen::Index particles = 1000;
+  int threads = 0;
+};
+
+// The references of a run: ("pi_eta", eta) when the sampler has a stationary eta > 0, and
+// ("pi", 0) always.
+struct Reference {
+  std::string suffix;  // "_to_pi_eta" or "_to_pi"
+  double eta = 0.0;
+};
+std::vector<Reference> references(const PosteriorSampler& sampler);
+
+// The sampler's output for every particle, in parallel column blocks (each column from its own
+// particle's streams: bitwise identical for any thread count). finite: every entry finite.
+Matrix posterior_output(const PosteriorEstimationProblem& problem, bool& finite);
+
+class PosteriorEstimator {
+ public:
+  virtual ~PosteriorEstimator() = default;
+  virtual std::string name() const = 0;
+  // Empty when the estimator applies to this run; otherwise why not.
+  virtual std::optional<std::string> unsupported_reason(const PosteriorEstimationProblem& problem) const = 0;
+  // The metric names estimate() reports for this run (for the plan's claim check).
+  virtual std::vector<std::string> metrics(const PosteriorEstimationProblem& problem) const = 0;
+  // Precondition: unsupported_reason(problem) is empty.
+  virtual std::vector<Estimate> estimate(const PosteriorEstimationProblem& problem) const = 0;
+};
+
+const Registry<PosteriorEstimator>& posterior_estimator_registry();
+
+}  // namespace dmconv::posterior

@@ -1,0 +1,178 @@
+// Tests of the posterior samplers (posterior/posterior_sampler.hpp) and of their estimators on the
+// scalar Gaussian-linear problem of docs/theory.md §5.7, whose every law is known by hand:
+//
+//   prior N(m0, v), y = a x + N(0, s^2):  pi_eta = N(m_eta, v_eta) with
+//     v_eta = 1 / (1/v + a^2 / (s^2 + a^2 eta^2)),  m_eta = v_eta (m0/v + a y / (s^2 + a^2 eta^2))
+//   exact-Gibbs chain x_{k+1} = rho x_k + b + N(0, q):  rho = 1/((1 + eta^2/v)(1 + a^2 eta^2/s^2))
+//
+// The expected values below are these hand formulas, not the code under test.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/score_model.hpp"
+#include "posterior/likelihood.hpp"
+#include "posterior/posterior_estimator.hpp"
+#include "posterior/posterior_sampler.hpp"
+#include "posterior/samplers/dpnp.hpp"
+#include "targets/registry.hpp"
+
+namespace dmconv::posterior {
+namespace {
+
+constexpr double kM0 = 1.0, kV = 1.0, kA = 1.0, kS = 0.5, kY = 2.0;
+
+double rho(double eta) { return 1.0 / ((1.0 + eta * eta / kV) * (1.0 + kA * kA * eta * eta / (kS * kS))); }
+double stationary_variance(double eta) { return 1.0 / (1.0 / kV + kA * kA / (kS * kS + kA * kA * eta * eta)); }
+double stationary_mean(double eta) {
+  return stationary_variance(eta) * (kM0 / kV + kA * kY / (kS * kS + kA * kA * eta * eta));
+}
+
+struct ScalarProblem {
+  std::unique_ptr<Target> prior =
+      target_registry().make("gaussian", {{"mean", std::vector<double>{kM0}}, {"variance", kV}});
+  ExactScore score{*prior};
+  std::unique_ptr<Likelihood> likelihood = likelihood_registry().make(
+      "linear_gaussian", ParamTable{{"dim", ParamValue(std::int64_t{1})},
+                                    {"observations", ParamValue(std::int64_t{1})},
+                                    {"matrix", ParamValue(std::string("identity"))},
+                                    {"sigma_y", ParamValue(kS)}});
+  Vector y = Vector::Constant(1, kY);
+  PosteriorProblem problem() const { return {*prior, score, *likelihood, y}; }
+};
+
+std::unique_ptr<PosteriorSampler> gibbs(double eta) {
+  return posterior_sampler_registry().make("dpnp_gibbs", ParamTable{{"eta_max", ParamValue(eta)}});
+}
+
+TEST(PosteriorSamplers, EveryRegisteredExampleBuildsAndRejectsUnknownKeys) {
+  for (const auto& entry : posterior_sampler_registry().entries()) {
+    SCOPED_TRACE(entry.name);
+    EXPECT_EQ(posterior_sampler_registry().make_example(entry.name)->name(), entry.name);
+    EXPECT_THROW(posterior_sampler_registry().make(entry.name, ParamTable{{"no_such_key", ParamValue(1.0)}}),
+                 ParameterError);
+  }
+}
+
+TEST(PosteriorSamplers, AnnealingScheduleIsConstantThenGeometric) {
+  const auto sampler = posterior_sampler_registry().make(
+      "dpnp_ddim", ParamTable{{"eta_max", ParamValue(0.4)}, {"eta_min", ParamValue(0.1)}, {"k_start", ParamValue(std::int64_t{2})}});
+  const auto& dpnp = dynamic_cast<const DpnpSampler&>(*sampler);
+  const std::vector<double> eta = dpnp.etas(5);  // 0.4, 0.4, then 3 values 0.4 -> 0.1 geometric
+  ASSERT_EQ(eta.size(), 5u);
+  EXPECT_DOUBLE_EQ(eta[0], 0.4);
+  EXPECT_DOUBLE_EQ(eta[1], 0.4);
+  EXPECT_NEAR(eta[2], 0.4, 1e-15);
+  EXPECT_NEAR(eta[3], 0.2, 1e-15);  // sqrt(0.4 * 0.1)
+  EXPECT_NEAR(eta[4], 0.1, 1e-15);
+  EXPECT_FALSE(dpnp.stationary_eta().has_value());
+  EXPECT_EQ(gibbs(0.3)->stationary_eta().value(), 0.3);
+}
+
+// The exact-Gibbs output law contracts to pi_eta at the rate rho(eta) of docs/theory.md §5.7 and has
+// pi_eta as its fixed point.
+TEST(PosteriorSamplers, GibbsLawContractsAtRhoToTheStationaryLaw) {
+  const ScalarProblem p;
+  for (const double eta : {0.25, 0.5, 1.0}) {
+    SCOPED_TRACE(eta);
+    const auto sampler = gibbs(eta);
+    const double m = stationary_mean(eta);
+    double previous = std::fabs(sampler->output_law(p.problem(), 1)->mean(0) - m);
+    for (int k = 2; k <= 6; ++k) {
+      const double error = std::fabs(sampler->output_law(p.problem(), k)->mean(0) - m);
+      EXPECT_NEAR(error / previous, rho(eta), 1e-9 * rho(eta));
+      previous = error;
+    }
+    const GaussianLaw limit = *sampler->output_law(p.problem(), 200);
+    EXPECT_NEAR(limit.mean(0), m, 1e-12);
+    EXPECT_NEAR(limit.covariance(0, 0), stationary_variance(eta), 1e-12);
+  }
+}
+
+// Sampling agrees with the law: the exact-Gibbs draws after K = 3 iterations have the mean and
+// variance of output_law within 5 standard errors.
+TEST(PosteriorSamplers, GibbsDrawsFollowTheirExactLaw) {
+  const ScalarProblem p;
+  const auto sampler = gibbs(0.5);
+  const PosteriorProblem problem = p.problem();
+  const PosteriorEstimationProblem estimation{*sampler, problem, 3, nullptr, 7, 0, 200000, 2};
+  bool finite = false;
+  const Matrix x = posterior_output(estimation, finite);
+  ASSERT_TRUE(finite);
+  const GaussianLaw law = *sampler->output_law(problem, 3);
+  const double n = static_cast<double>(x.cols());
+  const double mean = x.mean(), variance = (x.array() - mean).square().sum() / (n - 1);
+  const double v = law.covariance(0, 0);
+  EXPECT_NEAR(mean, law.mean(0), 5.0 * std::sqrt(v / n));
+  EXPECT_NEAR(variance, v, 5.0 * v * std::sqrt(2.0 / n));
+}
+
+// Every column is a pure function of its particle's streams: 1 and 2 threads, and a run of 3
+// particles against the first 3 of 1000, agree bit for bit (DPnP with diffusion inner samplers).
+TEST(PosteriorSamplers, OutputIsBitwiseIndependentOfThreadsAndBatch) {
+  const ScalarProblem p;
+  const auto sampler = posterior_sampler_registry().make(
+      "dpnp_ddim", ParamTable{{"eta_max", ParamValue(0.5)}, {"dds_levels", ParamValue(std::int64_t{8})},
+                              {"pcs_iterations", ParamValue(std::int64_t{10})}});
+  const PosteriorProblem problem = p.problem();
+  bool finite = false;
+  const Matrix one = posterior_output({*sampler, problem, 2, nullptr, 3, 1, 1000, 1}, finite);
+  const Matrix two = posterior_output({*sampler, problem, 2, nullptr, 3, 1, 1000, 2}, finite);
+  const Matrix few = posterior_output({*sampler, problem, 2, nullptr, 3, 1, 3, 1}, finite);
+  EXPECT_EQ((one - two).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ((one.leftCols(3) - few).cwiseAbs().maxCoeff(), 0.0);
+}
+
+// With exact scores, many DDS levels and a Metropolis-corrected PCS, DPnP's inner samplers are
+// nearly exact, so its law after K iterations is close to the exact-Gibbs law (the chain's error
+// separated from the inner samplers'): mean within 5 SE plus a small inner bias.
+TEST(PosteriorSamplers, DiffusionDpnpApproachesTheExactGibbsChain) {
+  const ScalarProblem p;
+  const PosteriorProblem problem = p.problem();
+  const auto dpnp = posterior_sampler_registry().make(
+      "dpnp_ddim", ParamTable{{"eta_max", ParamValue(0.5)}, {"dds_levels", ParamValue(std::int64_t{200})},
+                              {"pcs_iterations", ParamValue(std::int64_t{100})},
+                              {"pcs_correction", ParamValue(std::string("metropolis"))},
+                              {"pcs_step_scale", ParamValue(0.5)}});
+  bool finite = false;
+  const Matrix x = posterior_output({*dpnp, problem, 4, nullptr, 11, 0, 40000, 2}, finite);
+  ASSERT_TRUE(finite);
+  const GaussianLaw law = *gibbs(0.5)->output_law(problem, 4);
+  const double n = static_cast<double>(x.cols());
+  const double mean = x.mean(), variance = (x.array() - mean).square().sum() / (n - 1);
+  const double v = law.covariance(0, 0);
+  EXPECT_NEAR(mean, law.mean(0), 5.0 * std::sqrt(v / n) + 0.01);
+  EXPECT_NEAR(variance, v, 5.0 * v * std::sqrt(2.0 / n) + 0.01);
+}
+
+// posterior_gaussian reports distances to pi_eta and pi; the distance of pi_eta itself to pi_eta is
+// 0 and W2 to pi equals the hand formula sqrt((dm)^2 + (dsd)^2).
+TEST(PosteriorEstimators, GaussianEstimatorMatchesHandFormulas) {
+  const ScalarProblem p;
+  const PosteriorProblem problem = p.problem();
+  const auto stationary = posterior_sampler_registry().make("exact_stationary", ParamTable{{"eta", ParamValue(0.3)}});
+  const auto estimator = posterior_estimator_registry().make_example("posterior_gaussian");
+  const PosteriorEstimationProblem estimation{*stationary, problem, 1, nullptr, 1, 0, 10, 1};
+  ASSERT_FALSE(estimator->unsupported_reason(estimation).has_value());
+  const double dm = stationary_mean(0.3) - stationary_mean(0.0);
+  const double dsd = std::sqrt(stationary_variance(0.3)) - std::sqrt(stationary_variance(0.0));
+  int seen = 0;
+  for (const Estimate& e : estimator->estimate(estimation)) {
+    SCOPED_TRACE(e.metric);
+    if (e.metric == "w2_to_pi_eta" || e.metric == "tv_to_pi_eta") {
+      EXPECT_NEAR(e.value, 0.0, 1e-12);
+      ++seen;
+    }
+    if (e.metric == "w2_to_pi") {
+      EXPECT_NEAR(e.value, std::hypot(dm, dsd), 1e-12);
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 3);
+}
+
+}  // namespace
+}  // namespace dmconv::posterior
