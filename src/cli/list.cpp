@@ -7,6 +7,9 @@
 #include "core/error.hpp"
 #include "core/estimator.hpp"
 #include "core/schedule.hpp"
+#include "posterior/likelihood.hpp"
+#include "posterior/posterior_estimator.hpp"
+#include "posterior/posterior_sampler.hpp"
 #include "samplers/registry.hpp"
 #include "score_errors/score_error.hpp"
 #include "targets/registry.hpp"
@@ -41,6 +44,9 @@ void for_each_registry(Visit&& visit) {
   visit("samplers", sampler_registry());
   visit("estimators", estimator_registry());
   visit("score_errors", score_errors::score_error_registry());
+  visit("likelihoods", likelihood_registry());
+  visit("posterior_samplers", posterior::posterior_sampler_registry());
+  visit("posterior_estimators", posterior::posterior_estimator_registry());
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
+#include <set>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
@@ -39,13 +41,16 @@ int main(int argc, char** argv) {
 
   std::string kind = "all";
   auto* list = app.add_subcommand("list", "print every registered target, schedule, sampler, estimator and score error");
-  list->add_option("kind", kind, "targets | schedules | samplers | estimators | score_errors | all")
-      ->check(CLI::IsMember({"all", "targets", "schedules", "samplers", "estimators", "score_errors"}));
+  list->add_option("kind", kind, "targets | schedules | samplers | estimators | score_errors | likelihoods | posterior_samplers | "
+                                          "posterior_estimators | all")
+      ->check(CLI::IsMember({"all", "targets", "schedules", "samplers", "estimators", "score_errors", "likelihoods",
+                              "posterior_samplers", "posterior_estimators"}));
 
   std::vector<std::string> describe_args;
   auto* describe = app.add_subcommand("describe", "print a component's parameters (type, default, range, unit, "
                                                   "meaning) and a config snippet: describe [KIND] NAME");
-  describe->add_option("args", describe_args, "[targets|schedules|samplers|estimators|score_errors] NAME")
+  describe->add_option("args", describe_args, "[targets|schedules|samplers|estimators|score_errors|likelihoods|posterior_samplers|"
+                                        "posterior_estimators] NAME")
       ->required()
       ->expected(1, 2);
 
@@ -116,9 +121,13 @@ int main(int argc, char** argv) {
     if (*describe) {
       if (describe_args.size() == 2) {
         const std::string& k = describe_args[0];
-        if (k != "targets" && k != "schedules" && k != "samplers" && k != "estimators" && k != "score_errors")
+        const std::set<std::string> kinds = {"targets",     "schedules",          "samplers",
+                                             "estimators",  "score_errors",       "likelihoods",
+                                             "posterior_samplers", "posterior_estimators"};
+        if (kinds.count(k) == 0)
           throw dmconv::InvalidArgument("describe: KIND = '" + k +
-                                        "' must be one of targets, schedules, samplers, estimators, score_errors");
+                                        "' must be one of targets, schedules, samplers, estimators, score_errors, "
+                                        "likelihoods, posterior_samplers, posterior_estimators");
         return dmconv::cli::describe_command(k, describe_args[1], std::cout);
       }
       return dmconv::cli::describe_command("", describe_args[0], std::cout);

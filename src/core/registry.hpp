@@ -85,12 +85,12 @@ template <class Product>
 std::string config_snippet(const Registry<Product>& registry, const typename Registry<Product>::Entry& entry) {
   const std::string lines = parameter_lines(entry.params, entry.example);
   const std::string& kind = registry.kind();
-  if (kind == "sampler") {
+  if (kind == "sampler" || kind == "posterior sampler") {
     std::string out = "[sampling]\nsamplers = [\"" + entry.name + "\"]\n";
     if (!entry.params.empty()) out += "\n[sampling.params." + entry.name + "]\n" + lines;
     return out;
   }
-  const std::string header = kind == "estimator"     ? "[[estimator]]"
+  const std::string header = kind == "estimator" || kind == "posterior estimator" ? "[[estimator]]"
                              : kind == "score error" ? "[score_error]"
                                                      : "[" + kind + "]";
   return header + "\nkind = \"" + entry.name + "\"\n" + lines;

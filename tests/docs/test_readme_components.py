@@ -14,7 +14,8 @@ DMCONV, README = sys.argv[1], sys.argv[2]
 
 # README row label (first cell starts with it) -> `dmconv list` kind.
 KINDS = {"targets": "targets", "schedules": "schedules", "samplers": "samplers",
-         "estimators": "estimators", "score errors": "score_errors"}
+         "estimators": "estimators", "score errors": "score_errors", "likelihoods": "likelihoods",
+         "posterior samplers": "posterior_samplers", "posterior estimators": "posterior_estimators"}
 
 
 def readme_rows():
