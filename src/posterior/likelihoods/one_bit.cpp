@@ -2,6 +2,7 @@
 //
 //   L(x; y) = -sum_i log Phi(u_i),  u_i = y_i (a_i^T x + tau_i) / sigma
 //   grad_x L = -sum_i y_i lambda(u_i) a_i / sigma,  lambda = phi / Phi
+//   smoothed (orthogonal a_i only): sum_i log Phi(y_i (a_i^T x + tau_i) / sqrt(sigma^2 + eta^2 |a_i|^2))
 //
 // log Phi and lambda: for u >= -5 from erfc (log1p of the upper tail for u > 0, where Phi ~ 1);
 // for u < -5 from the Mills ratio R(x) = Q(x)/phi(x), x = -u, by the Laplace continued fraction
@@ -64,6 +65,15 @@ OneBitLikelihood::OneBitLikelihood(Matrix vectors, Vector dithers, double sigma,
                                                   std::to_string(vectors_.rows()) + ")");
   require(dithers_.allFinite(), "one_bit: the dithers must be finite");
   require(std::isfinite(sigma_) && sigma_ > 0.0, "one_bit: sigma = " + shortest(sigma_) + " must be finite and > 0");
+  // The a_i^T W are independent exactly when the a_i are orthogonal (always when m = 1); relative
+  // off-diagonal Gram entries of 1e-12 count as rounding.
+  // More than d non-zero vectors cannot be orthogonal (and their m x m Gram matrix may be large).
+  orthogonal_vectors_ = vectors_.rows() <= vectors_.cols();
+  if (!orthogonal_vectors_) return;
+  const Matrix gram = vectors_ * vectors_.transpose();
+  for (Eigen::Index i = 0; i < gram.rows(); ++i)
+    for (Eigen::Index k = 0; k < i; ++k)
+      if (std::abs(gram(i, k)) > 1e-12 * std::sqrt(gram(i, i) * gram(k, k))) orthogonal_vectors_ = false;
 }
 
 std::string OneBitLikelihood::describe() const {
@@ -119,6 +129,7 @@ void OneBitLikelihood::gradient(const Vector& y, ConstMatrixRef x, MatrixRef out
 bool OneBitLikelihood::smoothed_log_likelihood(const Vector& y, double eta, ConstMatrixRef x, VectorRef out) const {
   require(std::isfinite(eta) && eta >= 0.0,
           "one_bit: smoothing level eta = " + shortest(eta) + " must be finite and >= 0");
+  if (eta > 0.0 && !orthogonal_vectors_) return false;
   // Per observation, the probit scale widened by the smoothing: sqrt(sigma^2 + eta^2 |a_i|^2).
   const Vector scales =
       (sigma_ * sigma_ + (eta * eta) * vectors_.rowwise().squaredNorm().array()).sqrt().matrix();

@@ -5,7 +5,10 @@
 //   grad_x L = -sum_i y_i lambda(u_i) a_i / sigma,   lambda(u) = phi(u) / Phi(u) (inverse Mills ratio)
 //   smoothed: E Phi(y (a^T (x + eta W) + tau) / sigma) = Phi(y (a^T x + tau) / sqrt(sigma^2 + eta^2 |a|^2))
 //
-// (the last line: a^T W ~ N(0, |a|^2), and E Phi(c + b Z) = Phi(c / sqrt(1 + b^2))). Sensing vectors
+// (the last line: a^T W ~ N(0, |a|^2), and E Phi(c + b Z) = Phi(c / sqrt(1 + b^2))). That is one
+// observation. The smoothed likelihood E prod_i Phi(.) is the product of these only when the a_i^T W
+// are independent, i.e. when the a_i are orthogonal (m = 1 included); otherwise the shared W couples
+// the factors and smoothed_log_likelihood returns false for eta > 0 (callers integrate). Sensing vectors
 // a_i ~ N(0, I_d) iid, dithers tau_i ~ N(0, dither^2) iid, both seeded. log Phi and lambda stay
 // accurate in the far lower tail, where Phi underflows (u < -38): there they come from the Laplace
 // continued fraction of the Mills ratio.
@@ -44,6 +47,7 @@ class OneBitLikelihood final : public Likelihood {
   Vector dithers_;
   double sigma_;
   std::string construction_description_;
+  bool orthogonal_vectors_ = false;  // the closed-form smoothing applies
 };
 
 }  // namespace dmconv::posterior
