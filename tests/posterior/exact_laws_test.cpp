@@ -226,6 +226,24 @@ TEST(MixtureLaw, ColumnsDependOnTheirParticleOnly) {
   EXPECT_EQ(alone, wide.block(1, 2, 2, 3));
 }
 
+// The sampling helpers: R R^T = Sigma also for a singular Sigma (LDLT path), an indefinite matrix
+// is refused; the inverse CDF picks the first cumulative weight above u.
+TEST(MixtureLaw, CovarianceRootAndComponentPick) {
+  const Matrix definite = (Matrix(2, 2) << 0.7, 0.2, 0.2, 0.3).finished();
+  const Matrix root = covariance_root(definite, "test");
+  EXPECT_LT((root * root.transpose() - definite).norm(), 1e-15);
+  const Matrix singular = (Matrix(3, 3) << 1.0, 2.0, 0.0, 2.0, 4.0, 0.0, 0.0, 0.0, 0.5).finished();
+  const Matrix singular_root = covariance_root(singular, "test");
+  EXPECT_LT((singular_root * singular_root.transpose() - singular).norm(), 1e-14);
+  EXPECT_THROW(covariance_root((Matrix(2, 2) << 1.0, 2.0, 2.0, 1.0).finished(), "test"), InvalidArgument);
+  const std::vector<double> cumulative = {0.2, 0.7, 1.0};
+  EXPECT_EQ(component_of(cumulative, 0.0), 0);
+  EXPECT_EQ(component_of(cumulative, 0.1999), 0);
+  EXPECT_EQ(component_of(cumulative, 0.2), 1);
+  EXPECT_EQ(component_of(cumulative, 0.9), 2);
+  EXPECT_EQ(component_of(cumulative, 1.0), 2);  // rounding beyond the last cumulative weight
+}
+
 // ------------------------------------------------------------------------------------------
 // Posteriors.
 
