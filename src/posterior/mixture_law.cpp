@@ -50,12 +50,17 @@ Matrix covariance_root(const Matrix& covariance, const std::string& context) {
   const double tolerance = 64.0 * std::numeric_limits<double>::epsilon() *
                            std::max(1.0, covariance.diagonal().cwiseAbs().maxCoeff()) *
                            static_cast<double>(covariance.rows());
-  require(ldlt.info() == Eigen::Success && pivots.minCoeff() >= -tolerance,
-          context + ": the covariance is not positive semi-definite (smallest LDLT pivot " +
-              shortest(pivots.minCoeff()) + ")");
+  // (Eigen reports a zero pivot as a numerical issue, so info() is not consulted: the pivots and the
+  // reconstruction decide.)
+  require(pivots.minCoeff() >= -tolerance, context + ": the covariance is not positive semi-definite (smallest LDLT pivot " +
+                                               shortest(pivots.minCoeff()) + ")");
   const Matrix lower = ldlt.matrixL();
-  Matrix root = lower * pivots.cwiseMax(0.0).cwiseSqrt().asDiagonal();
-  return ldlt.transpositionsP().transpose() * root;
+  const Matrix scaled = lower * pivots.cwiseMax(0.0).cwiseSqrt().asDiagonal();
+  const Matrix root = ldlt.transpositionsP().transpose() * scaled;
+  const double mismatch = (root * root.transpose() - covariance).cwiseAbs().maxCoeff();
+  require(mismatch <= 16.0 * tolerance, context + ": the covariance is not positive semi-definite (its LDLT root misses it by " +
+                                            shortest(mismatch) + ")");
+  return root;
 }
 
 int component_of(const std::vector<double>& cumulative_weights, double u) {

@@ -236,6 +236,7 @@ TEST(MixtureLaw, CovarianceRootAndComponentPick) {
   const Matrix singular_root = covariance_root(singular, "test");
   EXPECT_LT((singular_root * singular_root.transpose() - singular).norm(), 1e-14);
   EXPECT_THROW(covariance_root((Matrix(2, 2) << 1.0, 2.0, 2.0, 1.0).finished(), "test"), InvalidArgument);
+  EXPECT_THROW(covariance_root((Matrix(2, 2) << 0.0, 1.0, 1.0, 0.0).finished(), "test"), InvalidArgument);
   const std::vector<double> cumulative = {0.2, 0.7, 1.0};
   EXPECT_EQ(component_of(cumulative, 0.0), 0);
   EXPECT_EQ(component_of(cumulative, 0.1999), 0);
