@@ -9,6 +9,7 @@
 // mu_k + L_k W with Sigma_k = L_k L_k^T (Cholesky) and W the particle's normals.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -41,5 +42,15 @@ struct GaussianMixtureLaw {
   // The single component as a GaussianLaw. Precondition: size() == 1.
   GaussianLaw as_gaussian() const;
 };
+
+// Helpers shared with exact_laws.cpp.
+// R with R R^T = covariance: the Cholesky factor when `covariance` is positive definite to double
+// precision, else the LDLT root P^T L D_+^{1/2} (pivots below 0 by rounding set to 0), so that a
+// rank-deficient posterior covariance can still be sampled. Throws InvalidArgument (prefixed by
+// `context`) when a pivot is negative beyond rounding.
+Matrix covariance_root(const Matrix& covariance, const std::string& context);
+// Inverse CDF of a discrete law: the smallest k with u < cumulative_weights[k], or the last index
+// when rounding leaves u >= cumulative_weights.back().
+int component_of(const std::vector<double>& cumulative_weights, double u);
 
 }  // namespace dmconv::posterior
