@@ -207,7 +207,7 @@ TEST(PcsLinearGaussian, UnadjustedBiasMatchesTheRecursionAndShrinksWithTheStep) 
   int index = 0;
   for (const double step_scale : {0.2, 0.05}) {
     PcsOptions options;
-    options.iterations = 300;
+    options.iterations = 150;
     options.step_scale = step_scale;
     options.noise_scale = sigma;
     Matrix out(1, n);
