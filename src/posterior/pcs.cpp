@@ -133,7 +133,8 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
         const Step step = step_at(gradient.col(j).data());
         z.col(j) += step.r * (centre.col(j) - z.col(j)) - step.drift * gradient.col(j) + step.sd * noise.col(j);
       }
-      likelihood.gradient(y, z, gradient);
+      // The gradient at the final point is never used.
+      if (i + 1 < options.iterations) likelihood.gradient(y, z, gradient);
       continue;
     }
     for (Eigen::Index j = 0; j < n; ++j) {
