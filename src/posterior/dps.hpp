@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/noise_level.hpp"
 #include "core/rng.hpp"
 #include "core/score_model.hpp"
 #include "core/time_grid.hpp"
@@ -25,6 +26,12 @@ struct DpsOptions {
   double zeta = 1.0;  // guidance scale, >= 0 (0: plain DDPM from the prior)
   void validate() const;
 };
+
+// out.col(j) = g = grad_{x_t} L(x0hat(x_t); y) at x_t = x.col(j) and noise level `level` (one
+// counted score evaluation and one Jacobian-vector product per column): DPS's guidance direction,
+// exposed so that tests can compare it with finite differences of x_t -> L(x0hat(x_t)).
+void dps_guidance_gradient(const ScoreModel& prior_score, const NoiseLevel& level, const Likelihood& likelihood,
+                           const Vector& y, ConstMatrixRef x, MatrixRef out);
 
 // out.col(j): DPS output of particle first_particle + j: x_T from the normals of tag.sub(0), the
 // noise of step t from tag.sub(t) (t <= grid.steps() <= 65535). Needs prior_score.has_jacobian().
