@@ -285,6 +285,8 @@ void GridLaw::sample(const RandomStreams& streams, std::uint64_t first_particle,
   std::vector<double> cumulative(static_cast<std::size_t>(mass.size()));
   double total = 0.0;
   for (Eigen::Index c = 0; c < mass.size(); ++c) cumulative[static_cast<std::size_t>(c)] = total += mass(c);
+  require(total > 0.0 && std::isfinite(total),
+          "GridLaw::sample: the cell masses sum to " + fmt(total) + " (rule: a positive, finite total)");
   const StreamTag stream = tag.sub(0);
   for (Eigen::Index j = 0; j < out.cols(); ++j) {
     const std::uint64_t particle = first_particle + static_cast<std::uint64_t>(j);
@@ -336,6 +338,8 @@ double GridLaw::w2_squared_1d(std::vector<double> samples) const {
   // On each piece of the merged partition g(u) = Q(u) - x_(k) is linear, so
   // ∫_a^b g^2 = (b - a)(g_a^2 + g_a g_b + g_b^2) / 3 exactly.
   const double total = mass.sum(), h = spacing(0);
+  require(total > 0.0 && std::isfinite(total), "GridLaw::w2_squared_1d: the cell masses sum to " + fmt(total) +
+                                                   " (rule: a positive, finite total)");
   const auto n = samples.size();
   const auto cells = static_cast<Eigen::Index>(mass.size());
   Eigen::Index last = cells - 1;
