@@ -5,8 +5,8 @@
 //
 // p_data is the prior's density (Target::log_density at the data level); the smoothed likelihood
 // is Likelihood::smoothed_log_likelihood where it has a closed form, otherwise the Gauss–Hermite
-// rule E_W f(x + eta W) ≈ sum_i w_i f(x + eta sqrt(2) t_i) (tensor rule in d = 2; Boost.Math
-// gauss-hermite nodes). The law is held as cell masses on a uniform cell-centred grid over a
+// rule E_W f(x + eta W) ≈ pi^{-d/2} sum_i w_i f(x + eta sqrt(2) t_i) (tensor rule in d = 2; nodes
+// by Golub–Welsch, since Boost 1.74 has no Gauss–Hermite class; see gauss_hermite_rule). The law is held as cell masses on a uniform cell-centred grid over a
 // box; within a cell the density is taken as constant (so sampling is: a cell by inverse CDF,
 // then uniform within it). Its error against the continuous law is measured by halving the
 // spacing (GridLaw::refinement_error), the floor every grid estimate reports.
@@ -51,6 +51,13 @@ struct GridLaw {
   // summed back onto these cells): the measured discretisation floor of estimates on this grid.
   double refinement_error = 0.0;  // filled by grid_posterior
 };
+
+// The n-point Gauss–Hermite rule for the weight e^{-t^2}: sum_i weights[i] f(nodes[i]) ≈ ∫ f(t) e^{-t^2} dt,
+// exact for polynomials of degree < 2n; nodes ascending. 1 <= n <= 256 (InvalidArgument otherwise).
+struct GaussHermiteRule {
+  std::vector<double> nodes, weights;
+};
+GaussHermiteRule gauss_hermite_rule(int n);
 
 GridLaw grid_posterior(const Target& prior, const Likelihood& likelihood, const Vector& y, double eta,
                        const GridOptions& options);
