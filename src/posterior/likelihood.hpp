@@ -52,8 +52,9 @@ class Likelihood {
   virtual void gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const = 0;
 
   // log (e^{-L(.; y)} * N(0, eta^2 I))(x_j) in closed form when known (linear_gaussian: a Gaussian
-  // in y with covariance sigma_y^2 I + eta^2 A A^T; one_bit: Phi with sigma^2 + eta^2 |a_i|^2), else
-  // false (callers integrate numerically). eta = 0 gives -L.
+  // in y with covariance sigma_y^2 I + eta^2 A A^T; one_bit only when m = 1 or the a_i are
+  // orthogonal -- one W enters every factor, so otherwise the product does not factor -- as Phi
+  // with sigma^2 + eta^2 |a_i|^2), else false (callers integrate numerically). eta = 0 gives -L.
   virtual bool smoothed_log_likelihood(const Vector& /*y*/, double /*eta*/, ConstMatrixRef /*x*/,
                                        VectorRef /*out*/) const {
     return false;
