@@ -25,7 +25,9 @@ DpnpSampler::DpnpSampler(Options options) : options_(std::move(options)) {
           options_.name + ": eta_min must lie in (0, eta_max]");
   require(options_.k_start >= 0, options_.name + ": k_start must be >= 0");
   require(options_.dds_levels >= 1, options_.name + ": dds_levels must be >= 1");
-  options_.pcs.validate();
+  PcsOptions pcs = options_.pcs;
+  if (pcs.noise_scale == 0.0) pcs.noise_scale = 1.0;  // 0: the likelihood's own scale, set per problem
+  pcs.validate();
 }
 
 std::vector<double> DpnpSampler::etas(int steps) const {
