@@ -97,14 +97,17 @@ SweepPoint build_point(const ExperimentConfig& config, const RunSpec& run) {
   if (run.particles < 1) throw ConfigError(config.path + ": particles must be at least 1");
   point.score = build_score(run.score_error, *point.target, config.seed);
   if (config.posterior()) {
-    // A diffusion grid for every steps value a schedule can make (DPS walks it; 1 step is
-    // meaningful only for the other posterior samplers, which do not read it).
-    for (int steps : config.steps)
-      if (steps >= 2) point.grids[steps] = build_grid(config, *point.schedule, run, steps);
     point.likelihood = config::make_component(likelihood_registry(), run.likelihood);
     point.observation = build_observation(config, run, *point.target, *point.likelihood);
-    for (const std::string& name : config.samplers)
+    bool grids_needed = false;
+    for (const std::string& name : config.samplers) {
       point.posterior_samplers[name] = build_posterior_sampler(config, run, name);
+      grids_needed = grids_needed || point.posterior_samplers[name]->uses_diffusion_grid();
+    }
+    // Diffusion grids only when a sampler walks one (DPS): the others count outer iterations or
+    // DDS levels, which no schedule constrains.
+    if (grids_needed)
+      for (int steps : config.steps) point.grids[steps] = build_grid(config, *point.schedule, run, steps);
     return point;
   }
   for (int steps : config.steps) point.grids[steps] = build_grid(config, *point.schedule, run, steps);

@@ -52,6 +52,9 @@ class PosteriorSampler {
   // grid: the diffusion grid of `steps` steps (read by DPS only; may be null for the others).
   virtual void sample(const PosteriorProblem& problem, int steps, const TimeGrid* grid, const RandomStreams& streams,
                       std::uint64_t first_particle, MatrixRef out) const = 0;
+  // Whether sample() walks the experiment's diffusion grid of `steps` steps (DPS); the others get
+  // no grid, and their configs need no schedule that can make one of `steps` steps.
+  virtual bool uses_diffusion_grid() const { return false; }
   // Prior-score evaluations per particle for `steps` steps.
   virtual double score_evaluations(int steps) const = 0;
   // The exact law of the output when it is Gaussian and known in closed form (exact Gibbs or

@@ -18,6 +18,7 @@ class DpsSampler final : public PosteriorSampler {
   std::optional<std::string> unsupported_reason(const PosteriorProblem& problem) const override;
   void sample(const PosteriorProblem& problem, int steps, const TimeGrid* grid, const RandomStreams& streams,
               std::uint64_t first_particle, MatrixRef out) const override;
+  bool uses_diffusion_grid() const override { return true; }
   double score_evaluations(int steps) const override { return steps; }
 
  private:
