@@ -84,6 +84,47 @@ std::vector<double> dds_levels(double eta, int levels) {
   return sigmas;
 }
 
+namespace {
+
+// The coefficients of level j (sigma_(j) -> sigma_(j-1)), shared by the samplers and the exact law
+// propagation below so that the two cannot drift apart.
+//   DDPM: V <- V + drift s_u(sqrt(abar) V) + sqrt(noise_variance) W
+//   DDIM: V <- state V + score_coefficient s_u(sqrt(abar) (z + k V))
+struct DdpmLevel {
+  NoiseLevel level;
+  double drift, noise_variance;
+};
+DdpmLevel ddpm_level(const std::vector<double>& sigmas, int j) {
+  const double sigma = sigmas[static_cast<std::size_t>(j - 1)];
+  const double sigma_below = j > 1 ? sigmas[static_cast<std::size_t>(j - 2)] : 0.0;
+  const NoiseLevel level = ve_level(sigma);
+  // -2 dsigma eps_hat = 2 dsigma sqrt(1 - abar) s_u: the drift in terms of the score itself;
+  // sigma^2 - sigma_below^2 as a product: no cancellation when the levels are close; no noise at j = 1.
+  return {level, 2.0 * (sigma - sigma_below) * level.sigma(),
+          j > 1 ? (sigma - sigma_below) * (sigma + sigma_below) : 0.0};
+}
+struct DdimLevel {
+  NoiseLevel level;
+  double k, state, score_coefficient;
+};
+DdimLevel ddim_level(const std::vector<double>& sigmas, int j) {
+  const double eta = sigmas.back(), eta2 = eta * eta;
+  // D(sigma) = eta^2 - sigma^2 + eta^2 sigma^2 and w(sigma), as in the opening comment.
+  const auto gap = [eta](double sigma) { return (eta - sigma) * (eta + sigma); };
+  const auto d_of = [&](double sigma) { return gap(sigma) + eta2 * sigma * sigma; };
+  const auto w_of = [&](double sigma) { return -std::atan2(std::sqrt(gap(sigma)), sigma); };
+  const double sigma = sigmas[static_cast<std::size_t>(j - 1)];
+  const double sigma_below = j > 1 ? sigmas[static_cast<std::size_t>(j - 2)] : 0.0;
+  const NoiseLevel level = ve_level(sigma);
+  const double d_here = d_of(sigma), d_below = d_of(sigma_below);
+  // k = eta^2 sqrt(a) / c(a) (0 at a = 0); eps_hat = -sqrt(1 - abar) s_u, so
+  // -sqrt(c') dw eps_hat = +sqrt(c') dw sqrt(1 - abar) s_u.
+  return {level, std::sqrt(gap(sigma) * d_here) / eta2, std::sqrt(d_here / d_below),
+          eta2 / std::sqrt(d_below) * (w_of(sigma) - w_of(sigma_below)) * level.sigma()};
+}
+
+}  // namespace
+
 void dds_ddpm(const ScoreModel& prior_score, const std::vector<double>& sigmas, ConstMatrixRef z,
               const RandomStreams& streams, std::uint64_t first_particle, StreamTag tag, MatrixRef out) {
   check_call("dds_ddpm", prior_score, sigmas, z, out);
@@ -94,18 +135,13 @@ void dds_ddpm(const ScoreModel& prior_score, const std::vector<double>& sigmas, 
   Matrix score(z.rows(), z.cols());
   Matrix noise(z.rows(), z.cols());
   for (int j = levels; j >= 1; --j) {
-    const double sigma = sigmas[static_cast<std::size_t>(j - 1)];
-    const double sigma_below = j > 1 ? sigmas[static_cast<std::size_t>(j - 2)] : 0.0;
-    const NoiseLevel level = ve_level(sigma);
-    argument = level.sqrt_abar() * v;
-    prior_score.evaluate(level, argument, score);
-    // -2 dsigma eps_hat = 2 dsigma sqrt(1 - abar) s_u: the drift in terms of the score itself.
-    const double drift = 2.0 * (sigma - sigma_below) * level.sigma();
-    v += drift * score;
+    const DdpmLevel step = ddpm_level(sigmas, j);
+    argument = step.level.sqrt_abar() * v;
+    prior_score.evaluate(step.level, argument, score);
+    v += step.drift * score;
     if (j > 1) {
       streams.fill_normals(first_particle, tag.sub(static_cast<std::uint64_t>(j)), noise);
-      // sigma^2 - sigma_below^2 as a product: no cancellation when the levels are close.
-      v += std::sqrt((sigma - sigma_below) * (sigma + sigma_below)) * noise;
+      v += std::sqrt(step.noise_variance) * noise;
     }
   }
   out = v;
@@ -115,12 +151,6 @@ void dds_ddim(const ScoreModel& prior_score, const std::vector<double>& sigmas, 
               const RandomStreams& streams, std::uint64_t first_particle, StreamTag tag, MatrixRef out) {
   check_call("dds_ddim", prior_score, sigmas, z, out);
   const auto levels = static_cast<int>(sigmas.size());
-  const double eta = sigmas.back();
-  const double eta2 = eta * eta;
-  // D(sigma) = eta^2 - sigma^2 + eta^2 sigma^2 and w(sigma), as in the opening comment.
-  const auto gap = [eta](double sigma) { return (eta - sigma) * (eta + sigma); };
-  const auto d_of = [&](double sigma) { return gap(sigma) + eta2 * sigma * sigma; };
-  const auto w_of = [&](double sigma) { return -std::atan2(std::sqrt(gap(sigma)), sigma); };
 
   // Scratch allocated once per call; `centre` is a copy of z so that `out` may alias `z`.
   const Matrix centre = z;
@@ -129,19 +159,56 @@ void dds_ddim(const ScoreModel& prior_score, const std::vector<double>& sigmas, 
   Matrix argument(z.rows(), z.cols());
   Matrix score(z.rows(), z.cols());
   for (int j = levels; j >= 1; --j) {
-    const double sigma = sigmas[static_cast<std::size_t>(j - 1)];
-    const double sigma_below = j > 1 ? sigmas[static_cast<std::size_t>(j - 2)] : 0.0;
-    const NoiseLevel level = ve_level(sigma);
-    const double d_here = d_of(sigma);
-    const double d_below = d_of(sigma_below);
-    const double k = std::sqrt(gap(sigma) * d_here) / eta2;  // eta^2 sqrt(a) / c(a); 0 at a = 0
-    argument = level.sqrt_abar() * (centre + k * v);
-    prior_score.evaluate(level, argument, score);
-    // eps_hat = -sqrt(1 - abar) s_u, so -sqrt(c') dw eps_hat = +sqrt(c') dw sqrt(1 - abar) s_u.
-    const double score_coefficient = eta2 / std::sqrt(d_below) * (w_of(sigma) - w_of(sigma_below)) * level.sigma();
-    v = std::sqrt(d_here / d_below) * v + score_coefficient * score;
+    const DdimLevel step = ddim_level(sigmas, j);
+    argument = step.level.sqrt_abar() * (centre + step.k * v);
+    prior_score.evaluate(step.level, argument, score);
+    v = step.state * v + step.score_coefficient * score;
   }
   out = centre + v;
+}
+
+GaussianLaw dds_output_law(const ScoreModel& affine_score, const std::vector<double>& sigmas, const Vector& z,
+                           DdsVariant variant) {
+  require(affine_score.is_affine(), "dds_output_law: the score must be affine (a Gaussian prior's exact score)");
+  const Eigen::Index d = z.size();
+  // s_u(x) = J x + r at each level, read off the score itself: r = s(0), J e_i = s(e_i) - s(0).
+  Matrix probe = Matrix::Zero(d, d + 1);
+  probe.rightCols(d).setIdentity();
+  Matrix values(d, d + 1);
+  const auto affine_form = [&](const NoiseLevel& level, Matrix& jacobian, Vector& offset) {
+    affine_score.evaluate(level, probe, values);
+    offset = values.col(0);
+    jacobian = values.rightCols(d).colwise() - offset;
+  };
+  Matrix jacobian(d, d), map(d, d);
+  Vector offset(d);
+  const auto levels = static_cast<int>(sigmas.size());
+  GaussianLaw v;
+  if (variant == DdsVariant::kDdpm) {
+    v = {z, Matrix::Zero(d, d)};  // V starts at z exactly
+    for (int j = levels; j >= 1; --j) {
+      const DdpmLevel step = ddpm_level(sigmas, j);
+      affine_form(step.level, jacobian, offset);
+      map = step.drift * step.level.sqrt_abar() * jacobian;
+      map.diagonal().array() += 1.0;
+      v.mean = map * v.mean + step.drift * offset;
+      v.covariance = map * v.covariance * map.transpose();
+      v.covariance.diagonal().array() += step.noise_variance;
+    }
+    return v;
+  }
+  v = {Vector::Zero(d), Matrix::Identity(d, d)};  // V_{a=0} ~ N(0, I)
+  for (int j = levels; j >= 1; --j) {
+    const DdimLevel step = ddim_level(sigmas, j);
+    affine_form(step.level, jacobian, offset);
+    const double root = step.level.sqrt_abar();
+    map = step.score_coefficient * root * step.k * jacobian;
+    map.diagonal().array() += step.state;
+    v.mean = map * v.mean + step.score_coefficient * (root * (jacobian * z) + offset);
+    v.covariance = map * v.covariance * map.transpose();
+  }
+  v.mean += z;
+  return v;
 }
 
 }  // namespace dmconv::posterior

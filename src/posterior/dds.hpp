@@ -29,6 +29,7 @@
 #include "core/rng.hpp"
 #include "core/score_model.hpp"
 #include "core/types.hpp"
+#include "estimators/gaussian_distances.hpp"
 
 namespace dmconv::posterior {
 
@@ -44,5 +45,12 @@ void dds_ddpm(const ScoreModel& prior_score, const std::vector<double>& sigmas, 
 // out.col(j) = DDS-DDIM draw for z.col(j); V_0 from the normals of tag.sub(0). `out` may alias `z`.
 void dds_ddim(const ScoreModel& prior_score, const std::vector<double>& sigmas, ConstMatrixRef z,
               const RandomStreams& streams, std::uint64_t first_particle, StreamTag tag, MatrixRef out);
+
+// The exact law of the DDS output for a fixed z when the score is affine (a Gaussian prior's exact
+// score): every level is an affine map of V, so N(mean, covariance) is propagated level by level
+// with the samplers' own coefficients. Throws InvalidArgument unless affine_score.is_affine().
+enum class DdsVariant { kDdpm, kDdim };
+GaussianLaw dds_output_law(const ScoreModel& affine_score, const std::vector<double>& sigmas, const Vector& z,
+                           DdsVariant variant);
 
 }  // namespace dmconv::posterior

@@ -176,3 +176,44 @@ TEST(PosteriorEstimators, GaussianEstimatorMatchesHandFormulas) {
 
 }  // namespace
 }  // namespace dmconv::posterior
+
+namespace dmconv::posterior {
+namespace {
+
+// The exact DDS law (dds_output_law, used by posterior_gaussian for claim 18) is the law of the
+// DDS samplers' draws (means and variances within 5 SE), and tends to the denoising posterior
+// N((v z + eta^2 m0)/(v + eta^2), v eta^2/(v + eta^2)) as the levels J grow, at first order.
+TEST(PosteriorSamplers, DdsExactLawIsTheLawOfItsDrawsAndConvergesToTheDenoisingPosterior) {
+  const auto prior = target_registry().make("gaussian", {{"mean", std::vector<double>{0.7}}, {"variance", 0.5}});
+  const ExactScore score(*prior);
+  const double eta = 0.4, z = 1.3;
+  const auto likelihood = likelihood_registry().make(
+      "linear_gaussian", ParamTable{{"dim", ParamValue(std::int64_t{1})}, {"matrix", ParamValue(std::string("identity"))},
+                                    {"sigma_y", ParamValue(eta)}});
+  const Vector y = Vector::Constant(1, z);
+  const PosteriorProblem problem{*prior, score, *likelihood, y};
+  const double post_mean = (0.5 * z + eta * eta * 0.7) / (0.5 + eta * eta);
+  const double post_var = 0.5 * eta * eta / (0.5 + eta * eta);
+  for (const std::string name : {"dds_ddpm", "dds_ddim"}) {
+    SCOPED_TRACE(name);
+    const auto sampler = posterior_sampler_registry().make_example(name);
+    const GaussianLaw law = *sampler->output_law(problem, 8);
+    bool finite = false;
+    const Matrix x = posterior_output({*sampler, problem, 8, nullptr, 5, 0, 200000, 2}, finite);
+    const double n = static_cast<double>(x.cols()), mean = x.mean();
+    const double variance = (x.array() - mean).square().sum() / (n - 1), v = law.covariance(0, 0);
+    EXPECT_NEAR(mean, law.mean(0), 5.0 * std::sqrt(v / n));
+    EXPECT_NEAR(variance, v, 5.0 * v * std::sqrt(2.0 / n));
+    const auto error = [&](int levels) {
+      const GaussianLaw l = *sampler->output_law(problem, levels);
+      return std::hypot(l.mean(0) - post_mean, std::sqrt(l.covariance(0, 0)) - std::sqrt(post_var));
+    };
+    EXPECT_LT(error(4096), 1e-3);
+    const double ratio = error(1024) / error(2048);  // first order: -> 2 (DDIM: (log J)/J, slightly less)
+    EXPECT_GT(ratio, 1.8);
+    EXPECT_LT(ratio, 2.2);
+  }
+}
+
+}  // namespace
+}  // namespace dmconv::posterior

@@ -28,4 +28,11 @@ void DdsDenoiser::sample(const PosteriorProblem& problem, int steps, const TimeG
   }
 }
 
+std::optional<GaussianLaw> DdsDenoiser::output_law(const PosteriorProblem& problem, int steps) const {
+  if (!problem.prior_score.is_affine() || unsupported_reason(problem)) return std::nullopt;
+  const double eta = problem.likelihood.linear_gaussian()->sigma_y;
+  return dds_output_law(problem.prior_score, dds_levels(eta, steps), problem.y,
+                        variant_ == Variant::kDdpm ? DdsVariant::kDdpm : DdsVariant::kDdim);
+}
+
 }  // namespace dmconv::posterior

@@ -24,6 +24,8 @@ class DdsDenoiser final : public PosteriorSampler {
   void sample(const PosteriorProblem& problem, int steps, const TimeGrid* grid, const RandomStreams& streams,
               std::uint64_t first_particle, MatrixRef out) const override;
   double score_evaluations(int steps) const override { return steps; }
+  // With an affine (Gaussian-prior) score every level is affine: the exact output law.
+  std::optional<GaussianLaw> output_law(const PosteriorProblem& problem, int steps) const override;
 
  private:
   Variant variant_;
