@@ -217,3 +217,41 @@ TEST(PosteriorSamplers, DdsExactLawIsTheLawOfItsDrawsAndConvergesToTheDenoisingP
 
 }  // namespace
 }  // namespace dmconv::posterior
+
+namespace dmconv::posterior {
+namespace {
+
+// posterior_grid_tv's floor includes the Gauss-Hermite error of pi_eta's smoothed likelihood when
+// it has no closed form: a coarse rule on a peaked likelihood (phase retrieval at eta = 1) raises
+// the floor, a closed-form likelihood (linear-Gaussian) leaves it independent of the rule.
+TEST(PosteriorEstimators, GridTvFloorIncludesTheSmoothingQuadratureError) {
+  const auto prior = target_registry().make(
+      "gaussian_mixture", {{"weights", std::vector<double>{0.3, 0.7}},
+                           {"means", ParamValue::List{std::vector<double>{-1.0}, std::vector<double>{1.2}}},
+                           {"variance", std::vector<double>{0.09, 0.16}}});
+  const ExactScore score(*prior);
+  const auto sampler = posterior_sampler_registry().make(
+      "dpnp_ddim", ParamTable{{"eta_max", ParamValue(1.0)}, {"dds_levels", ParamValue(std::int64_t{4})},
+                              {"pcs_iterations", ParamValue(std::int64_t{2})}});
+  const auto floor_of = [&](const Likelihood& likelihood, const Vector& y, std::int64_t hermite) {
+    const PosteriorProblem problem{*prior, score, likelihood, y};
+    const auto estimator = posterior_estimator_registry().make(
+        "posterior_grid_tv", ParamTable{{"points", ParamValue(std::int64_t{128})}, {"hermite_points", ParamValue(hermite)}});
+    for (const Estimate& e : estimator->estimate({*sampler, problem, 1, nullptr, 1, 0, 2000, 1}))
+      if (e.metric == "tv_to_pi_eta") return e.floor;
+    return -1.0;
+  };
+  const auto phase = likelihood_registry().make(
+      "phase_retrieval", ParamTable{{"dim", ParamValue(std::int64_t{1})}, {"observations", ParamValue(std::int64_t{3})},
+                                    {"sigma_y", ParamValue(0.3)}});
+  const Vector y3 = (Vector(3) << 1.1, 0.4, 1.6).finished();
+  EXPECT_GT(floor_of(*phase, y3, 4), floor_of(*phase, y3, 128) + 0.05);
+  const auto linear = likelihood_registry().make(
+      "linear_gaussian", ParamTable{{"dim", ParamValue(std::int64_t{1})}, {"matrix", ParamValue(std::string("identity"))},
+                                    {"sigma_y", ParamValue(0.3)}});
+  const Vector y1 = Vector::Constant(1, 0.5);
+  EXPECT_EQ(floor_of(*linear, y1, 4), floor_of(*linear, y1, 128));
+}
+
+}  // namespace
+}  // namespace dmconv::posterior

@@ -2,8 +2,9 @@
 // the exact grid law of pi_eta and pi (posterior/grid_posterior.hpp), d <= 2, any likelihood:
 //   TV_hist = (1/2) sum_c |n_c / n - mass_c|
 // Kind biased_with_floor: the histogram of n exact draws from the grid law has TV ~ sqrt(cells/n)
-// to it; that value plus the grid's own refinement error is the floor below which no sampler is
-// resolved.
+// to it; that value plus the grid's own refinement error, plus (for pi_eta without a closed-form
+// smoothed likelihood) the change when the Gauss-Hermite rule is doubled, is the floor below which
+// no sampler is resolved.
 #pragma once
 #include "posterior/posterior_estimator.hpp"
 
