@@ -211,4 +211,15 @@ GaussianLaw dds_output_law(const ScoreModel& affine_score, const std::vector<dou
   return v;
 }
 
+GaussianChain dds_affine_kernel(const ScoreModel& affine_score, const std::vector<double>& sigmas, int dim,
+                                DdsVariant variant) {
+  const Eigen::Index d = dim;
+  const GaussianLaw at_origin = dds_output_law(affine_score, sigmas, Vector::Zero(d), variant);
+  GaussianChain kernel{Matrix(d, d), at_origin.mean, at_origin.covariance};
+  for (Eigen::Index i = 0; i < d; ++i) {
+    kernel.M.col(i) = dds_output_law(affine_score, sigmas, Vector::Unit(d, i), variant).mean - at_origin.mean;
+  }
+  return kernel;
+}
+
 }  // namespace dmconv::posterior

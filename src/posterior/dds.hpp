@@ -30,6 +30,7 @@
 #include "core/score_model.hpp"
 #include "core/types.hpp"
 #include "estimators/gaussian_distances.hpp"
+#include "posterior/exact_laws.hpp"
 
 namespace dmconv::posterior {
 
@@ -52,5 +53,10 @@ void dds_ddim(const ScoreModel& prior_score, const std::vector<double>& sigmas, 
 enum class DdsVariant { kDdpm, kDdim };
 GaussianLaw dds_output_law(const ScoreModel& affine_score, const std::vector<double>& sigmas, const Vector& z,
                            DdsVariant variant);
+
+// The same law as a kernel in z: X_0 = M z + b + N(0, Q), read off dds_output_law at z = 0 (b, Q)
+// and z = e_i (column i of M is the mean's increment). Throws InvalidArgument unless the score is affine.
+GaussianChain dds_affine_kernel(const ScoreModel& affine_score, const std::vector<double>& sigmas, int dim,
+                                DdsVariant variant);
 
 }  // namespace dmconv::posterior

@@ -183,4 +183,32 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
   out = z;
 }
 
+std::optional<GaussianChain> pcs_affine_kernel(const LinearGaussianView& likelihood, const Vector& y, double eta,
+                                               const PcsOptions& options) {
+  options.validate();
+  require(likelihood.A != nullptr, "pcs_affine_kernel: the likelihood view has no matrix A");
+  if (!(eta > 0.0) || !std::isfinite(eta)) {
+    throw InvalidArgument("pcs_affine_kernel: eta = " + shortest(eta) + " must be positive and finite");
+  }
+  if (options.metropolis || options.step_rule != PcsOptions::StepRule::kConstant) return std::nullopt;
+  const Matrix& A = *likelihood.A;
+  const Eigen::Index d = A.cols();
+  const double inverse_noise = 1.0 / (likelihood.sigma_y * likelihood.sigma_y);
+  const double sigma2 = options.noise_scale * options.noise_scale;
+  const Step step = step_for(options.step_scale * std::min(sigma2, eta * eta), eta);
+  Matrix B = -step.drift * inverse_noise * (A.transpose() * A);
+  B.diagonal().array() += 1.0 - step.r;
+  const Vector shift = step.drift * inverse_noise * (A.transpose() * y);
+  GaussianChain kernel{Matrix::Identity(d, d), Vector::Zero(d), Matrix::Zero(d, d)};
+  for (int i = 0; i < options.iterations; ++i) {
+    kernel.M = B * kernel.M;
+    kernel.M.diagonal().array() += step.r;
+    kernel.b = B * kernel.b + shift;
+    kernel.Q = B * kernel.Q * B.transpose();
+    kernel.Q.diagonal().array() += step.sd * step.sd;
+  }
+  kernel.Q = 0.5 * (kernel.Q + kernel.Q.transpose());
+  return kernel;
+}
+
 }  // namespace dmconv::posterior

@@ -13,9 +13,11 @@
 // proposal kernel q above (then the chain leaves pi_PCS exactly invariant).
 #pragma once
 #include <cstdint>
+#include <optional>
 
 #include "core/rng.hpp"
 #include "core/types.hpp"
+#include "posterior/exact_laws.hpp"
 #include "posterior/likelihood.hpp"
 
 namespace dmconv::posterior {
@@ -39,5 +41,15 @@ struct PcsOptions {
 void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const PcsOptions& options,
                 ConstMatrixRef x, const RandomStreams& streams, std::uint64_t first_particle, StreamTag tag,
                 MatrixRef out, double* acceptance = nullptr);
+
+// The exact law of a PCS call for a linear-Gaussian likelihood (grad L(z) = H z - g with
+// H = A^T A / sigma_y^2, g = A^T y / sigma_y^2) under the constant step rule without Metropolis:
+// each iteration z <- B z + r x + eta^2 r g + s W with B = (1 - r) I - eta^2 r H is affine, so from
+// z = x the output is  z_out = M x + b + N(0, Q)  with, over the iterations,
+//   M <- B M + r I,   b <- B b + eta^2 r g,   Q <- B Q B^T + s^2 I   (M = I, b = 0, Q = 0 at the start),
+// the sampler's own coefficients r and s. nullopt for the residual rule or with Metropolis (the
+// output is then not Gaussian). The unadjusted chain's stationary bias is visible in it (order gamma).
+std::optional<GaussianChain> pcs_affine_kernel(const LinearGaussianView& likelihood, const Vector& y, double eta,
+                                               const PcsOptions& options);
 
 }  // namespace dmconv::posterior

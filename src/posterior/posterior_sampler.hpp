@@ -57,8 +57,9 @@ class PosteriorSampler {
   virtual bool uses_diffusion_grid() const { return false; }
   // Prior-score evaluations per particle for `steps` steps.
   virtual double score_evaluations(int steps) const = 0;
-  // The exact law of the output when it is Gaussian and known in closed form (exact Gibbs or
-  // exact_stationary with a Gaussian prior and a linear-Gaussian likelihood); nullopt otherwise.
+  // The exact law of the output when it is Gaussian and known in closed form (Gaussian prior,
+  // linear-Gaussian likelihood: exact Gibbs, exact_stationary, DDS with an affine score, DPnP with
+  // an affine score and unadjusted constant-step PCS); nullopt otherwise.
   virtual std::optional<GaussianLaw> output_law(const PosteriorProblem& /*problem*/, int /*steps*/) const {
     return std::nullopt;
   }

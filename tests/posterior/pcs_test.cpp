@@ -241,6 +241,62 @@ TEST(PcsLinearGaussian, UnadjustedBiasMatchesTheRecursionAndShrinksWithTheStep) 
   EXPECT_LT(stationary_bias[1], 0.3 * stationary_bias[0]);
 }
 
+// (2b) pcs_affine_kernel is the law of the unadjusted chain: in 1-D the recursion of the opening
+// comment (an independent closed form), in 2-D the moments of the sampler's own draws; it tends to
+// the proximal law as the step shrinks; the residual rule and MALA have no such kernel.
+TEST(PcsLinearGaussian, AffineKernelIsTheLawOfTheUnadjustedChain) {
+  {
+    const double a = 1.0, sigma = 0.5, eta = 0.5, y0 = 0.8, x0 = 0.1, step_scale = 0.2;
+    const LinearGaussianTest likelihood(Matrix::Constant(1, 1, a), sigma);
+    PcsOptions options;
+    options.iterations = 7;
+    options.step_scale = step_scale;
+    options.noise_scale = sigma;
+    const GaussianChain kernel = *pcs_affine_kernel(*likelihood.linear_gaussian(), Vector::Constant(1, y0), eta, options);
+    const double gamma = step_scale * std::min(sigma * sigma, eta * eta);
+    const double r = -std::expm1(-gamma / (eta * eta));
+    const double s2 = eta * eta * -std::expm1(-2.0 * gamma / (eta * eta));
+    const double rho = 1.0 - r * (1.0 + eta * eta * a * a / (sigma * sigma));
+    const double mu = r * (x0 + eta * eta * a * y0 / (sigma * sigma)) / (1.0 - rho);
+    const double rho_i = std::pow(rho, options.iterations);
+    EXPECT_NEAR(kernel.M(0, 0) * x0 + kernel.b(0), mu + rho_i * (x0 - mu), 1e-14);
+    EXPECT_NEAR(kernel.Q(0, 0), s2 * (1.0 - rho_i * rho_i) / (1.0 - rho * rho), 1e-14);
+  }
+  const LinearGaussianTest likelihood = likelihood_2d();
+  const Vector y = vec({0.6, -0.2});
+  const Vector x = vec({0.2, 0.4});
+  const double eta = 0.5;
+  PcsOptions options;
+  options.iterations = 6;
+  options.step_scale = 0.4;
+  options.noise_scale = likelihood.sigma();
+  const GaussianChain kernel = *pcs_affine_kernel(*likelihood.linear_gaussian(), y, eta, options);
+  const Eigen::Index n = 100000;
+  Matrix out(2, n);
+  pcs_sample(likelihood, y, eta, options, x.replicate(1, n), RandomStreams(33, 0), 0, kTag, out);
+  expect_gaussian_law(out, Gaussian{kernel.M * x + kernel.b, kernel.Q}, "unadjusted PCS, 6 iterations");
+
+  const Gaussian exact = proximal_law(likelihood, y, x, eta);
+  double previous_error = 0.0;
+  for (const double step_scale : {0.1, 0.01}) {
+    options.step_scale = step_scale;
+    options.iterations = static_cast<int>(40.0 / step_scale);
+    const GaussianChain converged = *pcs_affine_kernel(*likelihood.linear_gaussian(), y, eta, options);
+    const double error = (converged.Q - exact.covariance).norm() + (converged.M * x + converged.b - exact.mean).norm();
+    if (previous_error > 0.0) {
+      EXPECT_NEAR(previous_error / error, 10.0, 2.0) << "order gamma";
+    }
+    previous_error = error;
+  }
+  EXPECT_LT(previous_error, 0.01 * exact.covariance.norm());
+
+  options.metropolis = true;
+  EXPECT_FALSE(pcs_affine_kernel(*likelihood.linear_gaussian(), y, eta, options).has_value());
+  options.metropolis = false;
+  options.step_rule = PcsOptions::StepRule::kResidual;
+  EXPECT_FALSE(pcs_affine_kernel(*likelihood.linear_gaussian(), y, eta, options).has_value());
+}
+
 // (3) MALA on L = (y - |z|)^2 / (2 sigma^2): moments and CDF of the exact proximal density by quadrature.
 TEST(PcsNonGaussian, MetropolisMatchesTheQuadratureLaw) {
   const double sigma = 0.5, eta = 0.6, y0 = 0.8, x0 = 0.2;

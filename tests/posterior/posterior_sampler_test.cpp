@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -146,6 +147,59 @@ TEST(PosteriorSamplers, DiffusionDpnpApproachesTheExactGibbsChain) {
   const double v = law.covariance(0, 0);
   EXPECT_NEAR(mean, law.mean(0), 5.0 * std::sqrt(v / n) + 0.01);
   EXPECT_NEAR(variance, v, 5.0 * v * std::sqrt(2.0 / n) + 0.01);
+}
+
+// With the Gaussian prior's exact (affine) score and the unadjusted constant-step PCS every inner
+// map is affine, so DPnP's output law is Gaussian and known (output_law): the draws of both orders
+// have its mean and variance within 5 SE. The Metropolis and residual-step variants have no such law.
+TEST(PosteriorSamplers, DiffusionDpnpExactLawIsTheLawOfItsDrawsInBothOrders) {
+  const ScalarProblem p;
+  const PosteriorProblem problem = p.problem();
+  for (const char* name : {"dpnp_ddim", "dpnp_ddpm"}) {
+    SCOPED_TRACE(name);
+    const ParamTable params{{"eta_max", ParamValue(0.5)}, {"dds_levels", ParamValue(std::int64_t{6})},
+                            {"pcs_iterations", ParamValue(std::int64_t{5})}, {"pcs_step_scale", ParamValue(0.8)}};
+    const auto dpnp = posterior_sampler_registry().make(name, params);
+    const std::optional<GaussianLaw> law = dpnp->output_law(problem, 3);
+    ASSERT_TRUE(law.has_value());
+    bool finite = false;
+    const Matrix x = posterior_output({*dpnp, problem, 3, nullptr, 12, 0, 200000, 2}, finite);
+    ASSERT_TRUE(finite);
+    const double n = static_cast<double>(x.cols());
+    const double mean = x.mean(), variance = (x.array() - mean).square().sum() / (n - 1);
+    const double v = law->covariance(0, 0);
+    EXPECT_NEAR(mean, law->mean(0), 5.0 * std::sqrt(v / n));
+    EXPECT_NEAR(variance, v, 5.0 * v * std::sqrt(2.0 / n));
+    // Few levels and iterations: the law is visibly not pi_eta (the test is not trivially passed by it).
+    EXPECT_GT(std::fabs(law->covariance(0, 0) - stationary_variance(0.5)), 0.02);
+
+    ParamTable metropolis = params;
+    metropolis.set("pcs_correction", ParamValue(std::string("metropolis")));
+    EXPECT_FALSE(posterior_sampler_registry().make(name, metropolis)->output_law(problem, 3).has_value());
+    ParamTable residual = params;
+    residual.set("pcs_step_rule", ParamValue(std::string("residual")));
+    EXPECT_FALSE(posterior_sampler_registry().make(name, residual)->output_law(problem, 3).has_value());
+  }
+}
+
+// The unadjusted chain's stationary law approaches pi_eta (hand formula) as the PCS step shrinks,
+// its variance bias about halving with the step (order gamma), with DDS nearly exact (400 levels).
+TEST(PosteriorSamplers, DiffusionDpnpStationaryBiasIsFirstOrderInThePcsStep) {
+  const ScalarProblem p;
+  const PosteriorProblem problem = p.problem();
+  const double eta = 0.5;
+  std::vector<double> bias;
+  for (const double step : {0.2, 0.1, 0.05}) {
+    const auto dpnp = posterior_sampler_registry().make(
+        "dpnp_ddim", ParamTable{{"eta_max", ParamValue(eta)}, {"dds_levels", ParamValue(std::int64_t{400})},
+                                {"pcs_iterations", ParamValue(std::int64_t{400})}, {"pcs_step_scale", ParamValue(step)}});
+    const GaussianLaw law = *dpnp->output_law(problem, 40);
+    bias.push_back(law.covariance(0, 0) - stationary_variance(eta));
+    EXPECT_NEAR(law.mean(0), stationary_mean(eta), 0.02) << step;
+  }
+  EXPECT_GT(bias[0], 0.0);
+  EXPECT_NEAR(bias[0] / bias[1], 2.0, 0.3);
+  EXPECT_NEAR(bias[1] / bias[2], 2.0, 0.3);
 }
 
 // posterior_gaussian reports distances to pi_eta and pi; the distance of pi_eta itself to pi_eta is

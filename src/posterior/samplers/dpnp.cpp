@@ -116,21 +116,46 @@ double DpnpSampler::score_evaluations(int steps) const {
 std::optional<GaussianLaw> DpnpSampler::output_law(const PosteriorProblem& problem, int steps) const {
   const GaussianMixtureView* prior = problem.prior.gaussian_mixture();
   const std::optional<LinearGaussianView> linear = problem.likelihood.linear_gaussian();
-  if (options_.inner != Inner::kExact || options_.order != Order::kPcsThenDds || prior == nullptr ||
-      prior->size() != 1 || !linear)
+  if (prior == nullptr || prior->size() != 1 || !linear || unsupported_reason(problem)) return std::nullopt;
+  const bool exact = options_.inner == Inner::kExact;
+  // The exact-Gibbs chain is composed in one closed form for the PCS-then-DDS order; the diffusion
+  // inner samplers are affine (hence the chain Gaussian) only with an affine score and the constant,
+  // unadjusted PCS step.
+  if (exact && options_.order != Order::kPcsThenDds) return std::nullopt;
+  PcsOptions pcs = options_.pcs;
+  if (pcs.noise_scale <= 0.0) pcs.noise_scale = linear->sigma_y;
+  if (!exact && (!problem.prior_score.is_affine() || pcs.metropolis ||
+                 pcs.step_rule != PcsOptions::StepRule::kConstant))
     return std::nullopt;
+
   const GaussianLaw prior_law = mixture_of(*prior).as_gaussian();
   const Eigen::Index d = prior_law.dim();
   GaussianLaw law = options_.start == Start::kPrior
                         ? prior_law
                         : GaussianLaw{Vector::Zero(d), Matrix::Identity(d, d)};
   const std::vector<double> eta = etas(steps);
-  std::optional<GaussianChain> chain;
+  std::optional<GaussianChain> gibbs, pcs_kernel, dds_kernel;
   for (int k = 0; k < steps; ++k) {
-    // Consecutive iterations at one eta share the chain (constant eta: built once).
-    if (k == 0 || eta[static_cast<std::size_t>(k)] != eta[static_cast<std::size_t>(k - 1)])
-      chain = exact_gibbs_chain(prior_law, *linear, problem.y, eta[static_cast<std::size_t>(k)]);
-    law = chain->step(law);
+    const double eta_k = eta[static_cast<std::size_t>(k)];
+    // Consecutive iterations at one eta share the kernels (constant eta: built once).
+    if (k == 0 || eta_k != eta[static_cast<std::size_t>(k - 1)]) {
+      if (exact) {
+        gibbs = exact_gibbs_chain(prior_law, *linear, problem.y, eta_k);
+      } else {
+        pcs_kernel = pcs_affine_kernel(*linear, problem.y, eta_k, pcs);
+        dds_kernel = dds_affine_kernel(problem.prior_score, dds_levels(eta_k, options_.dds_levels),
+                                       static_cast<int>(d),
+                                       options_.dds == Dds::kDdim ? DdsVariant::kDdim : DdsVariant::kDdpm);
+      }
+    }
+    if (exact) {
+      law = gibbs->step(law);
+    } else if (options_.order == Order::kPcsThenDds) {
+      law = dds_kernel->step(pcs_kernel->step(law));
+    } else {
+      law = dds_kernel->step(law);
+      if (k + 1 < steps) law = pcs_kernel->step(law);
+    }
   }
   return law;
 }
