@@ -65,6 +65,9 @@ NON_CONFIG_COLUMNS = {
     "run_index", "run_key", "kind", "status", "message", "replicate", "seed",
     "value", "std_error", "floor", "nfe", "wall_seconds", "eps_score", "eps_jacobi",
     "eps_score_se", "eps_jacobi_se",
+    # What `steps` counts differs between the samplers of one posterior figure (DPnP's outer
+    # iterations K next to DPS's diffusion steps T): it labels the axis, never splits figures.
+    "steps_meaning",
 }
 # Realised score errors (measured per run): plotted against when they vary, never figure keys.
 REALISED_ERROR_AXES = ["eps_score", "eps_jacobi"]
@@ -81,7 +84,7 @@ FIXED_RUN_COLUMNS = {
     "run_index", "run_key", "target", "sampler", "schedule", "estimator", "metric", "kind",
     "status", "message", "dim", "steps", "replicate", "seed", "particles", "comparison_level",
     "initialisation", "value", "std_error", "floor", "nfe", "wall_seconds", "eps_score",
-    "eps_jacobi", "eps_score_se", "eps_jacobi_se", "score_error",
+    "eps_jacobi", "eps_score_se", "eps_jacobi_se", "score_error", "likelihood", "steps_meaning",
 }
 
 AXIS_SHORT = {"steps": "T", "dim": "d"}
@@ -970,6 +973,22 @@ def emit(line):
         os.dup2(devnull, sys.stdout.fileno())
 
 
+def steps_label(runs, fig):
+    """The steps axis label: "T (number of steps)", or, when a sampler of the figure counts
+    something else (posterior samplers: /runs column steps_meaning), what each one counts."""
+    if "steps_meaning" not in runs:
+        return axis_long("steps")
+    meanings = OrderedDict()
+    for i in fig.rows:
+        meanings.setdefault(str(runs["sampler"][i]), str(runs["steps_meaning"][i]))
+    distinct = set(meanings.values())
+    if distinct <= {"diffusion steps T"}:
+        return axis_long("steps")
+    if len(distinct) == 1:
+        return "steps: %s" % distinct.pop()
+    return "steps: " + "; ".join("%s for %s" % (m, s) for s, m in meanings.items())
+
+
 def make_plots(path, out_dir, fmt):
     attrs, runs, fits = load_results(path)
     n = len(runs["value"])
@@ -993,6 +1012,7 @@ def make_plots(path, out_dir, fmt):
         xlabel = axis_long(axis_col)
         for fig in figures:
             metric = str(fig.key.get("metric", "error"))
+            xlabel = steps_label(runs, fig) if axis_col == "steps" else axis_long(axis_col)
             parts = name_parts(fig, varying)
             stem = "__".join(["%s_vs_%s" % (sanitise(metric), sanitise(axis_short(axis_col)))]
                              + parts)

@@ -60,7 +60,10 @@ RunRow base_row(const Plan& plan, std::size_t index, std::size_t estimator, cons
   base.particles = static_cast<std::int64_t>(run.particles);
   base.comparison_level = config.comparison_level;
   if (config.posterior()) {
-    base.nfe = point.posterior_samplers.at(run.sampler)->score_evaluations(run.steps);
+    const posterior::PosteriorSampler& sampler = *point.posterior_samplers.at(run.sampler);
+    base.nfe = sampler.score_evaluations(run.steps);
+    base.likelihood = run.likelihood.kind;
+    base.steps_meaning = sampler.steps_meaning();
   } else {
     const TimeGrid& grid = *point.grids.at(run.steps);
     base.nfe = declared_nfe(*point.samplers.at(run.sampler), grid, grid.steps(), config.comparison_level);

@@ -79,7 +79,10 @@ const std::vector<ColumnSpec<RunRow>>& run_columns() {
       {"floor", member<&RunRow::floor>()},             {"nfe", member<&RunRow::nfe>()},
       {"wall_seconds", member<&RunRow::wall_seconds>()}, {"eps_score", member<&RunRow::eps_score>()},
       {"eps_jacobi", member<&RunRow::eps_jacobi>()},   {"eps_score_se", member<&RunRow::eps_score_se>()},
-      {"eps_jacobi_se", member<&RunRow::eps_jacobi_se>()}};
+      {"eps_jacobi_se", member<&RunRow::eps_jacobi_se>()},
+      // Absent before posterior experiments: "" and "diffusion steps T".
+      {"likelihood", member<&RunRow::likelihood>(), true},
+      {"steps_meaning", member<&RunRow::steps_meaning>(), true}};
   return columns;
 }
 

@@ -27,6 +27,9 @@ enum class RowOrigin { kEstimate, kOracle, kEstimatorFailed };
 struct RunRow {
   std::int64_t run_index = 0;
   std::string run_key, target, sampler, schedule, score_error, estimator, metric, message;
+  // Posterior experiments: the likelihood's kind ("" otherwise), and what `steps` counts for this
+  // sampler ("diffusion steps T" for the unconditional samplers; "outer iterations K" for DPnP, ...).
+  std::string likelihood, steps_meaning = "diffusion steps T";
   RowOrigin origin = RowOrigin::kEstimate;
   EstimateKind kind = EstimateKind::kExact;  // meaningful for kEstimate rows
   EstimateStatus status = EstimateStatus::kOk;

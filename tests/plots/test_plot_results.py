@@ -264,6 +264,20 @@ class PlotResultsTest(unittest.TestCase):
         self.assertTrue(mod.same_printed_number(0.1353352832366127, 0.135335))
         self.assertFalse(mod.same_printed_number(0.135, 0.136))
 
+    def test_steps_label_names_what_each_sampler_counts(self):
+        """Posterior samplers count different things as steps (/runs column steps_meaning)."""
+        class Fig:
+            rows = [0, 1, 2]
+        runs = {"sampler": np.array(["dpnp_ddim", "dps", "dpnp_ddim"], dtype=object),
+                "steps_meaning": np.array(["outer iterations K", "diffusion steps T",
+                                           "outer iterations K"], dtype=object)}
+        self.assertEqual(self.mod.steps_label(runs, Fig()),
+                         "steps: outer iterations K for dpnp_ddim; diffusion steps T for dps")
+        runs["steps_meaning"] = np.array(["diffusion steps T"] * 3, dtype=object)
+        self.assertEqual(self.mod.steps_label(runs, Fig()), "T (number of steps)")
+        del runs["steps_meaning"]
+        self.assertEqual(self.mod.steps_label(runs, Fig()), "T (number of steps)")
+
     def test_parse_exclusions(self):
         self.assertEqual(self.mod.parse_exclusions("x=1024: under floor; x=16: outside window"),
                          [(1024.0, "under floor"), (16.0, "outside window")])
