@@ -139,9 +139,11 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
   std::optional<EstimationProblem> problem;
   std::optional<posterior::PosteriorProblem> posterior_problem;
   std::optional<posterior::PosteriorEstimationProblem> posterior_estimation;
+  posterior::PosteriorOutputCache posterior_output_cache;  // one draw for all the run's estimators
   if (config.posterior()) {
     posterior_problem.emplace(point.posterior_problem());
     posterior_estimation.emplace(posterior_estimation_problem(plan, index, *posterior_problem, threads));
+    posterior_estimation->output_cache = &posterior_output_cache;
   } else {
     problem.emplace(EstimationProblem{*point.samplers.at(run.sampler), *point.grids.at(run.steps), *point.target,
                                       *point.score, run_options(config, run, threads)});

@@ -16,6 +16,10 @@ std::vector<Reference> references(const PosteriorSampler& sampler) {
 }
 
 Matrix posterior_output(const PosteriorEstimationProblem& p, bool& finite) {
+  if (p.output_cache != nullptr && p.output_cache->particles == p.particles) {
+    finite = p.output_cache->finite;
+    return p.output_cache->output;
+  }
   constexpr Eigen::Index kBlock = 256;  // particles per work unit; results do not depend on it
   const Eigen::Index n = p.particles, d = p.problem.prior.dim();
   Matrix out(d, n);
@@ -35,6 +39,7 @@ Matrix posterior_output(const PosteriorEstimationProblem& p, bool& finite) {
   }
   if (failure) std::rethrow_exception(failure);
   finite = out.allFinite();
+  if (p.output_cache != nullptr) *p.output_cache = {out, finite, n};
   return out;
 }
 

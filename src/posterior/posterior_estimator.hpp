@@ -20,6 +20,15 @@
 
 namespace dmconv::posterior {
 
+// A run's sampler output, drawn by the first estimator that needs it and reused by the others
+// (the columns are pure functions of their particles' streams, so a second draw would repeat the
+// first bit for bit at the full cost of the sampler).
+struct PosteriorOutputCache {
+  Matrix output;
+  bool finite = true;
+  Eigen::Index particles = -1;  // the particle count `output` was drawn for; -1: empty
+};
+
 // One run of a posterior experiment, as an estimator sees it.
 struct PosteriorEstimationProblem {
   const PosteriorSampler& sampler;
@@ -30,6 +39,7 @@ struct PosteriorEstimationProblem {
   std::uint64_t run = 0;  // replicate
   Eigen::Index particles = 1000;
   int threads = 0;
+  PosteriorOutputCache* output_cache = nullptr;  // shared by the run's estimators; null: draw every time
 };
 
 // The references of a run: ("pi_eta", eta) when the sampler has a stationary eta > 0, and
@@ -42,6 +52,7 @@ std::vector<Reference> references(const PosteriorSampler& sampler);
 
 // The sampler's output for every particle, in parallel column blocks (each column from its own
 // particle's streams: bitwise identical for any thread count). finite: every entry finite.
+// With an output_cache, a draw for the same particle count is taken from it (and stored there).
 Matrix posterior_output(const PosteriorEstimationProblem& problem, bool& finite);
 
 class PosteriorEstimator {

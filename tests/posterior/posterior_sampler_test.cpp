@@ -127,6 +127,27 @@ TEST(PosteriorSamplers, OutputIsBitwiseIndependentOfThreadsAndBatch) {
   EXPECT_EQ((one.leftCols(3) - few).cwiseAbs().maxCoeff(), 0.0);
 }
 
+// A run's estimators share one draw: posterior_output fills the cache, serves a later call for the
+// same particle count from it (a sentinel planted there comes back), and draws afresh for another count.
+TEST(PosteriorSamplers, OutputCacheIsFilledReusedAndKeyedByParticles) {
+  const ScalarProblem p;
+  const auto sampler = gibbs(0.5);
+  const PosteriorProblem problem = p.problem();
+  PosteriorEstimationProblem estimation{*sampler, problem, 2, nullptr, 5, 0, 100, 1};
+  bool finite = false;
+  const Matrix uncached = posterior_output(estimation, finite);
+  PosteriorOutputCache cache;
+  estimation.output_cache = &cache;
+  const Matrix first = posterior_output(estimation, finite);
+  EXPECT_EQ((first - uncached).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ(cache.particles, 100);
+  cache.output = Matrix::Constant(1, 100, 42.0);
+  EXPECT_EQ(posterior_output(estimation, finite)(0, 7), 42.0);
+  estimation.particles = 50;
+  const Matrix fewer = posterior_output(estimation, finite);
+  EXPECT_EQ((fewer - uncached.leftCols(50)).cwiseAbs().maxCoeff(), 0.0);
+}
+
 // With exact scores, many DDS levels and a Metropolis-corrected PCS, DPnP's inner samplers are
 // nearly exact, so its law after K iterations is close to the exact-Gibbs law (the chain's error
 // separated from the inner samplers'): mean within 5 SE plus a small inner bias.
