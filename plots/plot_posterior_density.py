@@ -166,7 +166,7 @@ def figure_title(point, steps):
 
 def plot_1d(tables, point, steps, out_path):
     grid = tables["grid"]
-    fig, ax = plt.subplots(figsize=(8.0, 5.0))
+    fig, ax = plt.subplots(figsize=(11.0, 5.0), layout="constrained")
     notes = []
     edges = None
     masses, all_draws = [], []
@@ -195,10 +195,11 @@ def plot_1d(tables, point, steps, out_path):
     ax.set_xlabel("x")
     ax.set_ylabel("density")
     ax.set_title(figure_title(point, steps), fontsize=9)
-    ax.legend(fontsize=8)
+    # Beside the axes: inside, it would hide the peaks it describes.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if notes:
-        fig.text(0.01, 0.01, "\n".join(notes), fontsize=7, va="bottom")
-    fig.tight_layout(rect=(0, 0.03 * len(notes), 1, 1))
+        ax.annotate("\n".join(notes), xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -36),
+                    textcoords="offset points", fontsize=7, va="top")
     fig.savefig(out_path)
     plt.close(fig)
 

@@ -3,6 +3,7 @@
 // feature: experiment/posterior_samples.hpp). Every input error comes before any sampling, and
 // the file is written atomically, so a refused command leaves nothing behind.
 #include <filesystem>
+#include <iostream>
 
 #include "cli/commands.hpp"
 #include "experiment/experiment.hpp"
@@ -13,23 +14,20 @@ namespace dmconv::cli {
 
 int samples_command(const SamplesCommandOptions& options, std::ostream& out) {
   const config::ExperimentConfig config = config::load_config(options.config, options.overrides);
-  // A diffusion config would still plan (and could fail there for reasons of its own): say first
-  // what this command needs.
-  if (!config.posterior())
-    throw InvalidArgument(options.config + ": dmconv samples needs a posterior experiment (a [likelihood] section); "
-                          "experiment '" + config.name + "' has none");
+  experiment::require_posterior_config(config);  // before the plan builds a diffusion config's components
   const experiment::Plan plan = experiment::make_plan(config);
   experiment::SamplesOptions samples;
   samples.steps = options.steps;
   samples.max_particles = options.particles;
   samples.threads = options.threads;
   samples.command_line = options.command_line;
+  samples.progress = &std::cerr;
   experiment::check_samples_options(plan, samples);
   const std::filesystem::path path(options.out);
   experiment::check_output_path({path, true}, /*keep_created=*/true);
 
   out << "dmconv samples: experiment '" << config.name << "', " << plan.points.size() << " sweep point"
-      << (plan.points.size() == 1 ? "" : "s") << " -> " << path.string() << "\n";
+      << (plan.points.size() == 1 ? "" : "s") << " -> " << path.string() << std::endl;  // before the progress lines on stderr
   const results::ResultsFile file = experiment::posterior_samples_file(plan, samples);
   results::write_results_file(path, file);
   const results::ColumnTable* runs = file.table("sampler_runs");

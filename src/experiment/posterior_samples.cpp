@@ -81,11 +81,15 @@ bool selected(const config::RunSpec& run, const SamplesOptions& options) {
 
 }  // namespace
 
-void check_samples_options(const Plan& plan, const SamplesOptions& options) {
-  const config::ExperimentConfig& config = plan.config;
+void require_posterior_config(const config::ExperimentConfig& config) {
   if (!config.posterior())
     throw InvalidArgument(config.path + ": dmconv samples needs a posterior experiment (a [likelihood] section); "
                           "experiment '" + config.name + "' has none");
+}
+
+void check_samples_options(const Plan& plan, const SamplesOptions& options) {
+  const config::ExperimentConfig& config = plan.config;
+  require_posterior_config(config);
   if (options.max_particles < 1)
     throw InvalidArgument("--particles " + std::to_string(options.max_particles) + ": must be at least 1");
   if (options.steps) {
@@ -143,6 +147,9 @@ results::ResultsFile posterior_samples_file(const Plan& plan, const SamplesOptio
     const Eigen::Index written = std::min<Eigen::Index>(full.particles, options.max_particles);
     const posterior::PosteriorEstimationProblem capped{full.sampler, full.problem, full.steps, full.grid,
                                                        full.seed,    full.run,     written,    full.threads};
+    if (options.progress != nullptr)
+      *options.progress << "dmconv samples: " << (point.key.empty() ? "" : point.key + " ") << run.sampler
+                        << " T=" << run.steps << ": " << written << " draws\n";
     bool finite = true;
     const Matrix draws = posterior::posterior_output(capped, finite);
     const std::optional<double> eta = full.sampler.stationary_eta();

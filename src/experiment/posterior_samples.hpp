@@ -15,6 +15,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "experiment/plan.hpp"
@@ -29,10 +30,15 @@ struct SamplesOptions {
   std::int64_t max_particles = 20000;       // particles written per (point, sampler, steps), at most
   int threads = 0;                          // OpenMP threads of posterior_output (0: default)
   std::string command_line;
+  std::ostream* progress = nullptr;         // a line per sampler run drawn (nullptr: silent)
 };
 
+// InvalidArgument unless `config` is a posterior experiment. Callable before the plan, whose
+// diffusion components a non-posterior config would otherwise build (and could fail on) first.
+void require_posterior_config(const config::ExperimentConfig& config);
+
 // Every input error before any work, as InvalidArgument naming the option, the value and the rule:
-// a config that is not a posterior experiment, max_particles < 1, steps not a value of the sweep.
+// a config that is not a posterior experiment (require_posterior_config), max_particles < 1, steps not a value of the sweep.
 void check_samples_options(const Plan& plan, const SamplesOptions& options);
 
 // The grid of the config's first posterior_grid_tv [[estimator]], or that estimator's defaults.

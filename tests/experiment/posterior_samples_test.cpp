@@ -161,8 +161,11 @@ TEST(PosteriorSamples, GridLawsOnTheEstimatorsCellsSumToOne) {
   EXPECT_EQ(etas, (std::set<double>{0.0, 0.25, 0.5}));
   EXPECT_FALSE(grid.find("x1"));  // d = 1
   const results::ColumnTable& runs = *file.table("sampler_runs");
-  for (std::size_t i = 0; i < runs.rows(); ++i)
-    if (runs.strings("sampler")[i] == "dps") EXPECT_TRUE(std::isnan(runs.doubles("stationary_eta")[i]));
+  for (std::size_t i = 0; i < runs.rows(); ++i) {
+    if (runs.strings("sampler")[i] == "dps") {
+      EXPECT_TRUE(std::isnan(runs.doubles("stationary_eta")[i]));
+    }
+  }
 }
 
 TEST(PosteriorSamples, WithoutAGridEstimatorTheEstimatorsDefaultCells) {
