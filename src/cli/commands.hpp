@@ -35,6 +35,21 @@ int validate_command(const ExperimentOptions& options, std::ostream& out);
 int run_command(const ExperimentOptions& options, std::ostream& out);
 int check_command(const std::string& results_path, std::ostream& out);
 
+// `dmconv samples`: every posterior sampler's draws and the exact grid laws of a posterior
+// experiment as an HDF5 file (experiment/posterior_samples.hpp). Throws InvalidArgument (exit 2)
+// on bad input -- not a posterior config, --steps not in the sweep, an unwritable --out -- before
+// any work.
+struct SamplesCommandOptions {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string out;
+  std::optional<int> steps;             // only this T of the sweep
+  std::int64_t particles = 20000;       // at most this many draws per (point, sampler, steps)
+  int threads = 0;
+  std::string command_line;
+};
+int samples_command(const SamplesCommandOptions& options, std::ostream& out);
+
 // `dmconv lsi`: the log-Sobolev profile of p_T1 for every distinct target of a config and its
 // [[lsi.claim]] verdicts (lsi/profile.hpp). Throws InvalidArgument (exit 2) on bad options or
 // config, before any work. Returns 1 when an LSI claim is violated, else 0.

@@ -1,4 +1,5 @@
-// dmconv command line: run / validate / check experiment configs, lsi profiles, list, describe, demo.
+// dmconv command line: run / validate / check experiment configs, lsi profiles, posterior samples,
+// list, describe, demo.
 // Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule; for
 // `check`, every schema defect of the results file), 130 `run` interrupted by SIGINT and 143 by
 // SIGTERM (128 + signal, the shell convention) after writing a checkpoint (complete = 0) that
@@ -90,6 +91,19 @@ int main(int argc, char** argv) {
   lsi->add_option("--t1-max", lsi_options.t1_max, "upper end of the T1* bisection (default 10)")->check(finite);
   lsi->add_option("--cells", lsi_options.cells, "grid cells of the 1-D spectral constants (default 512)");
   lsi->add_option("--out,-o", lsi_options.out, "HDF5 file (default results/<experiment name>_lsi.h5)");
+  dmconv::cli::SamplesCommandOptions samples_options;
+  samples_options.command_line = experiment.command_line;
+  auto* samples = app.add_subcommand("samples", "posterior experiments: every posterior sampler's draws and the exact "
+                                                "grid laws of pi and pi_eta (d <= 2) as an HDF5 file, for density plots");
+  samples->add_option("config", samples_options.config, "experiment config (TOML) with a [likelihood] section")->required();
+  samples->add_option("--out,-o", samples_options.out, "HDF5 file to write")->required();
+  samples->add_option("--set", samples_options.overrides, "override a config value: section.key=value");
+  samples->add_option("--steps,-T", samples_options.steps, "only this value of [sampling] steps (default: every one)");
+  samples->add_option("--particles,-n", samples_options.particles,
+                      "draws written per sampler, sweep point and steps, at most (default 20000; fewer when the "
+                      "config has fewer)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 26));
+  samples->add_option("--threads", samples_options.threads, "OpenMP threads (0 = default)")->check(CLI::Range(0, 4096));
   std::string results_path;
   auto* check = app.add_subcommand("check", "print the claim verdicts of a results file; exit 1 if one is violated");
   check->add_option("results", results_path, "results file (HDF5)")->required();
@@ -117,6 +131,7 @@ int main(int argc, char** argv) {
     if (*validate) return dmconv::cli::validate_command(experiment, std::cout);
     if (*check) return dmconv::cli::check_command(results_path, std::cout);
     if (*lsi) return dmconv::cli::lsi_command(lsi_options, std::cout);
+    if (*samples) return dmconv::cli::samples_command(samples_options, std::cout);
     if (*list) return dmconv::cli::list_command(kind, std::cout);
     if (*describe) {
       if (describe_args.size() == 2) {

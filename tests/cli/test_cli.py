@@ -136,7 +136,7 @@ class Cli(unittest.TestCase):
         for args in (["frobnicate"], []):
             result = run(*args)
             self.assertEqual(result.returncode, 2, result.stderr)
-            self.assertIn("valid subcommands are: list, describe, demo, run, validate, lsi, check", result.stderr)
+            self.assertIn("valid subcommands are: list, describe, demo, run, validate, lsi, samples, check", result.stderr)
         self.assertIn("unknown subcommand 'frobnicate'", run("frobnicate").stderr)
 
     def test_validate_counts_runs_without_sampling(self):

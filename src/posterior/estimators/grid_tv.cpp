@@ -66,7 +66,19 @@ class PosteriorGridTv final : public PosteriorEstimator {
   GridOptions grid_;
 };
 
+GridOptions grid_options(const DeclaredParams& p) {
+  GridOptions grid;
+  grid.points = static_cast<int>(p.integer("points"));
+  grid.hermite_points = static_cast<int>(p.integer("hermite_points"));
+  return grid;
+}
+
 }  // namespace
+
+GridOptions posterior_grid_tv_options(const ParamTable& params) {
+  const Registry<PosteriorEstimator>::Entry entry = posterior_grid_tv_entry();
+  return grid_options(DeclaredParams(entry.params, params, "posterior estimator '" + entry.name + "'"));
+}
 
 Registry<PosteriorEstimator>::Entry posterior_grid_tv_entry() {
   using P = ParamSpec;
@@ -78,10 +90,7 @@ Registry<PosteriorEstimator>::Entry posterior_grid_tv_entry() {
                .at_least(2)
                .at_most(256)},  // kMaxHermitePoints
           [](const DeclaredParams& p) -> std::unique_ptr<PosteriorEstimator> {
-            GridOptions grid;
-            grid.points = static_cast<int>(p.integer("points"));
-            grid.hermite_points = static_cast<int>(p.integer("hermite_points"));
-            return std::make_unique<PosteriorGridTv>(grid);
+            return std::make_unique<PosteriorGridTv>(grid_options(p));
           },
           ParamTable{}};
 }

@@ -6,8 +6,13 @@
 // smoothed likelihood) the change when the Gauss-Hermite rule is doubled, is the floor below which
 // no sampler is resolved.
 #pragma once
+#include "posterior/grid_posterior.hpp"
 #include "posterior/posterior_estimator.hpp"
 
 namespace dmconv::posterior {
 Registry<PosteriorEstimator>::Entry posterior_grid_tv_entry();
+// The grid this estimator builds its laws on for an [[estimator]] table with these parameters
+// (the declared defaults filled in; ParameterError as the registry would throw), so that other
+// outputs of the same laws (`dmconv samples`) use the same cells as the TV estimates.
+GridOptions posterior_grid_tv_options(const ParamTable& params);
 }
