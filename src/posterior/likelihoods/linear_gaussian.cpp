@@ -72,22 +72,25 @@ void LinearGaussianLikelihood::check_observation(const Vector& y) const {
 void LinearGaussianLikelihood::negative_log_likelihood(const Vector& y, ConstMatrixRef x, VectorRef out) const {
   const double variance = sigma_y_ * sigma_y_;
   const double normalisation = 0.5 * static_cast<double>(observations()) * std::log(2.0 * std::numbers::pi * variance);
-  Vector point(dim());
+  // Scratch sized once per call: no allocation per column.
+  Vector point(dim()), projection(observations()), residual(observations());
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     point = x.col(j);
-    const Vector residual = y - A_ * point;
+    projection.noalias() = A_ * point;
+    residual = y - projection;
     out(j) = residual.squaredNorm() / (2.0 * variance) + normalisation;
   }
 }
 
 void LinearGaussianLikelihood::gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const {
   const double variance = sigma_y_ * sigma_y_;
-  Vector point(dim());
+  Vector point(dim()), projection(observations()), residual(observations()), back(dim());
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     point = x.col(j);
-    const Vector residual = y - A_ * point;
-    const Vector grad = -(A_.transpose() * residual) / variance;
-    out.col(j) = grad;
+    projection.noalias() = A_ * point;
+    residual = y - projection;
+    back.noalias() = A_.transpose() * residual;
+    out.col(j) = -back / variance;
   }
 }
 
@@ -105,10 +108,11 @@ bool LinearGaussianLikelihood::smoothed_log_likelihood(const Vector& y, double e
               shortest(eta) + ")");
   const double log_det = 2.0 * llt.matrixLLT().diagonal().array().log().sum();
   const double constant = -0.5 * (static_cast<double>(m) * std::log(2.0 * std::numbers::pi) + log_det);
-  Vector point(dim());
+  Vector point(dim()), projection(m), whitened(m);
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     point = x.col(j);
-    Vector whitened = y - A_ * point;
+    projection.noalias() = A_ * point;
+    whitened = y - projection;
     llt.matrixL().solveInPlace(whitened);
     out(j) = constant - 0.5 * whitened.squaredNorm();
   }

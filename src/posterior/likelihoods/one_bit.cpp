@@ -103,10 +103,12 @@ void OneBitLikelihood::check_observation(const Vector& y) const {
 }
 
 void OneBitLikelihood::negative_log_likelihood(const Vector& y, ConstMatrixRef x, VectorRef out) const {
-  Vector point(dim());
+  // Scratch sized once per call: no allocation per column.
+  Vector point(dim()), latent(observations());
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     point = x.col(j);
-    const Vector latent = vectors_ * point + dithers_;
+    latent.noalias() = vectors_ * point;
+    latent += dithers_;
     double sum = 0.0;
     for (Eigen::Index i = 0; i < latent.size(); ++i) sum -= log_normal_cdf(y(i) * latent(i) / sigma_);
     out(j) = sum;
@@ -114,14 +116,14 @@ void OneBitLikelihood::negative_log_likelihood(const Vector& y, ConstMatrixRef x
 }
 
 void OneBitLikelihood::gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const {
-  Vector point(dim());
-  Vector weights(observations());
+  Vector point(dim()), latent(observations()), weights(observations()), grad(dim());
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     point = x.col(j);
-    const Vector latent = vectors_ * point + dithers_;
+    latent.noalias() = vectors_ * point;
+    latent += dithers_;
     for (Eigen::Index i = 0; i < latent.size(); ++i)
       weights(i) = -y(i) * inverse_mills_ratio(y(i) * latent(i) / sigma_) / sigma_;
-    const Vector grad = vectors_.transpose() * weights;
+    grad.noalias() = vectors_.transpose() * weights;
     out.col(j) = grad;
   }
 }
@@ -133,10 +135,11 @@ bool OneBitLikelihood::smoothed_log_likelihood(const Vector& y, double eta, Cons
   // Per observation, the probit scale widened by the smoothing: sqrt(sigma^2 + eta^2 |a_i|^2).
   const Vector scales =
       (sigma_ * sigma_ + (eta * eta) * vectors_.rowwise().squaredNorm().array()).sqrt().matrix();
-  Vector point(dim());
+  Vector point(dim()), latent(observations());
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     point = x.col(j);
-    const Vector latent = vectors_ * point + dithers_;
+    latent.noalias() = vectors_ * point;
+    latent += dithers_;
     double sum = 0.0;
     for (Eigen::Index i = 0; i < latent.size(); ++i) sum += log_normal_cdf(y(i) * latent(i) / scales(i));
     out(j) = sum;
