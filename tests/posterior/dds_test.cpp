@@ -25,6 +25,7 @@
 #include "targets/gaussian.hpp"
 #include "targets/gaussian_component.hpp"
 #include "targets/gaussian_mixture.hpp"
+#include "support/sample_moments.hpp"
 
 namespace dmconv::posterior {
 namespace {
@@ -273,27 +274,8 @@ LawNd mixture_posterior(const GaussianMixtureTarget& prior, const Vector& z, dou
   return law;
 }
 
-struct SampleMoments {
-  Vector mean, mean_se;
-  Matrix covariance, covariance_se;
-};
-
-SampleMoments moments_of(const Matrix& x) {
-  const Eigen::Index d = x.rows();
-  const auto n = static_cast<double>(x.cols());
-  SampleMoments m;
-  m.mean = x.rowwise().mean();
-  const Matrix centred = x.colwise() - m.mean;
-  m.covariance = centred * centred.transpose() / (n - 1.0);
-  m.mean_se = (m.covariance.diagonal() / n).cwiseSqrt();
-  m.covariance_se.resize(d, d);
-  for (Eigen::Index a = 0; a < d; ++a)
-    for (Eigen::Index b = 0; b < d; ++b) {
-      const Eigen::ArrayXd product = centred.row(a).array() * centred.row(b).array();
-      m.covariance_se(a, b) = std::sqrt((product - product.mean()).square().sum() / (n - 1.0) / n);
-    }
-  return m;
-}
+using test_support::moments_of;
+using test_support::SampleMoments;
 
 // At J levels the sample moments match the exact ones within 5 SE plus the J-bias, estimated by
 // Richardson's rule for a first-order scheme: bias(J) ~ est(J/2) - est(J) (doubled for safety).

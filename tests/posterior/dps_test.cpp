@@ -20,6 +20,7 @@
 #include "core/sampler.hpp"
 #include "core/score_model.hpp"
 #include "posterior/dps.hpp"
+#include "support/test_likelihoods.hpp"
 #include "samplers/ddpm.hpp"
 #include "schedules/linear_schedule.hpp"
 #include "targets/gaussian.hpp"
@@ -28,60 +29,8 @@
 namespace dmconv::posterior {
 namespace {
 
-// L = ||y - A x||^2 / (2 s^2) + const.
-class TestLinearGaussian final : public Likelihood {
- public:
-  TestLinearGaussian(Matrix a, double sigma) : a_(std::move(a)), sigma_(sigma) {}
-  std::string name() const override { return "test_linear_gaussian"; }
-  std::string describe() const override { return "test"; }
-  int dim() const override { return static_cast<int>(a_.cols()); }
-  int observations() const override { return static_cast<int>(a_.rows()); }
-  Vector simulate(const Vector& x, const RandomStreams&, StreamTag) const override { return a_ * x; }
-  void check_observation(const Vector& y) const override {
-    require(y.size() == a_.rows(), "test_linear_gaussian: wrong y size");
-  }
-  void negative_log_likelihood(const Vector& y, ConstMatrixRef x, VectorRef out) const override {
-    for (Eigen::Index j = 0; j < x.cols(); ++j)
-      out(j) = (y - a_ * x.col(j)).squaredNorm() / (2 * sigma_ * sigma_) +
-               0.5 * static_cast<double>(a_.rows()) * std::log(2 * std::numbers::pi * sigma_ * sigma_);
-  }
-  void gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const override {
-    for (Eigen::Index j = 0; j < x.cols(); ++j) out.col(j) = -a_.transpose() * (y - a_ * x.col(j)) / (sigma_ * sigma_);
-  }
-
- private:
-  Matrix a_;
-  double sigma_;
-};
-
-// y_i = |a_i^T x| + N(0, s^2).
-class TestPhaseRetrieval final : public Likelihood {
- public:
-  TestPhaseRetrieval(Matrix a, double sigma) : a_(std::move(a)), sigma_(sigma) {}
-  std::string name() const override { return "test_phase_retrieval"; }
-  std::string describe() const override { return "test"; }
-  int dim() const override { return static_cast<int>(a_.cols()); }
-  int observations() const override { return static_cast<int>(a_.rows()); }
-  Vector simulate(const Vector& x, const RandomStreams&, StreamTag) const override { return (a_ * x).cwiseAbs(); }
-  void check_observation(const Vector& y) const override {
-    require(y.size() == a_.rows(), "test_phase_retrieval: wrong y size");
-  }
-  void negative_log_likelihood(const Vector& y, ConstMatrixRef x, VectorRef out) const override {
-    for (Eigen::Index j = 0; j < x.cols(); ++j)
-      out(j) = (y - (a_ * x.col(j)).cwiseAbs()).squaredNorm() / (2 * sigma_ * sigma_);
-  }
-  void gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const override {
-    for (Eigen::Index j = 0; j < x.cols(); ++j) {
-      const Vector ax = a_ * x.col(j);
-      const Vector sign = ax.unaryExpr([](double v) { return v > 0 ? 1.0 : (v < 0 ? -1.0 : 0.0); });
-      out.col(j) = -a_.transpose() * ((y - ax.cwiseAbs()).cwiseProduct(sign)) / (sigma_ * sigma_);
-    }
-  }
-
- private:
-  Matrix a_;
-  double sigma_;
-};
+using test_support::TestLinearGaussian;
+using test_support::TestPhaseRetrieval;
 
 // The exact score without a Jacobian.
 class ScoreWithoutJacobian final : public ScoreModel {

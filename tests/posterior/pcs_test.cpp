@@ -24,6 +24,7 @@
 #include "core/rng.hpp"
 #include "posterior/likelihood.hpp"
 #include "posterior/pcs.hpp"
+#include "support/sample_moments.hpp"
 
 namespace dmconv::posterior {
 namespace {
@@ -125,28 +126,8 @@ Vector vec(std::initializer_list<double> values) {
   return v;
 }
 
-// Sample mean and covariance with the standard errors of every entry.
-struct SampleMoments {
-  Vector mean, mean_se;
-  Matrix covariance, covariance_se;
-};
-
-SampleMoments moments_of(const Matrix& x) {
-  const Eigen::Index d = x.rows();
-  const auto n = static_cast<double>(x.cols());
-  SampleMoments m;
-  m.mean = x.rowwise().mean();
-  const Matrix centred = x.colwise() - m.mean;
-  m.covariance = centred * centred.transpose() / (n - 1.0);
-  m.mean_se = (m.covariance.diagonal() / n).cwiseSqrt();
-  m.covariance_se.resize(d, d);
-  for (Eigen::Index a = 0; a < d; ++a)
-    for (Eigen::Index b = 0; b < d; ++b) {
-      const Eigen::ArrayXd product = centred.row(a).array() * centred.row(b).array();
-      m.covariance_se(a, b) = std::sqrt((product - product.mean()).square().sum() / (n - 1.0) / n);
-    }
-  return m;
-}
+using test_support::moments_of;
+using test_support::SampleMoments;
 
 void expect_gaussian_law(const Matrix& samples, const Gaussian& exact, const std::string& what) {
   const SampleMoments m = moments_of(samples);
