@@ -17,6 +17,9 @@ import unittest
 import h5py
 import numpy as np
 
+# Sanitized builds run several times slower: ctest sets the scale there (tests/CMakeLists.txt).
+TIMEOUT_SCALE = float(os.environ.get("DMCONV_TEST_TIMEOUT_SCALE", "1"))
+
 DMCONV = None
 
 CONFIG = """[experiment]
@@ -62,7 +65,7 @@ VALUE_COLUMNS = ["run_index", "run_key", "sampler", "estimator", "metric", "stat
 
 
 def run(*args, timeout=300):
-    return subprocess.run([DMCONV, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([DMCONV, *args], capture_output=True, text=True, timeout=timeout * TIMEOUT_SCALE)
 
 
 def runs_table(path):
@@ -165,7 +168,7 @@ class Cli(unittest.TestCase):
         killed = os.path.join(self.dir.name, "killed.h5")
         proc = subprocess.Popen([DMCONV, "run", self.config, "--out", killed, "--checkpoint-seconds", "0"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 120
+        deadline = time.time() + 120 * TIMEOUT_SCALE
         while not os.path.exists(killed) and time.time() < deadline and proc.poll() is None:
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
@@ -239,7 +242,7 @@ class Cli(unittest.TestCase):
                 self.assertAlmostEqual(star, -0.5 * math.log((1 / 0.9 - 1) / (v - 1)), places=9)
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "plots", "plot_lsi.py")
         plotted = subprocess.run(["/usr/bin/python3", script, out, "--out", self.dir.name],
-                                 capture_output=True, text=True, timeout=120)
+                                 capture_output=True, text=True, timeout=120 * TIMEOUT_SCALE)
         self.assertEqual(plotted.returncode, 0, plotted.stderr)
         with open(os.path.join(self.dir.name, "lsi.png"), "rb") as png:
             self.assertEqual(png.read(8), b"\x89PNG\r\n\x1a\n")

@@ -26,6 +26,9 @@ import unittest
 import h5py
 import numpy as np
 
+# Sanitized builds run several times slower: ctest sets the scale there (tests/CMakeLists.txt).
+TIMEOUT_SCALE = float(os.environ.get("DMCONV_TEST_TIMEOUT_SCALE", "1"))
+
 DMCONV = None
 ROOT = None
 
@@ -63,7 +66,7 @@ points = 1024
 
 
 def run(*args, timeout=300):
-    return subprocess.run([DMCONV, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([DMCONV, *args], capture_output=True, text=True, timeout=timeout * TIMEOUT_SCALE)
 
 
 def dead_pid():
@@ -92,12 +95,12 @@ class FailurePaths(unittest.TestCase):
         out = os.path.join(self.dir.name, name)
         proc = subprocess.Popen([DMCONV, "run", self.config, "--out", out, "--checkpoint-seconds", "0"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 120
+        deadline = time.time() + 120 * TIMEOUT_SCALE
         while not os.path.exists(out) and time.time() < deadline and proc.poll() is None:
             time.sleep(0.01)
         self.assertIsNone(proc.poll(), "the sweep ended before it could be interrupted")
         proc.send_signal(sig)
-        _, stderr = proc.communicate(timeout=120)
+        _, stderr = proc.communicate(timeout=120 * TIMEOUT_SCALE)
         return out, proc.returncode, stderr
 
     def test_sigint_and_sigterm_checkpoint_and_resume_bit_identical(self):
