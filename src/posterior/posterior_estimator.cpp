@@ -2,6 +2,7 @@
 #include "posterior/posterior_estimator.hpp"
 
 #include <exception>
+#include <limits>
 #include <mutex>
 
 #include "core/parallel.hpp"
@@ -13,6 +14,20 @@ std::vector<Reference> references(const PosteriorSampler& sampler) {
   if (const std::optional<double> eta = sampler.stationary_eta(); eta && *eta > 0.0) out.push_back({"_to_pi_eta", *eta});
   out.push_back({"_to_pi", 0.0});
   return out;
+}
+
+Estimate sample_distance(std::string metric, std::string method, bool finite, double value, double floor) {
+  Estimate e;
+  e.metric = std::move(metric);
+  e.kind = EstimateKind::kBiasedWithFloor;
+  e.method = std::move(method);
+  e.value = finite ? value : std::numeric_limits<double>::quiet_NaN();
+  e.floor = floor;
+  if (!finite) {
+    e.status = EstimateStatus::kNonFinite;
+    e.message = "non-finite sampler output";
+  }
+  return e;
 }
 
 Matrix posterior_output(const PosteriorEstimationProblem& p, bool& finite) {

@@ -50,6 +50,10 @@ struct Reference {
 };
 std::vector<Reference> references(const PosteriorSampler& sampler);
 
+// A sample-based distance of one reference (kind biased_with_floor): `value` is used only when the
+// sampler's output was finite; otherwise the estimate is NaN with status non_finite.
+Estimate sample_distance(std::string metric, std::string method, bool finite, double value, double floor);
+
 // The sampler's output for every particle, in parallel column blocks (each column from its own
 // particle's streams: bitwise identical for any thread count). finite: every entry finite.
 // With an output_cache, a draw for the same particle count is taken from it (and stored there).

@@ -32,17 +32,10 @@ class PosteriorGridTv final : public PosteriorEstimator {
       const GridLaw law = grid_posterior(p.problem.prior, p.problem.likelihood, p.problem.y, r.eta, grid_);
       Matrix exact(p.problem.prior.dim(), p.particles);
       law.sample(streams, 0, kFloorTag, exact);
-      Estimate e;
-      e.metric = "tv" + r.suffix;
-      e.kind = EstimateKind::kBiasedWithFloor;
-      e.method = "posterior_grid_tv(" + std::to_string(law.points) + " cells per axis)";
-      e.value = finite ? law.histogram_tv(output) : std::numeric_limits<double>::quiet_NaN();
-      e.floor = law.histogram_tv(exact) + law.refinement_error + smoothing_error(p, r.eta, law);
-      if (!finite) {
-        e.status = EstimateStatus::kNonFinite;
-        e.message = "non-finite sampler output";
-      }
-      out.push_back(e);
+      out.push_back(sample_distance("tv" + r.suffix,
+                                    "posterior_grid_tv(" + std::to_string(law.points) + " cells per axis)", finite,
+                                    finite ? law.histogram_tv(output) : 0.0,
+                                    law.histogram_tv(exact) + law.refinement_error + smoothing_error(p, r.eta, law)));
     }
     return out;
   }

@@ -37,12 +37,10 @@ class PosteriorW2 final : public PosteriorEstimator {
     const RandomStreams streams(p.seed, p.run);
     std::vector<Estimate> out;
     for (const Reference& r : references(p.sampler)) {
-      Estimate e;
-      e.metric = "w2" + r.suffix;
-      e.kind = EstimateKind::kBiasedWithFloor;
       const bool mixture = p.problem.prior.gaussian_mixture() != nullptr && p.problem.likelihood.linear_gaussian();
       Matrix exact(d, p.particles);
       double value = std::numeric_limits<double>::quiet_NaN(), floor = value;
+      std::string method;
       if (mixture) {
         const GaussianMixtureLaw law = stationary_law(mixture_of(*p.problem.prior.gaussian_mixture()),
                                                       *p.problem.likelihood.linear_gaussian(), p.problem.y, r.eta);
@@ -59,7 +57,7 @@ class PosteriorW2 final : public PosteriorEstimator {
         };
         if (finite) value = std::sqrt(std::fmax(0.0, w2_squared(output)));
         floor = std::sqrt(std::fmax(0.0, w2_squared(exact)));
-        e.method = d == 1 ? "posterior_w2(exact 1-D, mixture reference)"
+        method = d == 1 ? "posterior_w2(exact 1-D, mixture reference)"
                           : "posterior_w2(sliced, " + std::to_string(directions_) + " directions, mixture reference)";
       } else {
         const GridLaw law = grid_posterior(p.problem.prior, p.problem.likelihood, p.problem.y, r.eta, grid_);
@@ -69,15 +67,9 @@ class PosteriorW2 final : public PosteriorEstimator {
         };
         if (finite) value = std::sqrt(std::fmax(0.0, w2_squared(output)));
         floor = std::sqrt(std::fmax(0.0, w2_squared(exact)));
-        e.method = "posterior_w2(exact 1-D, grid reference, " + std::to_string(grid_.points) + " cells)";
+        method = "posterior_w2(exact 1-D, grid reference, " + std::to_string(grid_.points) + " cells)";
       }
-      e.value = value;
-      e.floor = floor;
-      if (!finite) {
-        e.status = EstimateStatus::kNonFinite;
-        e.message = "non-finite sampler output";
-      }
-      out.push_back(e);
+      out.push_back(sample_distance("w2" + r.suffix, method, finite, value, floor));
     }
     return out;
   }
