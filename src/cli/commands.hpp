@@ -28,6 +28,11 @@ struct ExperimentOptions {
   int threads = 0;
   bool resume = false;
   double checkpoint_seconds = 2.0;
+  // --shard i/n (run only): as typed; parsed and checked by experiment::parse_shard before the
+  // config is read, so a bad value is refused (exit 2) before any work.
+  std::optional<std::string> shard;
+  // --shards n (validate only): print how `run --shard i/n` would split the sweep, for sizing a job array.
+  std::optional<std::int64_t> shards;
   std::string command_line;
 };
 // Exit codes: 0 success; 1 a claim is violated; 2 bad input (thrown as InvalidArgument).
@@ -49,6 +54,16 @@ struct SamplesCommandOptions {
   std::string command_line;
 };
 int samples_command(const SamplesCommandOptions& options, std::ostream& out);
+
+// `dmconv merge PART... [--out FILE]` (experiment/merge.hpp): the parts of `run --shard` joined,
+// claims fitted and judged on the union, the file written like `run`'s. Exit codes as `run`.
+struct MergeOptions {
+  std::vector<std::string> parts;
+  std::string out;        // default results/<experiment name>.h5, as run
+  bool out_given = false;
+  std::string command_line;
+};
+int merge_command(const MergeOptions& options, std::ostream& out);
 
 // `dmconv lsi`: the log-Sobolev profile of p_T1 for every distinct target of a config and its
 // [[lsi.claim]] verdicts (lsi/profile.hpp). Throws InvalidArgument (exit 2) on bad options or

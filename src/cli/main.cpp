@@ -1,5 +1,5 @@
-// dmconv command line: run / validate / check experiment configs, lsi profiles, posterior samples,
-// list, describe, demo.
+// dmconv command line: run / validate / check / merge experiment configs, lsi profiles, posterior
+// samples, list, describe, demo.
 // Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule; for
 // `check`, every schema defect of the results file), 130 `run` interrupted by SIGINT and 143 by
 // SIGTERM (128 + signal, the shell convention) after writing a checkpoint (complete = 0) that
@@ -16,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "experiment/execute.hpp"
+#include "experiment/shard.hpp"
 #include "dmconv/version.hpp"
 
 int main(int argc, char** argv) {
@@ -69,7 +70,10 @@ int main(int argc, char** argv) {
   run->add_option("--set", experiment.overrides, "override a config value: section.key=value (TOML syntax)");
   auto* run_out = run->add_option("--out,-o", experiment.out, "results file (default results/<experiment name>.h5)");
   run->add_option("--threads", experiment.threads, "OpenMP threads (0 = default)")->check(CLI::Range(0, 4096));
-  run->add_flag("--resume", experiment.resume, "keep the runs already in the results file (same config)");
+  run->add_flag("--resume", experiment.resume, "keep the runs already in the results file (same config, same --shard)");
+  run->add_option("--shard", experiment.shard,
+                  "i/n: run only slice i of n (1 <= i <= n) of the sweep and write a part file for dmconv merge; "
+                  "claims are not judged on a part (docs/cluster.md)");
   run->add_option("--checkpoint-seconds", experiment.checkpoint_seconds,
                   "minimum seconds between checkpoint writes of the results file (default 2)")
       ->check(finite)
@@ -79,6 +83,9 @@ int main(int argc, char** argv) {
   validate->add_option("--set", experiment.overrides, "override a config value: section.key=value");
   auto* validate_out = validate->add_option(
       "--out,-o", experiment.out, "results file to check as run would (default results/<experiment name>.h5)");
+  validate->add_option("--shards", experiment.shards,
+                       "n: print the runs and estimated cost share of each part of run --shard i/n (sizing a job array)")
+      ->check(CLI::Range(std::int64_t{1}, dmconv::experiment::kMaxShards));
   dmconv::cli::LsiOptions lsi_options;
   lsi_options.command_line = experiment.command_line;
   auto* lsi = app.add_subcommand("lsi", "log-Sobolev profile of p_T1 (Bakry-Emery bound, 1-D spectral constants, "
@@ -107,6 +114,13 @@ int main(int argc, char** argv) {
   std::string results_path;
   auto* check = app.add_subcommand("check", "print the claim verdicts of a results file; exit 1 if one is violated");
   check->add_option("results", results_path, "results file (HDF5)")->required();
+  dmconv::cli::MergeOptions merge_options;
+  merge_options.command_line = experiment.command_line;
+  auto* merge = app.add_subcommand("merge", "join the part files of run --shard i/n (same config, every slice once), "
+                                            "fit and judge the claims on the union, write one results file");
+  merge->add_option("parts", merge_options.parts, "part files (HDF5) of dmconv run --shard")->required();
+  auto* merge_out =
+      merge->add_option("--out,-o", merge_options.out, "merged results file (default results/<experiment name>.h5)");
 
   try {
     app.parse(argc, argv);
@@ -126,10 +140,12 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   experiment.out_given = run_out->count() > 0 || validate_out->count() > 0;
+  merge_options.out_given = merge_out->count() > 0;
   try {
     if (*run) return dmconv::cli::run_command(experiment, std::cout);
     if (*validate) return dmconv::cli::validate_command(experiment, std::cout);
     if (*check) return dmconv::cli::check_command(results_path, std::cout);
+    if (*merge) return dmconv::cli::merge_command(merge_options, std::cout);
     if (*lsi) return dmconv::cli::lsi_command(lsi_options, std::cout);
     if (*samples) return dmconv::cli::samples_command(samples_options, std::cout);
     if (*list) return dmconv::cli::list_command(kind, std::cout);

@@ -1,6 +1,7 @@
 // The execute stage's loop (execute.hpp): resume, runs in order, checkpoints, final file.
 #include "experiment/execute.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <iostream>
@@ -50,7 +51,13 @@ struct Sweep {
   std::vector<bool> done;
 };
 
-// The runs of a previous file of the same config (--resume); ConfigError for another config.
+std::string describe_shard(const std::optional<Shard>& shard) {
+  return shard ? "part " + std::to_string(shard->index) + "/" + std::to_string(shard->count) + " of a sharded sweep"
+               : std::string("the whole sweep (no --shard)");
+}
+
+// The runs of a previous file of the same config (--resume); ConfigError for another config or,
+// since a part holds only its slice, another --shard.
 void load_previous(const Plan& plan, const ExecutionOptions& options, Sweep& sweep, Outcome& outcome) {
   const results::ResultsFile previous = results::read_results_file(options.out);
   const results::Attribute* hash = previous.attribute("config_hash");
@@ -59,6 +66,14 @@ void load_previous(const Plan& plan, const ExecutionOptions& options, Sweep& swe
     throw config::ConfigError(options.out.string() + ": --resume: the file was written for another config (config_hash " +
                               (previous_hash ? *previous_hash : std::string("missing")) + ", this config " +
                               plan.config.hash + "); choose another --out or drop --resume");
+  const std::optional<Shard> previous_shard = read_shard(previous, options.out.string());
+  const bool same_shard = previous_shard.has_value() == options.shard.has_value() &&
+                          (!previous_shard || (previous_shard->index == options.shard->index &&
+                                               previous_shard->count == options.shard->count));
+  if (!same_shard)
+    throw config::ConfigError(options.out.string() + ": --resume: the file holds " + describe_shard(previous_shard) +
+                              ", this run is " + describe_shard(options.shard) +
+                              "; resume with the same --shard, or choose another --out");
   std::map<std::string, std::size_t> index_of;
   for (const config::RunSpec& run : plan.runs) index_of[run.key] = run.index;
   for (RunRow& row : read_run_rows(previous, plan.config)) {
@@ -72,10 +87,12 @@ void load_previous(const Plan& plan, const ExecutionOptions& options, Sweep& swe
 
 // The rows in run order. Oracle rows do not depend on the sampler: several samplers' runs at the
 // same sweep point give the same oracle (same streams), which is kept once.
-std::vector<RunRow> collect(const config::ExperimentConfig& config, const Sweep& sweep) {
+// Across parts too: merging re-applies this to the union, and the first run (in run order) of
+// an oracle keeps it in its own part, so the merged rows are those of one process.
+std::vector<RunRow> collect(const config::ExperimentConfig& config, const std::vector<std::vector<RunRow>>& by_run) {
   std::vector<RunRow> rows;
   std::set<std::string> oracles;
-  for (const auto& run_rows : sweep.by_run) {
+  for (const auto& run_rows : by_run) {
     for (const RunRow& row : run_rows) {
       if (row.origin == RowOrigin::kOracle) {
         std::ostringstream key;
@@ -89,10 +106,13 @@ std::vector<RunRow> collect(const config::ExperimentConfig& config, const Sweep&
   return rows;
 }
 
+FileOptions file_options(const ExecutionOptions& options) {
+  return FileOptions{options.command_line, options.threads, options.shard};
+}
+
 void write(const Plan& plan, const ExecutionOptions& options, const std::vector<RunRow>& rows,
            const std::vector<FitRow>& fits, bool complete) {
-  results::write_results_file(options.out, make_results_file(plan.config, rows, fits,
-                                                             FileOptions{options.command_line, options.threads}, complete));
+  results::write_results_file(options.out, make_results_file(plan.config, rows, fits, file_options(options), complete));
 }
 
 }  // namespace
@@ -110,23 +130,29 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
       report << "dmconv: removed stale temporary file " << stale.path.string() << " from a killed run (pid "
              << stale.pid << ")\n";
   }
+  // The runs of this process: all, or the slice of --shard.
+  std::vector<bool> mine(plan.runs.size(), true);
+  if (options.shard) {
+    const std::vector<std::int64_t> shard_of = shard_of_runs(plan.runs, options.shard->count);
+    for (std::size_t i = 0; i < plan.runs.size(); ++i) mine[i] = shard_of[i] == options.shard->index;
+  }
   Outcome outcome;
-  outcome.runs_total = plan.runs.size();
+  outcome.runs_total = static_cast<std::size_t>(std::count(mine.begin(), mine.end(), true));
   Sweep sweep{std::vector<std::vector<RunRow>>(plan.runs.size()), std::vector<bool>(plan.runs.size(), false)};
   if (options.resume && std::filesystem::exists(options.out)) load_previous(plan, options, sweep, outcome);
 
   double total_work = 0.0;  // cost model for the ETA: work proportional to T
   for (std::size_t i = 0; i < plan.runs.size(); ++i)
-    if (!sweep.done[i]) total_work += plan.runs[i].steps;
-  Progress progress(options.progress, options.progress_is_terminal, plan.runs.size(), total_work);
+    if (mine[i] && !sweep.done[i]) total_work += plan.runs[i].steps;
+  Progress progress(options.progress, options.progress_is_terminal, outcome.runs_total, total_work);
   progress.resumed(outcome.runs_resumed, options.out.string());
   auto last_write = std::chrono::steady_clock::now();
   std::size_t finished = outcome.runs_resumed;
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
-    if (sweep.done[i]) continue;
+    if (!mine[i] || sweep.done[i]) continue;
     if (g_stop_signal != 0) {
       // Between runs: every finished run goes into a checkpoint that --resume continues from.
-      write(plan, options, collect(plan.config, sweep), {}, false);
+      write(plan, options, collect(plan.config, sweep.by_run), {}, false);
       throw Interrupted(static_cast<int>(g_stop_signal));
     }
     if (options.stop_after_runs >= 0 && static_cast<std::int64_t>(outcome.runs_executed) >= options.stop_after_runs)
@@ -140,15 +166,26 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
     const auto now = std::chrono::steady_clock::now();
     if (std::chrono::duration<double>(now - last_write).count() >= options.checkpoint_seconds &&
         i + 1 < plan.runs.size()) {
-      write(plan, options, collect(plan.config, sweep), {}, false);
+      write(plan, options, collect(plan.config, sweep.by_run), {}, false);
       last_write = now;
     }
   }
   progress.done();
-  outcome.rows = collect(plan.config, sweep);
-  outcome.fits = fit_claims(plan.config, outcome.rows);
+  const Outcome concluded = conclude_sweep(plan.config, sweep.by_run, file_options(options), options.out);
+  outcome.rows = concluded.rows;
+  outcome.fits = concluded.fits;
+  outcome.complete = concluded.complete;
+  return outcome;
+}
+
+Outcome conclude_sweep(const config::ExperimentConfig& config, const std::vector<std::vector<RunRow>>& by_run,
+                       const FileOptions& file, const std::filesystem::path& out) {
+  Outcome outcome;
+  outcome.rows = collect(config, by_run);
+  // A part holds a slice: a claim's fit over some of its points would be a verdict on the wrong data.
+  if (!file.shard) outcome.fits = fit_claims(config, outcome.rows);
   outcome.complete = true;
-  write(plan, options, outcome.rows, outcome.fits, true);
+  results::write_results_file(out, make_results_file(config, outcome.rows, outcome.fits, file, true));
   return outcome;
 }
 

@@ -2,6 +2,9 @@
 // the file atomically after each run (at most every `checkpoint_seconds`) and at the end, with
 // progress lines; then the claims stage fits the claims and the final file holds both tables.
 //
+// With ExecutionOptions::shard only the runs of that slice are executed (and resumed: --resume
+// refuses a file of another slice), and the file is a part for `dmconv merge` (merge.hpp).
+//
 // Reproducibility: a run's random streams are keyed by (experiment seed, replicate), so the
 // numbers of a run depend only on its own axis values -- not on the thread count, the order of
 // runs, other sweep axes, or whether the sweep was resumed.
@@ -9,12 +12,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "experiment/plan.hpp"
 #include "experiment/rows.hpp"
+#include "experiment/shard.hpp"
 
 namespace dmconv::experiment {
 
@@ -28,11 +33,14 @@ struct ExecutionOptions {
   bool progress_is_terminal = false;  // one updating line with ETA instead of a line per run
   // For tests of --resume: stop (as if killed) after this many newly finished runs.
   std::int64_t stop_after_runs = -1;
+  // Set: run only this slice of the sweep (shard.hpp) and write a part file -- its rows, no claim
+  // fits (claims are judged on the union by `dmconv merge`), shard_index and shard_count attributes.
+  std::optional<Shard> shard;
 };
 
 struct Outcome {
   std::vector<RunRow> rows;  // in run order
-  std::vector<FitRow> fits;
+  std::vector<FitRow> fits;  // empty for a part file (ExecutionOptions::shard)
   std::size_t runs_total = 0, runs_executed = 0, runs_resumed = 0;
   bool complete = false;
 };
@@ -54,6 +62,13 @@ class Interrupted : public std::runtime_error {
 // Before anything else: removes "<out>.tmp-<pid>" files of write_results_file whose process is
 // gone (kill(pid, 0) fails with ESRCH), reporting each on options.progress (std::cerr if null).
 Outcome run_experiment(const Plan& plan, const ExecutionOptions& options);
+
+// The last stage of `dmconv run`, shared with `dmconv merge` so that a merged file is made exactly
+// as a one-process file: the rows of every run in run order (by_run[i]: the rows of run i; empty
+// for a run this file does not hold), the claims fitted on them unless `file.shard` is set (a
+// part), and the file written complete, atomically. Fills rows, fits and complete of the outcome.
+Outcome conclude_sweep(const config::ExperimentConfig& config, const std::vector<std::vector<RunRow>>& by_run,
+                       const FileOptions& file, const std::filesystem::path& out);
 
 // One run: every applicable estimator on the run's shared components, rows in estimator then
 // metric order (an oracle row follows the estimate it belongs to).

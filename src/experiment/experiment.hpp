@@ -16,6 +16,8 @@
 #include "config/experiment_config.hpp"
 #include "experiment/claims.hpp"
 #include "experiment/execute.hpp"
+#include "experiment/merge.hpp"
 #include "experiment/plan.hpp"
 #include "experiment/report.hpp"
 #include "experiment/rows.hpp"
+#include "experiment/shard.hpp"

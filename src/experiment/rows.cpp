@@ -230,6 +230,10 @@ results::ResultsFile make_results_file(const config::ExperimentConfig& config, c
   results::append_tool_attributes(file.attributes, /*with_build_type=*/true);
   file.attributes.emplace_back("threads", static_cast<std::int64_t>(options.threads));
   file.attributes.emplace_back("ranks", std::int64_t{1});
+  if (options.shard) {
+    file.attributes.emplace_back("shard_index", options.shard->index);
+    file.attributes.emplace_back("shard_count", options.shard->count);
+  }
   results::append_origin_attributes(file.attributes, {options.command_line, config.path, config.text, config.hash});
   file.attributes.emplace_back("complete", std::int64_t{complete ? 1 : 0});
   results::ColumnTable runs;
@@ -239,6 +243,18 @@ results::ResultsFile make_results_file(const config::ExperimentConfig& config, c
   write_columns(fit_table, fits, fit_columns());
   file.tables = {{"runs", std::move(runs)}, {"fits", std::move(fit_table)}};
   return file;
+}
+
+std::optional<Shard> read_shard(const results::ResultsFile& file, const std::string& path) {
+  const results::Attribute* index = file.attribute("shard_index");
+  const results::Attribute* count = file.attribute("shard_count");
+  if (index == nullptr && count == nullptr) return std::nullopt;
+  const auto* i = index ? std::get_if<std::int64_t>(index) : nullptr;
+  const auto* n = count ? std::get_if<std::int64_t>(count) : nullptr;
+  if (i == nullptr || n == nullptr)
+    throw InvalidArgument(path + ": root attributes shard_index and shard_count must both be present and int64 "
+                          "(a part file of dmconv run --shard carries both)");
+  return Shard{*i, *n};
 }
 
 FileLayout file_layout() {

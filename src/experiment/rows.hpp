@@ -6,12 +6,14 @@
 #pragma once
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "analysis/rate_fit.hpp"
 #include "config/experiment_config.hpp"
 #include "core/estimator.hpp"
+#include "experiment/shard.hpp"
 #include "results/results_file.hpp"
 
 namespace dmconv::experiment {
@@ -70,11 +72,16 @@ struct FitRow {
 };
 
 // Results file <-> rows. The root attributes are the provenance of results/provenance.hpp plus
-// schema_version, threads, ranks and complete.
+// schema_version, threads, ranks and complete; a part file of `run --shard` also shard_index and
+// shard_count (ranks stays 1: a part is one process's slice, not one rank of a parallel run).
 struct FileOptions {
   std::string command_line;
   int threads = 0;
+  std::optional<Shard> shard;  // set: a part file of `dmconv run --shard`
 };
+// The shard attributes of a part file; nullopt for a file without them (not a part). Throws
+// InvalidArgument naming the file when only one is present or they are not int64.
+std::optional<Shard> read_shard(const results::ResultsFile& file, const std::string& path);
 results::ResultsFile make_results_file(const config::ExperimentConfig& config, const std::vector<RunRow>& rows,
                                        const std::vector<FitRow>& fits, const FileOptions& options, bool complete);
 std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const config::ExperimentConfig& config);
