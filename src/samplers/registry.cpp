@@ -9,10 +9,14 @@
 #include "samplers/ddpm.hpp"
 #include "samplers/dpm_solver_2.hpp"
 #include "samplers/dpm_solver_pp_2m.hpp"
+#include "samplers/edm_heun.hpp"
+#include "samplers/euler_ancestral.hpp"
+#include "samplers/ipndm.hpp"
 #include "samplers/pmm_pc.hpp"
 #include "samplers/probability_flow_euler.hpp"
 #include "samplers/reverse_diffusion.hpp"
 #include "samplers/song_pc.hpp"
+#include "samplers/unipc.hpp"
 
 namespace dmconv {
 namespace {
@@ -79,6 +83,73 @@ std::unique_ptr<Sampler> make_song_pc(const DeclaredParams& p) {
   return std::make_unique<samplers::SongPredictorCorrector>(o);
 }
 
+// [sampling.params.edm_heun]. Defaults are those of EdmHeun::Options (deterministic Algorithm 1).
+ParamDeclaration edm_heun_params() {
+  const samplers::EdmHeun::Options o;
+  return {P::number("s_churn", "total churn S_churn; gamma = min(S_churn/N, sqrt(2) - 1) per step (0 = deterministic)")
+              .defaults(o.s_churn)
+              .at_least(0.0),
+          P::number("s_tmin", "smallest VE noise scale sigma at which churn is applied").defaults(o.s_tmin).at_least(0.0),
+          P::number("s_tmax", "largest VE noise scale sigma at which churn is applied (>= s_tmin)")
+              .defaults(o.s_tmax)
+              .at_least(0.0),
+          P::number("s_noise", "scale S_noise of the churn noise").defaults(o.s_noise).above(0.0)};
+}
+
+std::unique_ptr<Sampler> make_edm_heun(const DeclaredParams& p) {
+  samplers::EdmHeun::Options o;
+  o.s_churn = p.number("s_churn");
+  o.s_tmin = p.number("s_tmin");
+  o.s_tmax = p.number("s_tmax");
+  o.s_noise = p.number("s_noise");
+  return std::make_unique<samplers::EdmHeun>(o);
+}
+
+// [sampling.params.euler_ancestral]. Defaults are k-diffusion's (eta = 1, s_noise = 1).
+ParamDeclaration euler_ancestral_params() {
+  const samplers::EulerAncestral::Options o;
+  return {P::number("eta", "share of the step re-injected as noise (0 = deterministic Euler = DDIM, 1 = ancestral)")
+              .defaults(o.eta)
+              .at_least(0.0),
+          P::number("s_noise", "scale of the injected noise").defaults(o.s_noise).above(0.0)};
+}
+
+std::unique_ptr<Sampler> make_euler_ancestral(const DeclaredParams& p) {
+  samplers::EulerAncestral::Options o;
+  o.eta = p.number("eta");
+  o.s_noise = p.number("s_noise");
+  return std::make_unique<samplers::EulerAncestral>(o);
+}
+
+// [sampling.params.ipndm].
+ParamDeclaration ipndm_params() {
+  return {P::integer("max_order", "highest Adams-Bashforth order (the paper's iPNDM: 4)")
+              .defaults(static_cast<std::int64_t>(samplers::Ipndm::kMaxOrder))
+              .at_least(1)
+              .at_most(samplers::Ipndm::kMaxOrder)};
+}
+
+std::unique_ptr<Sampler> make_ipndm(const DeclaredParams& p) {
+  return std::make_unique<samplers::Ipndm>(static_cast<int>(p.integer("max_order")));
+}
+
+// [sampling.params.unipc].
+ParamDeclaration unipc_params() {
+  return {P::integer("order", "predictor order p (UniP-p; with the corrector UniC the order is p + 1)")
+              .defaults(2)
+              .at_least(1)
+              .at_most(samplers::UniPc::kMaxOrder),
+          P::integer("lower_order_final", "1: the last steps use order <= steps left, the last one first order (the "
+                                          "code's default); 0: full order to the end")
+              .defaults(1)
+              .at_least(0)
+              .at_most(1)};
+}
+
+std::unique_ptr<Sampler> make_unipc(const DeclaredParams& p) {
+  return std::make_unique<samplers::UniPc>(static_cast<int>(p.integer("order")), p.integer("lower_order_final") == 1);
+}
+
 }  // namespace
 
 const Registry<Sampler>& sampler_registry() {
@@ -114,6 +185,24 @@ const Registry<Sampler>& sampler_registry() {
            "Lu et al. 2022, dpm-solver code; docs/theory.md §4.5", {}, plain<DpmSolver2>(), {}});
     r.add({"dpm_solver_pp_2m", "DPM-Solver++(2M), data prediction, multistep",
            "Lu et al. 2022b, dpm-solver code; docs/theory.md §4.5", {}, plain<DpmSolverPlusPlus2M>(), {}});
+    r.add({"edm_heun",
+           "EDM stochastic Heun sampler in VE coordinates x = Y/sqrt(abar), sigma = sqrt((1-abar)/abar): churn "
+           "(s_churn, s_tmin, s_tmax, s_noise) then a Heun step, Euler to the data level; s_churn = 0 is Algorithm 1",
+           "Karras et al. NeurIPS 2022, arXiv 2206.00364 Algorithm 2 (Algorithm 1 at s_churn = 0)", edm_heun_params(),
+           make_edm_heun, {{"s_churn", 10.0}, {"s_noise", 1.003}}});
+    r.add({"euler_ancestral",
+           "Euler ancestral: Euler step in sigma to sigma_down, then noise sigma_up (eta, s_noise); eta = 0 is DDIM",
+           "k-diffusion sample_euler_ancestral / get_ancestral_step (Crowson); VE form of Karras et al. 2022",
+           euler_ancestral_params(), make_euler_ancestral, {}});
+    r.add({"ipndm",
+           "iPNDM: fixed-coefficient Adams-Bashforth (order <= max_order, lower-order warm start) on the "
+           "probability-flow ODE in the VE scale sigma; order 1 is DDIM",
+           "Zhang & Chen ICLR 2023 (DEIS), arXiv 2204.13902, iPNDM", ipndm_params(), make_ipndm, {}});
+    r.add({"unipc",
+           "UniPC, variant bh2, data prediction: multistep predictor UniP of order `order` plus corrector UniC, "
+           "1 NFE per step (the corrector reuses the next step's evaluation)",
+           "Zhao et al. NeurIPS 2023, arXiv 2302.04867 Algorithms 2-3; official code multistep_uni_pc_bh_update",
+           unipc_params(), make_unipc, {}});
     r.add({"pmm_pc",
            "Pedrotti-Maas-Mondelli predictor-corrector: ULA at the top level T1 (time langevin_time, step "
            "langevin_step, optional norm truncation) then the probability-flow ODE (integrator ddim | acc_ode_noise | "
