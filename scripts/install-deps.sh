@@ -12,6 +12,7 @@ packages=(
   libcli11-dev           # CLI11 (command line)
   liblemon-dev           # LEMON graph library: network simplex for exact optimal transport
   librandom123-dev       # Random123 (Philox counter-based RNG)
+  libsleef-dev           # SLEEF vectorised log and sincospi (Box-Muller normals)
   libgtest-dev libgmock-dev
   libbenchmark-dev
   libomp-dev             # OpenMP runtime headers (g++ uses libgomp)
