@@ -26,3 +26,29 @@ inline std::unique_ptr<Target> mixture(int dimension) {
 }
 
 }  // namespace dmconv::bench
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace dmconv::bench {
+
+// FP64 peak of `cores` cores in GFLOP/s: DMCONV_PEAK_GFLOPS_PER_CORE when set, else
+// 16 flops/cycle/core (two 256-bit FMA pipes, or one 512-bit: AVX-512 Zen 4 and Skylake-SP
+// silver/gold-5xxx alike; Skylake-SP gold-6xxx has 32) times the clock /proc/cpuinfo reports.
+// The counters derived from it are fractions of this nominal number, not of a measured one.
+inline double peak_gflops(int cores) {
+  if (const char* set = std::getenv("DMCONV_PEAK_GFLOPS_PER_CORE")) return cores * std::atof(set);
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  double mhz = 0.0;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("cpu MHz", 0) == 0) {
+      mhz = std::atof(line.substr(line.find(':') + 1).c_str());
+      break;
+    }
+  }
+  return cores * 16.0 * mhz / 1000.0;
+}
+
+}  // namespace dmconv::bench

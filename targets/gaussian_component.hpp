@@ -39,6 +39,8 @@ class GaussianComponent {
     Matrix precision() const;
     // For diagonal and isotropic components: the diagonal of C^{-1}.
     Vector precision_diagonal() const;
+    // For full components: the lower Cholesky factor L of C = L L^T.
+    Matrix lower_factor() const { return cholesky_.matrixL(); }
     CovarianceKind kind() const { return kind_; }
     const Vector& mean() const { return mean_; }
 

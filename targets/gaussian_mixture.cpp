@@ -88,12 +88,15 @@ std::vector<GaussianComponent::AtLevel> GaussianMixtureTarget::evaluate(
   return factored;
 }
 
+MixtureScoreKernel GaussianMixtureTarget::kernel(const NoiseLevel& level) const {
+  std::vector<GaussianComponent::AtLevel> levels;
+  levels.reserve(components_.size());
+  for (const GaussianComponent& component : components_) levels.push_back(component.at(level));
+  return MixtureScoreKernel(log_weights_, levels);
+}
+
 void GaussianMixtureTarget::log_density(const NoiseLevel& level, ConstMatrixRef x, VectorRef out) const {
-  std::vector<Matrix> gradients;
-  Matrix log_weighted;
-  evaluate(level, x, gradients, log_weighted);
-  const Eigen::RowVectorXd top = log_weighted.colwise().maxCoeff();
-  out = (top.array() + (log_weighted.rowwise() - top).array().exp().colwise().sum().log()).matrix().transpose();
+  kernel(level).evaluate(x, nullptr, &out);
 }
 
 void GaussianMixtureTarget::responsibilities_and_score(const std::vector<Matrix>& gradients,
@@ -117,11 +120,7 @@ bool GaussianMixtureTarget::has_full_component() const {
 }
 
 void GaussianMixtureTarget::score(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const {
-  std::vector<Matrix> gradients;
-  Matrix log_weighted, responsibility, s;
-  evaluate(level, x, gradients, log_weighted);
-  responsibilities_and_score(gradients, log_weighted, responsibility, s);
-  out = s;
+  kernel(level).evaluate(x, &out, nullptr);
 }
 
 void GaussianMixtureTarget::score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const {

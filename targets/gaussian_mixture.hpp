@@ -15,6 +15,7 @@
 
 #include "core/target.hpp"
 #include "targets/gaussian_component.hpp"
+#include "targets/mixture_score_kernel.hpp"
 
 namespace dmconv {
 
@@ -47,6 +48,8 @@ class GaussianMixtureTarget final : public Target, private GaussianMixtureView {
               StreamTag tag, MatrixRef out) const override;
 
   const std::vector<double>& weights() const { return weights_; }
+  // Flops per particle of score() at `level` (the count the benchmarks report).
+  double score_flops_per_particle(const NoiseLevel& level) const { return kernel(level).flops_per_particle(); }
   const std::vector<GaussianComponent>& components() const { return components_; }
 
   // Capability: the mixture itself.
@@ -64,6 +67,8 @@ class GaussianMixtureTarget final : public Target, private GaussianMixtureView {
   // Responsibilities w_k(x_j) (K x n) and the score (d x n) from the per-component results.
   static void responsibilities_and_score(const std::vector<Matrix>& gradients, const Matrix& log_weighted,
                                          Matrix& responsibility, Matrix& score);
+  // The score and log-density kernel at one level (eight particles per SIMD pass).
+  MixtureScoreKernel kernel(const NoiseLevel& level) const;
   bool has_full_component() const;
   std::vector<double> weights_;
   std::vector<double> log_weights_;

@@ -5,6 +5,7 @@
 // SIGTERM (128 + signal, the shell convention) after writing a checkpoint (complete = 0) that
 // `run --resume` continues to bit-identical results.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +21,12 @@
 #include "dmconv/version.hpp"
 
 int main(int argc, char** argv) {
+  // Freed blocks stay with the process: by default glibc returns the top of each thread's heap
+  // to the system and maps large blocks afresh, so a step loop whose temporaries are freed
+  // each step page-faults them back in every step (measured on a VM with ~7.5 us faults:
+  // 13 s of a 25 s DDIM run in the kernel). Memory is reused, never leaked.
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_MMAP_THRESHOLD, 1 << 26);
   CLI::App app{"dmconv: convergence of score-based diffusion samplers against exact ground truth"};
   app.set_version_flag("--version", std::string("dmconv ") + dmconv::kVersion + " (" + dmconv::kGitSha + ", " +
                                         dmconv::kBuildType + ")");

@@ -1,12 +1,13 @@
 #include "core/rng.hpp"
 
+#include "core/simd_math.hpp"
+
 #include <Random123/philox.h>
 #include <Random123/uniform.hpp>
-#include <immintrin.h>
-#include <sleef.h>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace dmconv {
 namespace {
@@ -21,38 +22,9 @@ Philox::ctr_type philox_block(std::uint64_t seed, std::uint64_t run, std::uint64
   return generator(counter, key);
 }
 
-// One SIMD width for every pair, tails padded: a normal's value never depends on where its
-// pair sits in a batch (SLEEF's avx512f and avx2 variants agree bit for bit; the scalar
-// dispatcher does not, so it is never used).
-#if defined(__AVX512F__)
-constexpr int kLanes = 8;
-void box_muller_lanes(const double* angle, const double* uniform, double* first, double* second) {
-  const __m512d radius = _mm512_sqrt_pd(_mm512_mul_pd(_mm512_set1_pd(-2.0), Sleef_logd8_u10avx512f(_mm512_load_pd(uniform))));
-  const Sleef___m512d_2 sin_cos = Sleef_sincospid8_u05avx512f(_mm512_load_pd(angle));
-  _mm512_store_pd(first, _mm512_mul_pd(sin_cos.x, radius));
-  _mm512_store_pd(second, _mm512_mul_pd(sin_cos.y, radius));
-}
-#elif defined(__AVX2__) && defined(__FMA__)
-constexpr int kLanes = 4;
-void box_muller_lanes(const double* angle, const double* uniform, double* first, double* second) {
-  const __m256d radius = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), Sleef_logd4_u10avx2(_mm256_load_pd(uniform))));
-  const Sleef___m256d_2 sin_cos = Sleef_sincospid4_u05avx2(_mm256_load_pd(angle));
-  _mm256_store_pd(first, _mm256_mul_pd(sin_cos.x, radius));
-  _mm256_store_pd(second, _mm256_mul_pd(sin_cos.y, radius));
-}
-#else
-constexpr int kLanes = 2;
-void box_muller_lanes(const double* angle, const double* uniform, double* first, double* second) {
-  const __m128d radius = _mm_sqrt_pd(_mm_mul_pd(_mm_set1_pd(-2.0), Sleef_logd2_u10sse2(_mm_load_pd(uniform))));
-  const Sleef___m128d_2 sin_cos = Sleef_sincospid2_u05sse2(_mm_load_pd(angle));
-  _mm_store_pd(first, _mm_mul_pd(sin_cos.x, radius));
-  _mm_store_pd(second, _mm_mul_pd(sin_cos.y, radius));
-}
-#endif
-
 // Pairs of 64-bit words are gathered, with where their two normals go, and transformed
 // kChunk at a time: Philox stays scalar (64-bit multiply-high has no SIMD form), the
-// transcendental part runs kLanes wide.
+// transcendental part runs eight lanes wide (core/simd_math.hpp).
 class NormalWriter {
  public:
   // Queues the pair (bits0, bits1); its normals go to first and, when non-null, second.
@@ -65,9 +37,18 @@ class NormalWriter {
   }
   void flush() {
     if (size_ == 0) return;
-    const int padded = (size_ + kLanes - 1) / kLanes * kLanes;
+    // x = sin(pi u) r, y = cos(pi u) r, r = sqrt(-2 log v); a padded tail lane is discarded.
+    const int padded = (size_ + simd::kLanes - 1) / simd::kLanes * simd::kLanes;
     for (int k = size_; k < padded; ++k) angle_[k] = 0.5, uniform_[k] = 0.5;
-    for (int k = 0; k < padded; k += kLanes) box_muller_lanes(&angle_[k], &uniform_[k], &x_[k], &y_[k]);
+    for (int k = 0; k < padded; k += simd::kLanes) {
+      simd::log8(&uniform_[k], &uniform_[k]);
+      simd::sincospi8(&angle_[k], &x_[k], &y_[k]);
+    }
+    for (int k = 0; k < padded; ++k) {
+      const double radius = std::sqrt(-2.0 * uniform_[k]);
+      x_[k] *= radius;
+      y_[k] *= radius;
+    }
     for (int k = 0; k < size_; ++k) {
       *first_[k] = x_[k];
       if (second_[k] != nullptr) *second_[k] = y_[k];

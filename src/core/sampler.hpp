@@ -9,6 +9,7 @@
 // (probing the affine step) and tests all use one interface. Multistep samplers keep their
 // cache in `state`, which the run loop resets at the start of every run.
 #pragma once
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,6 +31,18 @@ struct SamplerState {
     previous_output.resize(0, 0);
     previous_t = -1;
   }
+  // Scratch matrix `slot` (0 .. kScratchSlots-1) of a step, sized rows x cols. It keeps its
+  // storage from step to step (a resize to the same size does not allocate), so a step loop
+  // allocates only at its first step; contents are not preserved across steps.
+  static constexpr int kScratchSlots = 4;
+  Matrix& scratch(int slot, Eigen::Index rows, Eigen::Index cols) {
+    Matrix& m = scratch_[static_cast<std::size_t>(slot)];
+    m.resize(rows, cols);
+    return m;
+  }
+
+ private:
+  std::array<Matrix, kScratchSlots> scratch_;
 };
 
 struct StepContext {

@@ -12,9 +12,9 @@ std::optional<LinearScoreStep> Ddim::linear_score_step(const StepContext& contex
 }
 
 void Ddim::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix>, Matrix& x,
-                SamplerState&) const {
+                SamplerState& state) const {
   const LinearScoreStep form = *linear_score_step(context);
-  Matrix s(x.rows(), x.cols());
+  Matrix& s = state.scratch(0, x.rows(), x.cols());
   score.evaluate(context.grid.level(context.t), x, s);
   x = form.state_coefficient * x + form.score_coefficient * s;
 }

@@ -14,11 +14,11 @@ std::optional<StochasticScoreStep> Ddpm::stochastic_score_step(const StepContext
 }
 
 void Ddpm::step(const StepContext& context, const ScoreModel& score, std::span<const Matrix> noise, Matrix& x,
-                SamplerState&) const {
+                SamplerState& state) const {
   const int t = context.t;
   const double beta = context.grid.beta(t);
   const double sqrt_alpha = std::sqrt(1.0 - beta);
-  Matrix s(x.rows(), x.cols());
+  Matrix& s = state.scratch(0, x.rows(), x.cols());
   score.evaluate(context.grid.level(t), x, s);
   if (variant_ == Variant::kNoiseInside) {
     x = (x + beta * s + std::sqrt(beta) * noise[0]) / sqrt_alpha;

@@ -1,0 +1,27 @@
+// Elementary functions on eight lanes, from SLEEF (Shibata & Petrogalli, "SLEEF: A Portable
+// Vectorized Library of C Standard Mathematical Functions", IEEE TPDS 31(6), 2020):
+//
+//   exp8      e^x          1 ulp        (Sleef_expd*_u10)
+//   log8      log x        1 ulp        (Sleef_logd*_u10)
+//   sincospi8 sin(pi x), cos(pi x)  0.506 ulp  (Sleef_sincospid*_u05)
+//
+// Each call evaluates all eight lanes at one SIMD width fixed at compile time (AVX-512: one
+// call; AVX2 with FMA: two; otherwise SSE2: four), never with SLEEF's scalar functions, so a
+// value does not depend on the lane or the batch it was computed in. SLEEF's avx512f and avx2
+// variants give identical bits (tests/core/simd_math_test.cpp compares them where both exist);
+// the SSE2 fallback (no FMA) is not claimed to.
+#pragma once
+
+namespace dmconv::simd {
+
+inline constexpr int kLanes = 8;
+
+// Arguments and results: arrays of kLanes doubles aligned to 64 bytes; out may alias in.
+void exp8(const double* in, double* out);
+void log8(const double* in, double* out);
+void sincospi8(const double* in, double* sin_out, double* cos_out);
+
+// The name of the SIMD variant compiled in ("avx512f", "avx2", "sse2").
+const char* variant();
+
+}  // namespace dmconv::simd

@@ -1,0 +1,155 @@
+#include "targets/mixture_score_kernel.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/simd_math.hpp"
+
+namespace dmconv {
+
+namespace {
+constexpr int L = simd::kLanes;
+}  // namespace
+
+// Tiles are row-major over lanes: entry (i, lane) at [i * L + lane], so each loop over lanes
+// is one SIMD operation.
+struct MixtureScoreKernel::Workspace {
+  std::vector<double, Eigen::aligned_allocator<double>> x, score, residual, log_weighted, gradients;
+  void reserve(Eigen::Index d, Eigen::Index K, std::size_t full) {
+    const auto dl = static_cast<std::size_t>(d * L), kl = static_cast<std::size_t>(K * L);
+    if (x.size() < dl) x.resize(dl), score.resize(dl), residual.resize(dl);
+    if (log_weighted.size() < kl) log_weighted.resize(kl);
+    if (gradients.size() < full * dl) gradients.resize(full * dl);
+  }
+};
+
+MixtureScoreKernel::MixtureScoreKernel(const std::vector<double>& log_weights,
+                                       const std::vector<GaussianComponent::AtLevel>& levels)
+    : d_(levels.front().mean().size()), K_(static_cast<Eigen::Index>(levels.size())) {
+  log_constant_.resize(K_);
+  mean_.resize(d_, K_);
+  precision_.setZero(d_, K_);
+  for (Eigen::Index k = 0; k < K_; ++k) {
+    const GaussianComponent::AtLevel& level = levels[static_cast<std::size_t>(k)];
+    log_constant_(k) = log_weights[static_cast<std::size_t>(k)] + level.log_normaliser();
+    mean_.col(k) = level.mean();
+    if (level.kind() == CovarianceKind::kFull) {
+      full_index_.push_back(static_cast<int>(lower_.size()));
+      lower_.push_back(level.lower_factor());
+    } else {
+      full_index_.push_back(-1);
+      precision_.col(k) = level.precision_diagonal();
+    }
+  }
+}
+
+double MixtureScoreKernel::flops_per_particle() const {
+  const auto d = static_cast<double>(d_);
+  double flops = 0.0;
+  for (int index : full_index_) flops += index < 0 ? 8.0 * d : 2.0 * d * d + 6.0 * d;
+  return flops + 4.0 * static_cast<double>(K_);  // softmax: subtract, exponential, sum, divide
+}
+
+void MixtureScoreKernel::evaluate(ConstMatrixRef x, MatrixRef* score, VectorRef* log_density) const {
+  thread_local Workspace work;
+  work.reserve(d_, K_, lower_.size());
+  for (Eigen::Index first = 0; first < x.cols(); first += L)
+    evaluate_tile(x, first, std::min<Eigen::Index>(L, x.cols() - first), work, score, log_density);
+}
+
+void MixtureScoreKernel::evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eigen::Index count, Workspace& work,
+                                       MatrixRef* score, VectorRef* log_density) const {
+  const Eigen::Index d = d_;
+  double* __restrict xt = work.x.data();
+  double* __restrict st = work.score.data();
+  double* __restrict r = work.residual.data();
+  double* __restrict lw = work.log_weighted.data();
+  // Lanes past the last particle repeat it; their results are discarded.
+  for (int lane = 0; lane < L; ++lane) {
+    const Eigen::Index j = first + std::min<Eigen::Index>(lane, count - 1);
+    for (Eigen::Index i = 0; i < d; ++i) xt[i * L + lane] = x(i, j);
+  }
+  for (Eigen::Index k = 0; k < K_; ++k) {
+    alignas(64) double q[L] = {};
+    const double* m = mean_.col(k).data();
+    const int full = full_index_[static_cast<std::size_t>(k)];
+    if (full < 0) {
+      const double* p = precision_.col(k).data();
+      for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+        for (int lane = 0; lane < L; ++lane) {
+          const double ri = xt[i * L + lane] - m[i];
+          q[lane] += ri * ri * p[i];
+        }
+    } else {
+      // z = L^{-1} (x - m) by forward substitution, q = ||z||^2, then g = -L^{-T} z.
+      const Matrix& lower = lower_[static_cast<std::size_t>(full)];
+      double* __restrict g = work.gradients.data() + static_cast<std::size_t>(full) * static_cast<std::size_t>(d * L);
+      for (Eigen::Index i = 0; i < d; ++i) {
+#pragma omp simd
+        for (int lane = 0; lane < L; ++lane) {
+          double zi = xt[i * L + lane] - m[i];
+          for (Eigen::Index c = 0; c < i; ++c) zi -= lower(i, c) * r[c * L + lane];
+          zi /= lower(i, i);
+          r[i * L + lane] = zi;
+          q[lane] += zi * zi;
+        }
+      }
+      for (Eigen::Index i = d - 1; i >= 0; --i) {
+#pragma omp simd
+        for (int lane = 0; lane < L; ++lane) {
+          double ui = r[i * L + lane];
+          for (Eigen::Index c = i + 1; c < d; ++c) ui -= lower(c, i) * g[c * L + lane];
+          g[i * L + lane] = ui / lower(i, i);
+        }
+      }
+#pragma omp simd
+      for (Eigen::Index e = 0; e < d * L; ++e) g[e] = -g[e];
+    }
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) lw[k * L + lane] = log_constant_(k) - 0.5 * q[lane];
+  }
+  // Softmax over components, lane by lane.
+  alignas(64) double top[L], total[L] = {};
+  for (int lane = 0; lane < L; ++lane) top[lane] = lw[lane];
+  for (Eigen::Index k = 1; k < K_; ++k)
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) top[lane] = std::max(top[lane], lw[k * L + lane]);
+  for (Eigen::Index k = 0; k < K_; ++k) {
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) lw[k * L + lane] -= top[lane];
+    simd::exp8(lw + k * L, lw + k * L);
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) total[lane] += lw[k * L + lane];
+  }
+  if (log_density != nullptr) {
+    alignas(64) double log_total[L];
+    simd::log8(total, log_total);
+    for (Eigen::Index lane = 0; lane < count; ++lane) (*log_density)(first + lane) = top[lane] + log_total[lane];
+  }
+  if (score == nullptr) return;
+  for (Eigen::Index k = 0; k < K_; ++k)
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) lw[k * L + lane] /= total[lane];
+  std::fill(st, st + d * L, 0.0);
+  for (Eigen::Index k = 0; k < K_; ++k) {
+    const double* w = lw + k * L;
+    const int full = full_index_[static_cast<std::size_t>(k)];
+    if (full < 0) {
+      const double* m = mean_.col(k).data();
+      const double* p = precision_.col(k).data();
+      for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+        for (int lane = 0; lane < L; ++lane) st[i * L + lane] += w[lane] * ((m[i] - xt[i * L + lane]) * p[i]);
+    } else {
+      const double* g = work.gradients.data() + static_cast<std::size_t>(full) * static_cast<std::size_t>(d * L);
+      for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+        for (int lane = 0; lane < L; ++lane) st[i * L + lane] += w[lane] * g[i * L + lane];
+    }
+  }
+  for (Eigen::Index lane = 0; lane < count; ++lane)
+    for (Eigen::Index i = 0; i < d; ++i) (*score)(i, first + lane) = st[i * L + lane];
+}
+
+}  // namespace dmconv
