@@ -21,6 +21,7 @@ import json
 import math
 import os
 import pathlib
+import resource
 import subprocess
 import sys
 import time
@@ -66,15 +67,30 @@ def max_z(a, b, key):
     return float(np.max(np.abs(a_value - b_value) / np.sqrt(se2)))
 
 
+def cpu_seconds(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime, usage.ru_stime
+
+
+def sys_share(before, after):
+    """The system share of the CPU time between two cpu_seconds() readings (page faults, thread
+    waits: on some VMs, memory handed back to the OS and touched again costs more than the work)."""
+    user, system = after[0] - before[0], after[1] - before[1]
+    return system / (user + system) if user + system > 0 else float("nan")
+
+
 def run_dmconv_bench(build, env):
-    command = [str(build / "bench" / "dmconv_bench"), "--benchmark_filter=^peers/", "--benchmark_format=json"]
-    print("$ OMP_NUM_THREADS=%s %s" % (env["OMP_NUM_THREADS"], " ".join(command)), flush=True)
-    report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout)
     rates = {}
-    for entry in report["benchmarks"]:
-        sampler = entry["name"].split("/")[1]
+    for sampler in SAMPLER_NAMES:
+        command = [str(build / "bench" / "dmconv_bench"), "--benchmark_filter=^peers/%s/" % sampler,
+                   "--benchmark_format=json"]
+        print("$ OMP_NUM_THREADS=%s %s" % (env["OMP_NUM_THREADS"], " ".join(command)), flush=True)
+        before = cpu_seconds(resource.RUSAGE_CHILDREN)
+        report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout)
+        share = sys_share(before, cpu_seconds(resource.RUSAGE_CHILDREN))
+        (entry,) = report["benchmarks"]
         rates[sampler] = {"rate": entry["particle_steps/s"], "threads": int(entry["threads"]),
-                          "iterations": entry["iterations"]}
+                          "iterations": entry["iterations"], "sys_share": share}
     return rates
 
 
@@ -125,13 +141,15 @@ def main():
         peers[peer_name] = {}
         for sampler in SAMPLER_NAMES:
             seconds = []
+            before = cpu_seconds(resource.RUSAGE_SELF)
             for repeat in range(args.repeats):
                 start = time.perf_counter()
                 x = module.SAMPLERS[sampler](mixture, abar, n, args.seed + repeat)
                 seconds.append(time.perf_counter() - start)
             x = module.to_numpy(x)
+            share = sys_share(before, cpu_seconds(resource.RUSAGE_SELF))
             rates = [n * steps / s for s in seconds]
-            peers[peer_name][sampler] = {"rate": sum(rates) / len(rates), "seconds": seconds,
+            peers[peer_name][sampler] = {"rate": sum(rates) / len(rates), "seconds": seconds, "sys_share": share,
                                          "moments": moments(x), "finite": bool(np.isfinite(x).all())}
             print("%s %s: %s s" % (peer_name, sampler, ", ".join("%.2f" % s for s in seconds)), flush=True)
 
@@ -152,6 +170,9 @@ def main():
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+    print("system share of the CPU time (page faults, waits): " + "; ".join(
+        "%s dmconv %.0f%%, %s" % (sampler, 100 * dmconv[sampler]["sys_share"], ", ".join(
+            "%s %.0f%%" % (p, 100 * peers[p][sampler]["sys_share"]) for p in args.peers)) for sampler in SAMPLER_NAMES))
     if any(dmconv[s]["threads"] != args.threads for s in SAMPLER_NAMES):
         print("note: dmconv_bench ran with %s threads" % {s: dmconv[s]["threads"] for s in SAMPLER_NAMES})
 
