@@ -1,7 +1,7 @@
 """DDIM and DDPM on the peer-comparison mixture, written plainly in NumPy (float64).
 
-The same code as peer_torch.py, line for line, in NumPy: what a researcher would write,
-neither deliberately slow nor tuned. Particles are the rows of an (n, d) array; the exact
+The code of peer_torch.py in NumPy (the softmax written out: subtract the row maximum,
+exponentiate, normalise): what a researcher would write, neither deliberately slow nor tuned. Particles are the rows of an (n, d) array; the exact
 mixture score broadcasts x[:, None, :] - means to (n, K, d), normalises the responsibilities by
 log-sum-exp (subtracting the row maximum) and sums the gradients with np.einsum. NumPy's
 element-wise operations and einsum run on one thread whatever the thread setting (only BLAS
