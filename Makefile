@@ -17,7 +17,7 @@ SANITIZE_CC ?= clang-16
 CCACHE := $(shell command -v ccache 2>/dev/null)
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 
-.PHONY: all deps build run demo test bench clean sanitize fuzz fuzz-build fuzz-merge
+.PHONY: all deps build run demo test bench bench-peers clean sanitize fuzz fuzz-build fuzz-merge
 
 all: build
 
@@ -41,6 +41,18 @@ test: build
 
 bench: build
 	@$(BUILD_DIR)/bench/dmconv_bench
+
+# dmconv against plain PyTorch and NumPy code on one DDIM and one DDPM problem (bench/peers/README.md):
+# throughput table and moment check, exit 1 if the outputs disagree. python3-torch is installed
+# here only, and only when /usr/bin/python3 cannot import torch (never by `make deps` or `make test`).
+PEERS_THREADS ?= 2
+PEERS_FLAGS ?=
+bench-peers: deps
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || bash scripts/install-deps.sh --peers
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > $(BUILD_DIR).configure.log 2>&1 \
+	  || (cat $(BUILD_DIR).configure.log; exit 1)
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target dmconv_bench dmconv_peer_moments
+	@/usr/bin/python3 bench/peers/run_peers.py --build-dir $(BUILD_DIR) --threads $(PEERS_THREADS) $(PEERS_FLAGS)
 
 # ASan + UBSan build (-O1, line tables for the stack traces, assertions on) of dmconv and
 # dmconv_tests; then the gtest binary once, and the other tests of the ctest label "unit" (the

@@ -27,6 +27,11 @@ if [ "${1:-}" = "--sanitize" ]; then
   packages+=(clang-16 libclang-rt-16-dev libomp-16-dev llvm-16)
 fi
 
+# `make bench-peers` (--peers), and only it: PyTorch for the peer comparison of bench/peers/.
+if [ "${1:-}" = "--peers" ]; then
+  packages=(python3-torch python3-numpy)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   [ -n "$p" ] || continue
