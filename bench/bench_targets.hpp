@@ -2,7 +2,10 @@
 // components), a 16-D isotropic mixture of four components (determinant-lemma path), and the
 // problem of the peer comparison (bench/peers/README.md).
 #pragma once
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <string>
 
 #include "core/run_sampler.hpp"
 #include "core/schedule.hpp"
@@ -66,10 +69,6 @@ inline RunOptions peer_run_options(std::uint64_t seed = 0) {
 }
 
 }  // namespace dmconv::bench
-
-#include <cstdlib>
-#include <fstream>
-#include <string>
 
 namespace dmconv::bench {
 
