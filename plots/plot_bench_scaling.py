@@ -30,10 +30,10 @@ def read_cases(path):
         if bench.get("run_type") == "aggregate":
             continue
         seconds_per_particle = 1.0 / bench["particles/s"]
-        match = re.fullmatch(r"score/mixture/K8/d(\d+)", bench["name"])
+        match = re.fullmatch(r"score/mixture/K8/d(\d+)(/.*)?", bench["name"])
         if match:
             by_d[int(match.group(1))] = seconds_per_particle
-        match = re.fullmatch(r"score/mixture/d16/K(\d+)", bench["name"])
+        match = re.fullmatch(r"score/mixture/d16/K(\d+)(/.*)?", bench["name"])
         if match:
             by_k[int(match.group(1))] = seconds_per_particle
     if not by_d or not by_k:

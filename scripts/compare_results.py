@@ -10,6 +10,11 @@ and -0.0 != 0.0). Rows are matched by (run_key, estimator, metric, sampler, kind
 and by (claim, group) for /fits, so a different row order is reported, not hidden. Columns
 that measure the machine rather than the mathematics are ignored: wall_seconds by default.
 
+With --relative, float columns that differ are summarised instead of listed: per column, the
+number of differing values and the largest |a - b| / max(|a|, |b|) (after a change that is meant to
+move numbers only at the rounding level, such as a vectorised kernel, this is the evidence);
+the exit status is then 0 when that largest ratio is at most --relative's bound.
+
 Exit status: 0 identical, 1 a difference (each listed, at most 20 per column), 2 bad input.
 Needs only python3-h5py and python3-numpy.
 """
@@ -59,8 +64,17 @@ def same(a, b):
     return a == b
 
 
-def compare_table(old_path, new_path, table, ignored):
+def relative_difference(a, b):
+    a, b = float(a), float(b)
+    if np.isnan(a) and np.isnan(b):
+        return 0.0
+    scale = max(abs(a), abs(b))
+    return 0.0 if scale == 0.0 else abs(a - b) / scale
+
+
+def compare_table(old_path, new_path, table, ignored, relative=None):
     problems = []
+    summaries = []
     old_order, old = read_table(old_path, table)
     new_order, new = read_table(new_path, table)
     for name in old_order:
@@ -83,6 +97,19 @@ def compare_table(old_path, new_path, table, ignored):
             problems.append(f"/{table}: column {name} type {old[name].dtype} -> {new[name].dtype}")
             continue
         shown = 0
+        if relative is not None and old[name].dtype.kind == "f":
+            worst, differing = 0.0, 0
+            for key in common:
+                a, b = old[name][old_rows[key]], new[name][new_rows[key]]
+                compared += 1
+                if not same(a, b):
+                    differing += 1
+                    worst = max(worst, relative_difference(a, b))
+            if differing:
+                line = (f"/{table}: column {name}: {differing} of {len(common)} values differ, "
+                        f"largest relative difference {worst:.3g}")
+                summaries.append((line, worst))
+            continue
         for key in common:
             a, b = old[name][old_rows[key]], new[name][new_rows[key]]
             compared += 1
@@ -92,7 +119,13 @@ def compare_table(old_path, new_path, table, ignored):
                 shown += 1
         if shown > 20:
             problems.append(f"/{table}: column {name}: {shown - 20} more differences")
+    if relative is not None:
+        for line, worst in summaries:
+            (problems if worst > relative else notes).append(line)
     return problems, len(common), compared
+
+
+notes = []
 
 
 def main():
@@ -101,17 +134,20 @@ def main():
     parser.add_argument("new")
     parser.add_argument("--ignore", nargs="*", default=[], help="further columns to ignore")
     parser.add_argument("--tables", nargs="*", default=["runs"], choices=sorted(ROW_KEYS))
+    parser.add_argument("--relative", type=float, default=None, metavar="BOUND",
+                        help="summarise float differences; fail only above this relative difference")
     args = parser.parse_args()
     failed = False
     for table in args.tables:
         ignored = DEFAULT_IGNORED[table] | set(args.ignore)
         try:
-            problems, rows, values = compare_table(args.old, args.new, table, ignored)
+            problems, rows, values = compare_table(args.old, args.new, table, ignored, args.relative)
         except (OSError, KeyError) as error:
             print(f"compare_results: {error}", file=sys.stderr)
             return 2
-        for line in problems:
+        for line in notes + problems:
             print(line)
+        notes.clear()
         status = "identical" if not problems else f"{len(problems)} differences"
         print(f"/{table}: {rows} rows, {values} values compared "
               f"(ignoring {', '.join(sorted(ignored)) or 'nothing'}): {status}")

@@ -9,6 +9,7 @@ namespace dmconv {
 
 namespace {
 constexpr int L = simd::kLanes;
+constexpr Eigen::Index kRowBlock = 64;  // coordinates per block: 64 x 8 doubles = 4 KiB of x
 }  // namespace
 
 // Tiles are row-major over lanes: entry (i, lane) at [i * L + lane], so each loop over lanes
@@ -69,46 +70,57 @@ void MixtureScoreKernel::evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eig
     const Eigen::Index j = first + std::min<Eigen::Index>(lane, count - 1);
     for (Eigen::Index i = 0; i < d; ++i) xt[i * L + lane] = x(i, j);
   }
-  for (Eigen::Index k = 0; k < K_; ++k) {
-    alignas(64) double q[L] = {};
-    const double* m = mean_.col(k).data();
-    const int full = full_index_[static_cast<std::size_t>(k)];
-    if (full < 0) {
+  // q_k accumulates in lw[k * L + lane]. Diagonal components run over blocks of kRowBlock
+  // coordinates, all components per block, so the block of x stays in L1 whatever d; each q_k
+  // still sums over i in increasing order.
+  std::fill(lw, lw + K_ * L, 0.0);
+  for (Eigen::Index i0 = 0; i0 < d; i0 += kRowBlock) {
+    const Eigen::Index i1 = std::min(d, i0 + kRowBlock);
+    for (Eigen::Index k = 0; k < K_; ++k) {
+      if (full_index_[static_cast<std::size_t>(k)] >= 0) continue;
+      double* __restrict q = lw + k * L;
+      const double* m = mean_.col(k).data();
       const double* p = precision_.col(k).data();
-      for (Eigen::Index i = 0; i < d; ++i)
+      for (Eigen::Index i = i0; i < i1; ++i)
 #pragma omp simd
         for (int lane = 0; lane < L; ++lane) {
           const double ri = xt[i * L + lane] - m[i];
           q[lane] += ri * ri * p[i];
         }
-    } else {
-      // z = L^{-1} (x - m) by forward substitution, q = ||z||^2, then g = -L^{-T} z.
-      const Matrix& lower = lower_[static_cast<std::size_t>(full)];
-      double* __restrict g = work.gradients.data() + static_cast<std::size_t>(full) * static_cast<std::size_t>(d * L);
-      for (Eigen::Index i = 0; i < d; ++i) {
+    }
+  }
+  for (Eigen::Index k = 0; k < K_; ++k) {
+    const int full = full_index_[static_cast<std::size_t>(k)];
+    if (full < 0) continue;
+    // z = L^{-1} (x - m) by forward substitution, q = ||z||^2, then g = -L^{-T} z.
+    double* __restrict q = lw + k * L;
+    const double* m = mean_.col(k).data();
+    const Matrix& lower = lower_[static_cast<std::size_t>(full)];
+    double* __restrict g = work.gradients.data() + static_cast<std::size_t>(full) * static_cast<std::size_t>(d * L);
+    for (Eigen::Index i = 0; i < d; ++i) {
 #pragma omp simd
-        for (int lane = 0; lane < L; ++lane) {
-          double zi = xt[i * L + lane] - m[i];
-          for (Eigen::Index c = 0; c < i; ++c) zi -= lower(i, c) * r[c * L + lane];
-          zi /= lower(i, i);
-          r[i * L + lane] = zi;
-          q[lane] += zi * zi;
-        }
+      for (int lane = 0; lane < L; ++lane) {
+        double zi = xt[i * L + lane] - m[i];
+        for (Eigen::Index c = 0; c < i; ++c) zi -= lower(i, c) * r[c * L + lane];
+        zi /= lower(i, i);
+        r[i * L + lane] = zi;
+        q[lane] += zi * zi;
       }
-      for (Eigen::Index i = d - 1; i >= 0; --i) {
+    }
+    for (Eigen::Index i = d - 1; i >= 0; --i) {
 #pragma omp simd
-        for (int lane = 0; lane < L; ++lane) {
-          double ui = r[i * L + lane];
-          for (Eigen::Index c = i + 1; c < d; ++c) ui -= lower(c, i) * g[c * L + lane];
-          g[i * L + lane] = ui / lower(i, i);
-        }
+      for (int lane = 0; lane < L; ++lane) {
+        double ui = r[i * L + lane];
+        for (Eigen::Index c = i + 1; c < d; ++c) ui -= lower(c, i) * g[c * L + lane];
+        g[i * L + lane] = ui / lower(i, i);
       }
-#pragma omp simd
-      for (Eigen::Index e = 0; e < d * L; ++e) g[e] = -g[e];
     }
 #pragma omp simd
-    for (int lane = 0; lane < L; ++lane) lw[k * L + lane] = log_constant_(k) - 0.5 * q[lane];
+    for (Eigen::Index e = 0; e < d * L; ++e) g[e] = -g[e];
   }
+  for (Eigen::Index k = 0; k < K_; ++k)
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) lw[k * L + lane] = log_constant_(k) - 0.5 * lw[k * L + lane];
   // Softmax over components, lane by lane.
   alignas(64) double top[L], total[L] = {};
   for (int lane = 0; lane < L; ++lane) top[lane] = lw[lane];
@@ -132,20 +144,23 @@ void MixtureScoreKernel::evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eig
 #pragma omp simd
     for (int lane = 0; lane < L; ++lane) lw[k * L + lane] /= total[lane];
   std::fill(st, st + d * L, 0.0);
-  for (Eigen::Index k = 0; k < K_; ++k) {
-    const double* w = lw + k * L;
-    const int full = full_index_[static_cast<std::size_t>(k)];
-    if (full < 0) {
-      const double* m = mean_.col(k).data();
-      const double* p = precision_.col(k).data();
-      for (Eigen::Index i = 0; i < d; ++i)
+  for (Eigen::Index i0 = 0; i0 < d; i0 += kRowBlock) {
+    const Eigen::Index i1 = std::min(d, i0 + kRowBlock);
+    for (Eigen::Index k = 0; k < K_; ++k) {
+      const double* w = lw + k * L;
+      const int full = full_index_[static_cast<std::size_t>(k)];
+      if (full < 0) {
+        const double* m = mean_.col(k).data();
+        const double* p = precision_.col(k).data();
+        for (Eigen::Index i = i0; i < i1; ++i)
 #pragma omp simd
-        for (int lane = 0; lane < L; ++lane) st[i * L + lane] += w[lane] * ((m[i] - xt[i * L + lane]) * p[i]);
-    } else {
-      const double* g = work.gradients.data() + static_cast<std::size_t>(full) * static_cast<std::size_t>(d * L);
-      for (Eigen::Index i = 0; i < d; ++i)
+          for (int lane = 0; lane < L; ++lane) st[i * L + lane] += w[lane] * ((m[i] - xt[i * L + lane]) * p[i]);
+      } else {
+        const double* g = work.gradients.data() + static_cast<std::size_t>(full) * static_cast<std::size_t>(d * L);
+        for (Eigen::Index i = i0; i < i1; ++i)
 #pragma omp simd
-        for (int lane = 0; lane < L; ++lane) st[i * L + lane] += w[lane] * g[i * L + lane];
+          for (int lane = 0; lane < L; ++lane) st[i * L + lane] += w[lane] * g[i * L + lane];
+      }
     }
   }
   for (Eigen::Index lane = 0; lane < count; ++lane)
