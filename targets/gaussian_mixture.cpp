@@ -155,29 +155,11 @@ std::optional<Moments> GaussianMixtureTarget::moments(const NoiseLevel& level) c
   return out;
 }
 
-// J v = sum_k w_k ( -C_k^{-1} v + g_k (g_k . v) ) - s (s . v), batched over particles and
-// directions: every term is a coefficient-wise operation on d x (n m) arrays whose particle
-// quantities (w_k, g_k, s) are repeated over that particle's m directions.
+// J v = sum_k w_k ( -C_k^{-1} v + g_k (g_k . v) ) - s (s . v), eight particles per SIMD pass
+// (targets/mixture_score_kernel.hpp), each particle's m directions in turn.
 void GaussianMixtureTarget::score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
                                                  MatrixRef out) const {
-  std::vector<Matrix> gradients;
-  Matrix log_weighted, responsibility, s;
-  const auto factored = evaluate(level, x, gradients, log_weighted);
-  responsibilities_and_score(gradients, log_weighted, responsibility, s);
-  const Eigen::Index n = x.cols();
-  const Eigen::Index m = v.cols() / n;
-  std::vector<Eigen::Index> owner(static_cast<std::size_t>(n * m));
-  for (Eigen::Index c = 0; c < n * m; ++c) owner[static_cast<std::size_t>(c)] = c / m;
-  const Matrix s_repeated = s(Eigen::all, owner);
-  out = -(s_repeated.array().rowwise() * (s_repeated.array() * v.array()).colwise().sum()).matrix();
-  Matrix solved(v.rows(), v.cols());
-  for (std::size_t k = 0; k < gradients.size(); ++k) {
-    factored[k].precision_apply(v, solved);
-    const Eigen::RowVectorXd w = responsibility.row(static_cast<Eigen::Index>(k))(Eigen::all, owner);
-    const Matrix g = gradients[k](Eigen::all, owner);
-    const Eigen::RowVectorXd projection = (g.array() * v.array()).colwise().sum();
-    out.array() += (g.array().rowwise() * projection.array() - solved.array()).rowwise() * w.array();
-  }
+  kernel(level).jacobian_apply(x, v, out);
 }
 
 // log |det(a I + c J)| with J = -sum_k w_k P_k + G (diag(w) - w w^T) G^T and P_k diagonal:

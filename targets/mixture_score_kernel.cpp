@@ -15,10 +15,10 @@ constexpr Eigen::Index kRowBlock = 64;  // coordinates per block: 64 x 8 doubles
 // Tiles are row-major over lanes: entry (i, lane) at [i * L + lane], so each loop over lanes
 // is one SIMD operation.
 struct MixtureScoreKernel::Workspace {
-  std::vector<double, Eigen::aligned_allocator<double>> x, score, residual, log_weighted, gradients;
+  std::vector<double, Eigen::aligned_allocator<double>> x, score, residual, log_weighted, gradients, direction, product;
   void reserve(Eigen::Index d, Eigen::Index K, std::size_t full) {
     const auto dl = static_cast<std::size_t>(d * L), kl = static_cast<std::size_t>(K * L);
-    if (x.size() < dl) x.resize(dl), score.resize(dl), residual.resize(dl);
+    if (x.size() < dl) x.resize(dl), score.resize(dl), residual.resize(dl), direction.resize(dl), product.resize(dl);
     if (log_weighted.size() < kl) log_weighted.resize(kl);
     if (gradients.size() < full * dl) gradients.resize(full * dl);
   }
@@ -55,11 +55,91 @@ void MixtureScoreKernel::evaluate(ConstMatrixRef x, MatrixRef* score, VectorRef*
   thread_local Workspace work;
   work.reserve(d_, K_, lower_.size());
   for (Eigen::Index first = 0; first < x.cols(); first += L)
-    evaluate_tile(x, first, std::min<Eigen::Index>(L, x.cols() - first), work, score, log_density);
+    evaluate_tile(x, first, std::min<Eigen::Index>(L, x.cols() - first), work, score != nullptr, score, log_density);
+}
+
+void MixtureScoreKernel::jacobian_apply(ConstMatrixRef x, ConstMatrixRef v, MatrixRef out) const {
+  thread_local Workspace work;
+  work.reserve(d_, K_, lower_.size());
+  const Eigen::Index directions = x.cols() > 0 ? v.cols() / x.cols() : 0;
+  for (Eigen::Index first = 0; first < x.cols(); first += L) {
+    const Eigen::Index count = std::min<Eigen::Index>(L, x.cols() - first);
+    evaluate_tile(x, first, count, work, true, nullptr, nullptr);
+    jacobian_tile(v, first, count, directions, work, out);
+  }
+}
+
+void MixtureScoreKernel::jacobian_tile(ConstMatrixRef v, Eigen::Index first, Eigen::Index count,
+                                       Eigen::Index directions, Workspace& work, MatrixRef out) const {
+  const Eigen::Index d = d_;
+  const double* __restrict xt = work.x.data();
+  const double* __restrict st = work.score.data();
+  const double* __restrict lw = work.log_weighted.data();  // normalised w_k
+  double* __restrict vt = work.direction.data();
+  double* __restrict ot = work.product.data();
+  double* __restrict y = work.residual.data();
+  for (Eigen::Index r = 0; r < directions; ++r) {
+    for (int lane = 0; lane < L; ++lane) {
+      const Eigen::Index column = (first + std::min<Eigen::Index>(lane, count - 1)) * directions + r;
+      for (Eigen::Index i = 0; i < d; ++i) vt[i * L + lane] = v(i, column);
+    }
+    alignas(64) double sv[L] = {};
+    for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+      for (int lane = 0; lane < L; ++lane) sv[lane] += st[i * L + lane] * vt[i * L + lane];
+    for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+      for (int lane = 0; lane < L; ++lane) ot[i * L + lane] = -(st[i * L + lane] * sv[lane]);
+    for (Eigen::Index k = 0; k < K_; ++k) {
+      const double* w = lw + k * L;
+      const int full = full_index_[static_cast<std::size_t>(k)];
+      alignas(64) double gv[L] = {};
+      if (full < 0) {
+        const double* m = mean_.col(k).data();
+        const double* p = precision_.col(k).data();
+        for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+          for (int lane = 0; lane < L; ++lane) gv[lane] += (m[i] - xt[i * L + lane]) * p[i] * vt[i * L + lane];
+        for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+          for (int lane = 0; lane < L; ++lane) {
+            const double g = (m[i] - xt[i * L + lane]) * p[i];
+            ot[i * L + lane] += w[lane] * (g * gv[lane] - p[i] * vt[i * L + lane]);
+          }
+      } else {
+        const Matrix& lower = lower_[static_cast<std::size_t>(full)];
+        const double* g = work.gradients.data() + static_cast<std::size_t>(full) * static_cast<std::size_t>(d * L);
+        for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+          for (int lane = 0; lane < L; ++lane) gv[lane] += g[i * L + lane] * vt[i * L + lane];
+        // C^{-1} v = L^{-T} L^{-1} v: forward, then backward substitution, in place in y.
+        for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+          for (int lane = 0; lane < L; ++lane) {
+            double yi = vt[i * L + lane];
+            for (Eigen::Index c = 0; c < i; ++c) yi -= lower(i, c) * y[c * L + lane];
+            y[i * L + lane] = yi / lower(i, i);
+          }
+        for (Eigen::Index i = d - 1; i >= 0; --i)
+#pragma omp simd
+          for (int lane = 0; lane < L; ++lane) {
+            double ui = y[i * L + lane];
+            for (Eigen::Index c = i + 1; c < d; ++c) ui -= lower(c, i) * y[c * L + lane];
+            y[i * L + lane] = ui / lower(i, i);
+          }
+        for (Eigen::Index i = 0; i < d; ++i)
+#pragma omp simd
+          for (int lane = 0; lane < L; ++lane)
+            ot[i * L + lane] += w[lane] * (g[i * L + lane] * gv[lane] - y[i * L + lane]);
+      }
+    }
+    for (Eigen::Index lane = 0; lane < count; ++lane)
+      for (Eigen::Index i = 0; i < d; ++i) out(i, (first + lane) * directions + r) = ot[i * L + lane];
+  }
 }
 
 void MixtureScoreKernel::evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eigen::Index count, Workspace& work,
-                                       MatrixRef* score, VectorRef* log_density) const {
+                                       bool with_score, MatrixRef* score, VectorRef* log_density) const {
   const Eigen::Index d = d_;
   double* __restrict xt = work.x.data();
   double* __restrict st = work.score.data();
@@ -139,7 +219,7 @@ void MixtureScoreKernel::evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eig
     simd::log8(total, log_total);
     for (Eigen::Index lane = 0; lane < count; ++lane) (*log_density)(first + lane) = top[lane] + log_total[lane];
   }
-  if (score == nullptr) return;
+  if (!with_score) return;
   for (Eigen::Index k = 0; k < K_; ++k)
 #pragma omp simd
     for (int lane = 0; lane < L; ++lane) lw[k * L + lane] /= total[lane];
@@ -163,6 +243,7 @@ void MixtureScoreKernel::evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eig
       }
     }
   }
+  if (score == nullptr) return;
   for (Eigen::Index lane = 0; lane < count; ++lane)
     for (Eigen::Index i = 0; i < d; ++i) (*score)(i, first + lane) = st[i * L + lane];
 }

@@ -30,13 +30,21 @@ class MixtureScoreKernel {
   // log_density is non-null. x: d x n.
   void evaluate(ConstMatrixRef x, MatrixRef* score, VectorRef* log_density) const;
 
+  // out.col(j m + r) = J(x_j) v.col(j m + r), r < m = v.cols() / n, with
+  //   J v = sum_k w_k ( -C_k^{-1} v + g_k (g_k . v) ) - s (s . v).
+  void jacobian_apply(ConstMatrixRef x, ConstMatrixRef v, MatrixRef out) const;
+
   // Flops per particle of evaluate() with a score (the count benchmarks report).
   double flops_per_particle() const;
 
  private:
   struct Workspace;
-  void evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eigen::Index count, Workspace& work, MatrixRef* score,
-                     VectorRef* log_density) const;
+  // Fills the workspace tile (x, normalised w, full components' g, and s when with_score) and
+  // writes the requested outputs.
+  void evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eigen::Index count, Workspace& work, bool with_score,
+                     MatrixRef* score, VectorRef* log_density) const;
+  void jacobian_tile(ConstMatrixRef v, Eigen::Index first, Eigen::Index count, Eigen::Index directions,
+                     Workspace& work, MatrixRef out) const;
   Eigen::Index d_ = 0;
   Eigen::Index K_ = 0;
   Vector log_constant_;                   // c_k
