@@ -111,8 +111,8 @@ GaussianComponent::AtLevel GaussianComponent::at(const NoiseLevel& level) const 
   if (kind_ == CovarianceKind::kFull) {
     Matrix c = a * covariance_;
     c.diagonal().array() += b;
-    out.cholesky_.compute(c);
-    log_det = 2.0 * out.cholesky_.matrixLLT().diagonal().array().log().sum();
+    out.cholesky_.emplace(c);
+    log_det = 2.0 * out.cholesky_->matrixLLT().diagonal().array().log().sum();
   } else {
     out.diagonal_ = (a * variances_.array() + b).matrix();
     log_det = out.diagonal_.array().log().sum();
@@ -125,7 +125,7 @@ void GaussianComponent::AtLevel::gradient_and_quadratic(ConstMatrixRef x, Matrix
                                                         VectorRef quadratic) const {
   gradient = x.colwise() - mean_;  // r = x - m
   if (kind_ == CovarianceKind::kFull) {
-    const auto lower = cholesky_.matrixL();
+    const auto lower = cholesky_->matrixL();
     lower.solveInPlace(gradient);  // z = L^{-1} r
     quadratic = gradient.colwise().squaredNorm().transpose();
     lower.transpose().solveInPlace(gradient);  // C^{-1} r = L^{-T} z
@@ -140,8 +140,8 @@ void GaussianComponent::AtLevel::gradient_and_quadratic(ConstMatrixRef x, Matrix
 void GaussianComponent::AtLevel::precision_apply(ConstMatrixRef v, MatrixRef out) const {
   if (kind_ == CovarianceKind::kFull) {
     out = v;
-    cholesky_.matrixL().solveInPlace(out);
-    cholesky_.matrixU().solveInPlace(out);
+    cholesky_->matrixL().solveInPlace(out);
+    cholesky_->matrixU().solveInPlace(out);
   } else {
     out = v.array().colwise() / diagonal_.array();
   }
@@ -149,7 +149,7 @@ void GaussianComponent::AtLevel::precision_apply(ConstMatrixRef v, MatrixRef out
 
 Matrix GaussianComponent::AtLevel::precision() const {
   if (kind_ == CovarianceKind::kFull) {
-    return cholesky_.solve(Matrix::Identity(mean_.size(), mean_.size()));
+    return cholesky_->solve(Matrix::Identity(mean_.size(), mean_.size()));
   }
   return diagonal_.cwiseInverse().asDiagonal();
 }

@@ -8,6 +8,7 @@
 // (and C^{-1} cheap) when Sigma is. Full covariances are factored by Cholesky at each level;
 // nothing is inverted explicitly except where the Hessian itself is requested.
 #pragma once
+#include <optional>
 #include <string>
 
 #include "core/noise_level.hpp"
@@ -40,7 +41,7 @@ class GaussianComponent {
     // For diagonal and isotropic components: the diagonal of C^{-1}.
     Vector precision_diagonal() const;
     // For full components: the lower Cholesky factor L of C = L L^T.
-    Matrix lower_factor() const { return cholesky_.matrixL(); }
+    Matrix lower_factor() const { return cholesky_->matrixL(); }
     CovarianceKind kind() const { return kind_; }
     const Vector& mean() const { return mean_; }
 
@@ -48,7 +49,9 @@ class GaussianComponent {
     friend class GaussianComponent;
     CovarianceKind kind_;
     Vector mean_;                 // m = sqrt(a) mu
-    Eigen::LLT<Matrix> cholesky_; // full: C = L L^T
+    // Full components only: C = L L^T. Optional because a default-constructed LLT leaves its
+    // status flag uninitialised, and copying it for diagonal components read that flag.
+    std::optional<Eigen::LLT<Matrix>> cholesky_;
     Vector diagonal_;             // diagonal / isotropic: diag(C)
     double log_normaliser_ = 0.0;
   };

@@ -13,6 +13,8 @@ void sincospi8(const double* in, double* sin_out, double* cos_out) {
   _mm512_store_pd(sin_out, r.x);
   _mm512_store_pd(cos_out, r.y);
 }
+void erfc8(const double* in, double* out) { _mm512_store_pd(out, Sleef_erfcd8_u15avx512f(_mm512_load_pd(in))); }
+void log1p8(const double* in, double* out) { _mm512_store_pd(out, Sleef_log1pd8_u10avx512f(_mm512_load_pd(in))); }
 const char* variant() { return "avx512f"; }
 #elif defined(__AVX2__) && defined(__FMA__)
 void exp8(const double* in, double* out) {
@@ -28,6 +30,12 @@ void sincospi8(const double* in, double* sin_out, double* cos_out) {
     _mm256_store_pd(cos_out + h, r.y);
   }
 }
+void erfc8(const double* in, double* out) {
+  for (int h = 0; h < 8; h += 4) _mm256_store_pd(out + h, Sleef_erfcd4_u15avx2(_mm256_load_pd(in + h)));
+}
+void log1p8(const double* in, double* out) {
+  for (int h = 0; h < 8; h += 4) _mm256_store_pd(out + h, Sleef_log1pd4_u10avx2(_mm256_load_pd(in + h)));
+}
 const char* variant() { return "avx2"; }
 #else
 void exp8(const double* in, double* out) {
@@ -42,6 +50,12 @@ void sincospi8(const double* in, double* sin_out, double* cos_out) {
     _mm_store_pd(sin_out + h, r.x);
     _mm_store_pd(cos_out + h, r.y);
   }
+}
+void erfc8(const double* in, double* out) {
+  for (int h = 0; h < 8; h += 2) _mm_store_pd(out + h, Sleef_erfcd2_u15sse2(_mm_load_pd(in + h)));
+}
+void log1p8(const double* in, double* out) {
+  for (int h = 0; h < 8; h += 2) _mm_store_pd(out + h, Sleef_log1pd2_u10sse2(_mm_load_pd(in + h)));
 }
 const char* variant() { return "sse2"; }
 #endif

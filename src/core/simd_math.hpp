@@ -4,6 +4,8 @@
 //   exp8      e^x          1 ulp        (Sleef_expd*_u10)
 //   log8      log x        1 ulp        (Sleef_logd*_u10)
 //   sincospi8 sin(pi x), cos(pi x)  0.506 ulp  (Sleef_sincospid*_u05)
+//   erfc8     erfc x       1.5 ulp      (Sleef_erfcd*_u15)
+//   log1p8    log(1 + x)   1 ulp        (Sleef_log1pd*_u10)
 //
 // Each call evaluates all eight lanes at one SIMD width fixed at compile time (AVX-512: one
 // call; AVX2 with FMA: two; otherwise SSE2: four), never with SLEEF's scalar functions, so a
@@ -20,6 +22,8 @@ inline constexpr int kLanes = 8;
 void exp8(const double* in, double* out);
 void log8(const double* in, double* out);
 void sincospi8(const double* in, double* sin_out, double* cos_out);
+void erfc8(const double* in, double* out);
+void log1p8(const double* in, double* out);
 
 // The name of the SIMD variant compiled in ("avx512f", "avx2", "sse2").
 const char* variant();

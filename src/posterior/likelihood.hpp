@@ -50,6 +50,13 @@ class Likelihood {
   // out.col(j) = grad_x L(x.col(j); y) (phase_retrieval: the gradient where a_i^T x != 0, and 0 in
   // that term where a_i^T x = 0).  Precondition: out has the shape of x.
   virtual void gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const = 0;
+  // Both at once, equal to the bit to the two calls above; a likelihood overrides it when the two
+  // share their expensive part.
+  virtual void negative_log_likelihood_and_gradient(const Vector& y, ConstMatrixRef x, VectorRef nll,
+                                                    MatrixRef gradient) const {
+    negative_log_likelihood(y, x, nll);
+    this->gradient(y, x, gradient);
+  }
 
   // log (e^{-L(.; y)} * N(0, eta^2 I))(x_j) in closed form when known (linear_gaussian: a Gaussian
   // in y with covariance sigma_y^2 I + eta^2 A A^T; one_bit only when m = 1 or the a_i are

@@ -121,8 +121,11 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
   Matrix noise(d, n);
   Vector nll(n);
   Vector proposal_nll(n);
-  likelihood.gradient(y, z, gradient);
-  if (options.metropolis) likelihood.negative_log_likelihood(y, z, nll);
+  if (options.metropolis) {
+    likelihood.negative_log_likelihood_and_gradient(y, z, nll, gradient);
+  } else {
+    likelihood.gradient(y, z, gradient);
+  }
 
   std::uint64_t accepted = 0;
   for (int i = 0; i < options.iterations; ++i) {
@@ -142,8 +145,7 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
       proposal.col(j) = z.col(j) + step.r * (centre.col(j) - z.col(j)) - step.drift * gradient.col(j) +
                         step.sd * noise.col(j);
     }
-    likelihood.gradient(y, proposal, proposal_gradient);
-    likelihood.negative_log_likelihood(y, proposal, proposal_nll);
+    likelihood.negative_log_likelihood_and_gradient(y, proposal, proposal_nll, proposal_gradient);
     for (Eigen::Index j = 0; j < n; ++j) {
       const Step forward = step_at(gradient.col(j).data());
       const Step backward = step_at(proposal_gradient.col(j).data());

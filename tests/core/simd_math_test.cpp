@@ -44,6 +44,28 @@ TEST(SimdMath, ExpAndLogWithinOneUlp) {
   EXPECT_LE(worst_log, 1.0) << simd::variant();
 }
 
+// erfc on [0, 26] (down to 1e-295, where the probit terms use it), log1p on (-1/2, 0] (log Phi for
+// u > 0). SLEEF states 1.5 ulp for erfc; long double erfcl is good to well under that.
+TEST(SimdMath, ErfcWithinOneAndAHalfUlpAndLog1pWithinOne) {
+  const RandomStreams streams(7, 8);
+  alignas(64) double in[simd::kLanes], out[simd::kLanes];
+  double worst_erfc = 0.0, worst_log1p = 0.0;
+  for (std::uint64_t block = 0; block < 20000; ++block) {
+    for (int lane = 0; lane < simd::kLanes; ++lane)
+      in[lane] = 26.0 * streams.uniform(block, StreamTag(StreamPurpose::kTest, 5), lane);
+    simd::erfc8(in, out);
+    for (int lane = 0; lane < simd::kLanes; ++lane)
+      worst_erfc = std::max(worst_erfc, ulp_error(out[lane], std::erfc(static_cast<long double>(in[lane]))));
+    for (int lane = 0; lane < simd::kLanes; ++lane)
+      in[lane] = -0.5 * streams.uniform(block, StreamTag(StreamPurpose::kTest, 6), lane);
+    simd::log1p8(in, out);
+    for (int lane = 0; lane < simd::kLanes; ++lane)
+      worst_log1p = std::max(worst_log1p, ulp_error(out[lane], std::log1p(static_cast<long double>(in[lane]))));
+  }
+  EXPECT_LE(worst_erfc, 1.5) << simd::variant();
+  EXPECT_LE(worst_log1p, 1.0) << simd::variant();
+}
+
 #if defined(__AVX512F__)
 TEST(SimdMath, Avx512AndAvx2VariantsAgreeToTheBit) {
   const RandomStreams streams(5, 6);
@@ -66,6 +88,13 @@ TEST(SimdMath, Avx512AndAvx2VariantsAgreeToTheBit) {
     for (int lane = 0; lane < 8; ++lane) in[lane] = std::fabs(in[lane]) + 1e-300;
     _mm512_store_pd(wide2, Sleef_logd8_u10avx512f(_mm512_load_pd(in)));
     for (int h = 0; h < 8; h += 4) _mm256_store_pd(narrow2 + h, Sleef_logd4_u10avx2(_mm256_load_pd(in + h)));
+    for (int lane = 0; lane < 8; ++lane) mismatches += wide[lane] != narrow[lane] || wide2[lane] != narrow2[lane];
+    for (int lane = 0; lane < 8; ++lane) in[lane] = 0.7 * in[lane];  // erfc on (0, 28]
+    _mm512_store_pd(wide, Sleef_erfcd8_u15avx512f(_mm512_load_pd(in)));
+    for (int h = 0; h < 8; h += 4) _mm256_store_pd(narrow + h, Sleef_erfcd4_u15avx2(_mm256_load_pd(in + h)));
+    for (int lane = 0; lane < 8; ++lane) in[lane] = -in[lane] / 56.0;  // log1p on [-1/2, 0)
+    _mm512_store_pd(wide2, Sleef_log1pd8_u10avx512f(_mm512_load_pd(in)));
+    for (int h = 0; h < 8; h += 4) _mm256_store_pd(narrow2 + h, Sleef_log1pd4_u10avx2(_mm256_load_pd(in + h)));
     for (int lane = 0; lane < 8; ++lane) mismatches += wide[lane] != narrow[lane] || wide2[lane] != narrow2[lane];
   }
   EXPECT_EQ(mismatches, 0);

@@ -37,12 +37,18 @@ class OneBitLikelihood final : public Likelihood {
   void check_observation(const Vector& y) const override;
   void negative_log_likelihood(const Vector& y, ConstMatrixRef x, VectorRef out) const override;
   void gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const override;
+  // One probit evaluation per observation serves both (the MALA proposal needs both).
+  void negative_log_likelihood_and_gradient(const Vector& y, ConstMatrixRef x, VectorRef nll,
+                                            MatrixRef gradient) const override;
   bool smoothed_log_likelihood(const Vector& y, double eta, ConstMatrixRef x, VectorRef out) const override;
 
   const Matrix& vectors() const { return vectors_; }
   const Vector& dithers() const { return dithers_; }
 
  private:
+  // out[k] = grad_k L for one column from its inverse Mills ratios lambda(u_i).
+  void column_gradient(const Vector& y, const double* inverse_mills, double* out) const;
+
   Matrix vectors_;
   Vector dithers_;
   double sigma_;
