@@ -162,6 +162,11 @@ void GaussianMixtureTarget::score_jacobian_apply(const NoiseLevel& level, ConstM
   kernel(level).jacobian_apply(x, v, out);
 }
 
+void GaussianMixtureTarget::score_and_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
+                                                     MatrixRef score_out, MatrixRef jacobian_out) const {
+  kernel(level).jacobian_apply(x, v, jacobian_out, &score_out);
+}
+
 // log |det(a I + c J)| with J = -sum_k w_k P_k + G (diag(w) - w w^T) G^T and P_k diagonal:
 // matrix determinant lemma per particle, O(K^2 d + K^3). Full covariances: dense default.
 void GaussianMixtureTarget::log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,

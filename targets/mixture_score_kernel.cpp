@@ -58,13 +58,13 @@ void MixtureScoreKernel::evaluate(ConstMatrixRef x, MatrixRef* score, VectorRef*
     evaluate_tile(x, first, std::min<Eigen::Index>(L, x.cols() - first), work, score != nullptr, score, log_density);
 }
 
-void MixtureScoreKernel::jacobian_apply(ConstMatrixRef x, ConstMatrixRef v, MatrixRef out) const {
+void MixtureScoreKernel::jacobian_apply(ConstMatrixRef x, ConstMatrixRef v, MatrixRef out, MatrixRef* score) const {
   thread_local Workspace work;
   work.reserve(d_, K_, lower_.size());
   const Eigen::Index directions = x.cols() > 0 ? v.cols() / x.cols() : 0;
   for (Eigen::Index first = 0; first < x.cols(); first += L) {
     const Eigen::Index count = std::min<Eigen::Index>(L, x.cols() - first);
-    evaluate_tile(x, first, count, work, true, nullptr, nullptr);
+    evaluate_tile(x, first, count, work, true, score, nullptr);
     jacobian_tile(v, first, count, directions, work, out);
   }
 }

@@ -32,7 +32,8 @@ class MixtureScoreKernel {
 
   // out.col(j m + r) = J(x_j) v.col(j m + r), r < m = v.cols() / n, with
   //   J v = sum_k w_k ( -C_k^{-1} v + g_k (g_k . v) ) - s (s . v).
-  void jacobian_apply(ConstMatrixRef x, ConstMatrixRef v, MatrixRef out) const;
+  // With score non-null, also score.col(j) = s(x.col(j)), the bits evaluate() gives.
+  void jacobian_apply(ConstMatrixRef x, ConstMatrixRef v, MatrixRef out, MatrixRef* score = nullptr) const;
 
   // Flops per particle of evaluate() with a score (the count benchmarks report).
   double flops_per_particle() const;

@@ -48,9 +48,22 @@ class ScoreModel {
   virtual void jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const;
   // Batched Jacobian-vector products, as Target::score_jacobian_apply. Not counted as NFE.
   virtual void jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v, MatrixRef out) const;
+  // evaluate() and jacobian_apply() at the same points (counted as x.cols() evaluations), equal to
+  // the bit to the two calls; models whose Jacobian products compute the score anyway override
+  // fused_score_and_jacobian_apply.
+  void evaluate_with_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v, MatrixRef score_out,
+                                    MatrixRef jacobian_out) const {
+    evaluations_.fetch_add(static_cast<std::uint64_t>(x.cols()), std::memory_order_relaxed);
+    fused_score_and_jacobian_apply(level, x, v, score_out, jacobian_out);
+  }
 
  protected:
   virtual void compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const = 0;
+  virtual void fused_score_and_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
+                                              MatrixRef score_out, MatrixRef jacobian_out) const {
+    compute(level, x, score_out);
+    jacobian_apply(level, x, v, jacobian_out);
+  }
 
  private:
   mutable std::atomic<std::uint64_t> evaluations_{0};
@@ -82,6 +95,10 @@ class ExactScore final : public ScoreModel {
  protected:
   void compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const override {
     target_.score(level, x, out);
+  }
+  void fused_score_and_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v, MatrixRef score_out,
+                                      MatrixRef jacobian_out) const override {
+    target_.score_and_jacobian_apply(level, x, v, score_out, jacobian_out);
   }
 
  private:

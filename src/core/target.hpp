@@ -98,6 +98,13 @@ class Target {
   // The default forms each Jacobian densely; targets with structure override it.
   virtual void score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
                                     MatrixRef out) const;
+  // score() and score_jacobian_apply() at the same points in one call, equal to the bit to the two
+  // calls; targets whose Jacobian products compute the score anyway override it.
+  virtual void score_and_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
+                                        MatrixRef score_out, MatrixRef jacobian_out) const {
+    score(level, x, score_out);
+    score_jacobian_apply(level, x, v, jacobian_out);
+  }
   // Mean and covariance of p_t in closed form, when known.
   virtual std::optional<Moments> moments(const NoiseLevel&) const { return std::nullopt; }
   // out(j) = log |det(a I + c J*_t(x_j))|, the log-Jacobian of a linear score step at each

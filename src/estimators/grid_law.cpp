@@ -36,6 +36,20 @@ std::string format_double(double value) {
 // Lagrange weights of `order` nodes at offsets o_m = m - order/2 + 1 (m = 0..order-1) from the
 // cell's left node, evaluated at fraction f in [0, 1): w_m = prod_{l != m} (f - o_l)/(o_m - o_l).
 // Prefix/suffix products avoid dividing by (f - o_m), so nodes (f = 0) are exact.
+// The denominators prod_{l != m} (m - l) = (-1)^{order-1-m} m! (order-1-m)! are integers below
+// 2^53 (11! = 39916800), exact in a double, tabulated once per order.
+struct LagrangeDenominators {
+  double value[17][16] = {};
+  constexpr LagrangeDenominators() {
+    double factorial[16] = {1.0};
+    for (int m = 1; m < 16; ++m) factorial[m] = factorial[m - 1] * m;
+    for (int order = 1; order <= 16; ++order)
+      for (int m = 0; m < order; ++m)
+        value[order][m] = factorial[m] * factorial[order - 1 - m] * (((order - 1 - m) % 2) ? -1.0 : 1.0);
+  }
+};
+constexpr LagrangeDenominators kLagrangeDenominators;
+
 void lagrange_weights(double f, int order, double* w) {
   double left[16], right[16];
   const int first = 1 - order / 2;
@@ -43,14 +57,8 @@ void lagrange_weights(double f, int order, double* w) {
   for (int m = 1; m < order; ++m) left[m] = left[m - 1] * (f - static_cast<double>(first + m - 1));
   right[order - 1] = 1.0;
   for (int m = order - 2; m >= 0; --m) right[m] = right[m + 1] * (f - static_cast<double>(first + m + 1));
-  // denominator prod_{l != m} (m - l) = (-1)^{order-1-m} m! (order-1-m)!
-  double factorial[16];
-  factorial[0] = 1.0;
-  for (int m = 1; m < order; ++m) factorial[m] = factorial[m - 1] * m;
-  for (int m = 0; m < order; ++m) {
-    const double denominator = factorial[m] * factorial[order - 1 - m] * (((order - 1 - m) % 2) ? -1.0 : 1.0);
-    w[m] = left[m] * right[m] / denominator;
-  }
+  const double* denominator = kLagrangeDenominators.value[order];
+  for (int m = 0; m < order; ++m) w[m] = left[m] * right[m] / denominator[m];
 }
 
 // First stencil index and weights along one axis; false when the stencil misses the grid.
@@ -108,8 +116,7 @@ PointFailure map_block(const GridDensity& in, const ScoreModel& score, const Noi
     for (Eigen::Index q = 0; q < k; ++q) ys.col(q) = y.col(active[static_cast<std::size_t>(q)]);
     s.resize(D, k);
     jac.resize(D, D * k);
-    score.evaluate(level, ys, s);
-    score.jacobian_apply(level, ys, repeated_identity(D, k), jac);
+    score.evaluate_with_jacobian_apply(level, ys, repeated_identity(D, k), s, jac);
     std::vector<Eigen::Index> next;
     for (Eigen::Index q = 0; q < k; ++q) {
       const Eigen::Index j = active[static_cast<std::size_t>(q)];

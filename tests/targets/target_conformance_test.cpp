@@ -680,6 +680,12 @@ bool CheckJacobianApply(const T& target, const NoiseLevel& level, const Matrix& 
       }
       EXPECT_TRUE(BitwiseEqual(out, chunked)) << "score_jacobian_apply, chunk " << chunk;
     }
+    // The fused call gives the two separate calls' bits.
+    Matrix fused_score(d, n), fused_product(d, n * m), score(d, n);
+    target.score_and_jacobian_apply(level, x, v, fused_score, fused_product);
+    target.score(level, x, score);
+    EXPECT_TRUE(BitwiseEqual(fused_score, score)) << "score_and_jacobian_apply: score";
+    EXPECT_TRUE(BitwiseEqual(fused_product, out)) << "score_and_jacobian_apply: products";
     return true;
   } else {
     return false;
