@@ -196,6 +196,17 @@ void StudentTTarget::score_jacobian_apply(const NoiseLevel& level, ConstMatrixRe
   }
 }
 
+void StudentTTarget::score_and_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
+                                              MatrixRef score_out, MatrixRef jacobian_out) const {
+  const Evaluator evaluator(nu_, scale_, level, max_abs(x), step_);
+  const Eigen::Index m = v.cols() / x.cols();
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    const auto point = evaluator.evaluate(x(0, j));
+    score_out(0, j) = point.score;
+    for (Eigen::Index k = j * m; k < (j + 1) * m; ++k) jacobian_out(0, k) = point.curvature * v(0, k);
+  }
+}
+
 void StudentTTarget::log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                              VectorRef out) const {
   const Evaluator evaluator(nu_, scale_, level, max_abs(x), step_);

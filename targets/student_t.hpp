@@ -82,6 +82,9 @@ class StudentTTarget final : public Target {
   void score_jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const override;
   void score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
                             MatrixRef out) const override;
+  // One quadrature per point gives both (Evaluator::evaluate returns score and curvature).
+  void score_and_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v, MatrixRef score_out,
+                                MatrixRef jacobian_out) const override;
   void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                VectorRef out) const override;
   std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel& level,
