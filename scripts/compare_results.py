@@ -15,6 +15,9 @@ number of differing values and the largest |a - b| / max(|a|, |b|) (after a chan
 move numbers only at the rounding level, such as a vectorised kernel, this is the evidence);
 the exit status is then 0 when that largest ratio is at most --relative's bound.
 
+Files without a /runs table (`dmconv lsi` profiles) are compared dataset by dataset instead: every
+dataset in either file must be in both with the same bits (names containing "seconds" excepted).
+
 Exit status: 0 identical, 1 a difference (each listed, at most 20 per column), 2 bad input.
 Needs only python3-h5py and python3-numpy.
 """
@@ -128,6 +131,38 @@ def compare_table(old_path, new_path, table, ignored, relative=None):
 notes = []
 
 
+def datasets(path):
+    found = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and "seconds" not in name:
+                found[name] = obj[()]
+        f.visititems(visit)
+    return found
+
+
+def bits(value):
+    array = np.asarray(value)
+    if array.dtype.names:
+        return tuple(bits(array[n]) for n in array.dtype.names if "seconds" not in n)
+    if array.dtype.kind == "f":
+        return array.astype(np.float64).view(np.uint64).tobytes()
+    if array.dtype.kind in ("O", "S", "U"):
+        return tuple(v.decode() if isinstance(v, bytes) else str(v) for v in array.ravel())
+    return array.tobytes()
+
+
+def compare_datasets(old_path, new_path):
+    old, new = datasets(old_path), datasets(new_path)
+    problems = [f"{name}: only in {old_path if name in old else new_path}" for name in sorted(set(old) ^ set(new))]
+    problems += [f"{name}: differs" for name in sorted(set(old) & set(new)) if bits(old[name]) != bits(new[name])]
+    for line in problems[:40]:
+        print(line)
+    print(f"{len(set(old) & set(new))} datasets compared (no /runs table): "
+          f"{'identical' if not problems else f'{len(problems)} differences'}")
+    return 1 if problems else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("old")
@@ -137,6 +172,14 @@ def main():
     parser.add_argument("--relative", type=float, default=None, metavar="BOUND",
                         help="summarise float differences; fail only above this relative difference")
     args = parser.parse_args()
+    try:
+        with h5py.File(args.old, "r") as a, h5py.File(args.new, "r") as b:
+            without_runs = "runs" not in a and "runs" not in b
+    except OSError as error:
+        print(f"compare_results: {error}", file=sys.stderr)
+        return 2
+    if without_runs:
+        return compare_datasets(args.old, args.new)
     failed = False
     for table in args.tables:
         ignored = DEFAULT_IGNORED[table] | set(args.ignore)

@@ -228,6 +228,32 @@ class FailurePaths(unittest.TestCase):
                     self.assertIn(needle, result.stderr)
 
 
+class CompareWithoutRunsTable(unittest.TestCase):
+    """compare_results.py on files without /runs (dmconv lsi profiles): dataset by dataset, bitwise."""
+
+    def write(self, path, value, seconds):
+        with h5py.File(path, "w") as f:
+            f["profile/lambda"] = np.array([1.0, value])
+            f["profile/wall_seconds"] = np.array([seconds])
+
+    def compare(self, a, b):
+        return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "compare_results.py"), a, b],
+                              capture_output=True, text=True)
+
+    def test_same_bits_pass_and_one_ulp_fails(self):
+        with tempfile.TemporaryDirectory() as directory:
+            old, same, moved = (os.path.join(directory, n) for n in ("old.h5", "same.h5", "moved.h5"))
+            self.write(old, 0.5, 1.0)
+            self.write(same, 0.5, 2.0)  # wall-clock columns are not mathematics
+            self.write(moved, np.nextafter(0.5, 1.0), 1.0)
+            result = self.compare(old, same)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            self.assertIn("identical", result.stdout)
+            result = self.compare(old, moved)
+            self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+            self.assertIn("profile/lambda: differs", result.stdout)
+
+
 if __name__ == "__main__":
     DMCONV = os.path.abspath(sys.argv.pop(1))
     ROOT = os.path.abspath(sys.argv.pop(1))
