@@ -118,7 +118,9 @@ struct BakryEmeryBound {
 // of p_t; each local search is gradient descent on f(x) = lambda_min(-J(x)) with the gradient
 // g_i = -v^T (J(x + h e_i) - J(x - h e_i)) v / (2h) (v the unit eigenvector of lambda_min; exact
 // where lambda_min is simple, Hellmann-Feynman) and a backtracking step (halve until f decreases,
-// double after success). Cost per iteration: 2 d + 1 Jacobians and d x d eigen-solves.
+// double after success). Cost per iteration: one batched score_jacobian_apply at the 2 d
+// displaced points (direction v), one dense Jacobian and d x d eigen-solve per trial point. Starts
+// run in parallel (OpenMP) and are reduced in start order: the same bits for every thread count.
 // Precondition: options valid, level not the data level (J* undefined at sigma = 0 for
 // non-smooth laws).
 BakryEmeryBound bakry_emery_bound(const Target& target, const NoiseLevel& level,
