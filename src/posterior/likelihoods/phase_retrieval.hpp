@@ -26,11 +26,18 @@ class PhaseRetrievalLikelihood final : public Likelihood {
   void check_observation(const Vector& y) const override;
   void negative_log_likelihood(const Vector& y, ConstMatrixRef x, VectorRef out) const override;
   void gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const override;
+  void negative_log_likelihood_and_gradient(const Vector& y, ConstMatrixRef x, VectorRef nll,
+                                            MatrixRef gradient) const override;
 
   const Matrix& vectors() const { return vectors_; }
 
  private:
+  // One column: the residuals r_i = y_i - |a_i^T x| into `residual`, the sum of r_i^2 / (2 sigma_y^2)
+  // plus the normalisation into *nll, and grad L into gradient (each when non-null).
+  void column(const Vector& y, const double* x, double* residual, double* nll, double* gradient) const;
+
   Matrix vectors_;
+  double normalisation_ = 0.0;  // (m/2) log(2 pi sigma_y^2)
   double sigma_y_;
   std::string vectors_description_;
 };
