@@ -101,4 +101,11 @@ double RandomStreams::uniform(std::uint64_t particle, StreamTag tag, std::uint64
   return r123::u01<double>(bits[index % 4]);
 }
 
+void RandomStreams::uniforms(std::uint64_t particle, StreamTag tag, double* out, Eigen::Index size) const {
+  for (Eigen::Index first = 0; first < size; first += 4) {
+    const auto bits = philox_block(seed_, run_, particle, tag.value(), static_cast<std::uint64_t>(first / 4));
+    for (Eigen::Index i = first; i < std::min<Eigen::Index>(size, first + 4); ++i) out[i] = r123::u01<double>(bits[i % 4]);
+  }
+}
+
 }  // namespace dmconv

@@ -73,6 +73,8 @@ class RandomStreams {
   void fill_normals(std::uint64_t first_particle, StreamTag tag, MatrixRef out) const;
   // The index-th U(0, 1) number of stream (particle, tag); never exactly 0 or 1.
   double uniform(std::uint64_t particle, StreamTag tag, std::uint64_t index) const;
+  // out[i] = uniform(particle, tag, i), i = 0..size-1, one Philox block per four numbers.
+  void uniforms(std::uint64_t particle, StreamTag tag, double* out, Eigen::Index size) const;
 
  private:
   std::uint64_t seed_;

@@ -96,8 +96,15 @@ FactorAtoms atoms_from_grid(const GridDensity& output, const GridDensity& target
 }
 
 // Cumulative masses in position order; pick() maps U in (0, 1) to the atom of the inverse CDF.
+// The first atom k with cumulative[k] > u * total (std::upper_bound), capped at the last atom of
+// positive mass. A guide table (Chen & Asau 1974) narrows the search to the atoms of u's bucket:
+// guide[g] = upper_bound at a value just below (g / G) total, so guide[g] <= the answer <=
+// guide[g + 2] for every u in [g / G, (g + 1) / G) (the 4-ulp margin covers the rounding of u *
+// total and of u G), and the binary search between them returns exactly the full upper_bound's
+// index. G = the number of atoms: O(1) expected work per draw instead of O(log atoms).
 struct InverseCdf {
   std::vector<double> cumulative;
+  std::vector<Eigen::Index> guide;  // G + 1 entries
   Eigen::Index last_positive = 0;
   explicit InverseCdf(const Vector& mass) : cumulative(static_cast<std::size_t>(mass.size())) {
     double sum = 0.0;
@@ -106,10 +113,25 @@ struct InverseCdf {
       cumulative[static_cast<std::size_t>(k)] = sum;
       if (mass(k) > 0.0) last_positive = k;
     }
+    const auto buckets = static_cast<Eigen::Index>(std::max<std::size_t>(1, cumulative.size()));
+    guide.resize(static_cast<std::size_t>(buckets) + 1);
+    const double total = cumulative.empty() ? 0.0 : cumulative.back();
+    const double margin = 4.0 * std::numeric_limits<double>::epsilon();
+    for (Eigen::Index g = 0; g <= buckets; ++g) {
+      const double edge = static_cast<double>(g) / static_cast<double>(buckets) * total;
+      const double below = g == 0 ? -std::numeric_limits<double>::infinity() : edge * (1.0 - margin);
+      guide[static_cast<std::size_t>(g)] =
+          std::upper_bound(cumulative.begin(), cumulative.end(), below) - cumulative.begin();
+    }
   }
   Eigen::Index pick(double u) const {
     const double x = u * cumulative.back();
-    const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), x);
+    const auto buckets = static_cast<Eigen::Index>(guide.size()) - 1;
+    const auto g = std::min(static_cast<Eigen::Index>(u * static_cast<double>(buckets)), buckets - 1);
+    // Upper end: guide[g + 2] has cumulative > x (x lies below edge g + 1, up to rounding).
+    const auto first = cumulative.begin() + guide[static_cast<std::size_t>(g)];
+    const auto last = g + 2 <= buckets ? cumulative.begin() + guide[static_cast<std::size_t>(g + 2)] : cumulative.end();
+    const auto it = std::upper_bound(first, last, x);
     return std::min(static_cast<Eigen::Index>(it - cumulative.begin()), last_positive);
   }
 };
@@ -175,9 +197,11 @@ struct DrawLaw {
 // One draw: S = sum_i r(atom of U_i); returns (g, c) = ((1 - e^S)_+, e^{S/2} - E e^{S/2}).
 inline void draw(const DrawLaw& law, const RandomStreams& streams, std::uint64_t particle, StreamTag tag, int d,
                  double& g, double& c) {
+  thread_local std::vector<double> u;
+  if (u.size() < static_cast<std::size_t>(d)) u.resize(static_cast<std::size_t>(d));
+  streams.uniforms(particle, tag, u.data(), d);
   double s = 0.0;
-  for (int i = 0; i < d; ++i)
-    s += law.atoms.log_ratio(law.cdf.pick(streams.uniform(particle, tag, static_cast<std::uint64_t>(i))));
+  for (int i = 0; i < d; ++i) s += law.atoms.log_ratio(law.cdf.pick(u[static_cast<std::size_t>(i)]));
   g = s < 0.0 ? -std::expm1(s) : 0.0;
   c = std::exp(0.5 * s) - law.control_mean;
 }

@@ -80,6 +80,18 @@ TEST(RandomStreams, UniformsFollowTheUniformLawAndAvoidTheEndpoints) {
 }
 
 // Neighbouring particles, tags, runs and seeds must give uncorrelated numbers.
+// The batched uniforms are the scalar ones, for every length (partial Philox blocks included).
+TEST(RandomStreams, BatchedUniformsAreTheScalarOnes) {
+  const RandomStreams streams(11, 3);
+  const StreamTag tag(StreamPurpose::kTest, 9);
+  for (const Eigen::Index size : {Eigen::Index{1}, Eigen::Index{3}, Eigen::Index{4}, Eigen::Index{7}, Eigen::Index{130}}) {
+    std::vector<double> batch(static_cast<std::size_t>(size));
+    streams.uniforms(5, tag, batch.data(), size);
+    for (Eigen::Index i = 0; i < size; ++i)
+      EXPECT_EQ(batch[static_cast<std::size_t>(i)], streams.uniform(5, tag, static_cast<std::uint64_t>(i))) << size << " " << i;
+  }
+}
+
 TEST(RandomStreams, NeighbouringStreamsAreUncorrelated) {
   const int n = 200000;
   const RandomStreams base(5, 1), other_run(5, 2), other_seed(6, 1);
