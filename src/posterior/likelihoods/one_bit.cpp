@@ -5,7 +5,7 @@
 //   smoothed (orthogonal a_i only): sum_i log Phi(y_i (a_i^T x + tau_i) / sqrt(sigma^2 + eta^2 |a_i|^2))
 //
 // log Phi and lambda: for u >= -8 from E = Q(|u|) = erfc(|u|/sqrt 2)/2 (Phi = E for u <= 0;
-// log Phi = log1p(-E) for u > 0, where Phi ~ 1); for u < -5 from the Mills ratio R(x) =
+// log Phi = log1p(-E) for u > 0, where Phi ~ 1); for u < -8 from the Mills ratio R(x) =
 // Q(x)/phi(x), x = -u, by the Laplace continued fraction
 //   R(x) = 1/(x + 1/(x + 2/(x + 3/(x + ...)))),
 // evaluated backwards from 22 terms (relative truncation error < 1e-19 for x >= 8: 18 terms reach it
@@ -67,7 +67,7 @@ void probit_terms8(const double* u, double* log_cdf, double* inverse_mills) {
     any_tail |= u[l] < kTailThreshold;
   }
   if (!any_tail) return;
-  // The continued fraction on all lanes (x = 5 where not needed), then the tail lanes replaced.
+  // The continued fraction on all lanes (x = 8 where not needed), then the tail lanes replaced.
   alignas(64) double x[kLanes], t[kLanes], mills[kLanes], log_mills[kLanes];
   for (int l = 0; l < kLanes; ++l) x[l] = u[l] < kTailThreshold ? -u[l] : -kTailThreshold;
   for (int l = 0; l < kLanes; ++l) t[l] = x[l];
@@ -113,6 +113,13 @@ void column_probit_terms(const Matrix& vectors, const Vector& dithers, const Vec
   for (std::size_t i = static_cast<std::size_t>(m); i < scratch.u.size(); ++i) scratch.u[i] = 0.0;
   for (std::size_t first = 0; first < static_cast<std::size_t>(m); first += kLanes)
     probit_terms8(scratch.u.data() + first, scratch.log_cdf.data() + first, scratch.inverse_mills.data() + first);
+}
+
+// sum_i log Phi(u_i) of the column in scratch, over i in order.
+double column_log_likelihood(const ProbitScratch& scratch, Eigen::Index m) {
+  double sum = 0.0;
+  for (Eigen::Index i = 0; i < m; ++i) sum += scratch.log_cdf[static_cast<std::size_t>(i)];
+  return sum;
 }
 
 }  // namespace
@@ -183,9 +190,7 @@ void OneBitLikelihood::negative_log_likelihood(const Vector& y, ConstMatrixRef x
   ProbitScratch& scratch = probit_scratch(observations());
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     column_probit_terms(vectors_, dithers_, y, x.col(j).data(), nullptr, sigma_, scratch);
-    double sum = 0.0;
-    for (Eigen::Index i = 0; i < vectors_.rows(); ++i) sum -= scratch.log_cdf[static_cast<std::size_t>(i)];
-    out(j) = sum;
+    out(j) = -column_log_likelihood(scratch, vectors_.rows());
   }
 }
 
@@ -202,9 +207,7 @@ void OneBitLikelihood::negative_log_likelihood_and_gradient(const Vector& y, Con
   ProbitScratch& scratch = probit_scratch(observations());
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     column_probit_terms(vectors_, dithers_, y, x.col(j).data(), nullptr, sigma_, scratch);
-    double sum = 0.0;
-    for (Eigen::Index i = 0; i < vectors_.rows(); ++i) sum -= scratch.log_cdf[static_cast<std::size_t>(i)];
-    nll(j) = sum;
+    nll(j) = -column_log_likelihood(scratch, vectors_.rows());
     column_gradient(y, scratch.inverse_mills.data(), gradient.col(j).data());
   }
 }
@@ -229,9 +232,7 @@ bool OneBitLikelihood::smoothed_log_likelihood(const Vector& y, double eta, Cons
   ProbitScratch& scratch = probit_scratch(observations());
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     column_probit_terms(vectors_, dithers_, y, x.col(j).data(), scales.data(), 0.0, scratch);
-    double sum = 0.0;
-    for (Eigen::Index i = 0; i < vectors_.rows(); ++i) sum += scratch.log_cdf[static_cast<std::size_t>(i)];
-    out(j) = sum;
+    out(j) = column_log_likelihood(scratch, vectors_.rows());
   }
   return true;
 }
