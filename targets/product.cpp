@@ -66,6 +66,17 @@ void ProductTarget::log_abs_det_linear_step(const NoiseLevel& level, ConstMatrix
   out = (a + c * coordinate_curvatures(level, x).array()).abs().log().colwise().sum().transpose();
 }
 
+void ProductTarget::score_and_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                                      MatrixRef score_out, VectorRef log_det_out) const {
+  const Matrix coordinates = as_row(x);
+  const Matrix ones = Matrix::Ones(1, x.size());
+  Matrix per_coordinate(1, x.size()), curvature(1, x.size());
+  factor_->score_and_jacobian_apply(level, coordinates, ones, per_coordinate, curvature);
+  score_out = Eigen::Map<const Matrix>(per_coordinate.data(), x.rows(), x.cols());
+  log_det_out = (a + c * Eigen::Map<const Matrix>(curvature.data(), x.rows(), x.cols()).array())
+                    .abs().log().colwise().sum().transpose();
+}
+
 std::optional<DiagonalPlusLowRank> ProductTarget::score_jacobian_structured(const NoiseLevel& level,
                                                                             ConstVectorRef x) const {
   return DiagonalPlusLowRank{coordinate_curvatures(level, x), Matrix::Zero(dim_, 0), Matrix::Zero(0, 0)};

@@ -213,6 +213,16 @@ void StudentTTarget::log_abs_det_linear_step(const NoiseLevel& level, ConstMatri
   for (Eigen::Index j = 0; j < x.cols(); ++j) out(j) = std::log(std::fabs(a + c * evaluator.evaluate(x(0, j)).curvature));
 }
 
+void StudentTTarget::score_and_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                                       MatrixRef score_out, VectorRef log_det_out) const {
+  const Evaluator evaluator(nu_, scale_, level, max_abs(x), step_);
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    const auto point = evaluator.evaluate(x(0, j));
+    score_out(0, j) = point.score;
+    log_det_out(j) = std::log(std::fabs(a + c * point.curvature));
+  }
+}
+
 std::optional<DiagonalPlusLowRank> StudentTTarget::score_jacobian_structured(const NoiseLevel& level,
                                                                              ConstVectorRef x) const {
   Vector diagonal(1);

@@ -87,6 +87,8 @@ class StudentTTarget final : public Target {
                                 MatrixRef jacobian_out) const override;
   void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                VectorRef out) const override;
+  void score_and_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                         MatrixRef score_out, VectorRef log_det_out) const override;
   std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel& level,
                                                                ConstVectorRef x) const override;
   std::optional<Moments> moments(const NoiseLevel& level) const override;

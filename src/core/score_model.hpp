@@ -56,9 +56,21 @@ class ScoreModel {
     evaluations_.fetch_add(static_cast<std::uint64_t>(x.cols()), std::memory_order_relaxed);
     fused_score_and_jacobian_apply(level, x, v, score_out, jacobian_out);
   }
+  // evaluate() and log_abs_det_linear_step() at the same points (counted as x.cols() evaluations),
+  // equal to the bit to the two calls.
+  void evaluate_with_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                             MatrixRef score_out, VectorRef log_det_out) const {
+    evaluations_.fetch_add(static_cast<std::uint64_t>(x.cols()), std::memory_order_relaxed);
+    fused_score_and_log_abs_det_linear_step(level, x, a, c, score_out, log_det_out);
+  }
 
  protected:
   virtual void compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const = 0;
+  virtual void fused_score_and_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                                       MatrixRef score_out, VectorRef log_det_out) const {
+    compute(level, x, score_out);
+    log_abs_det_linear_step(level, x, a, c, log_det_out);
+  }
   virtual void fused_score_and_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v,
                                               MatrixRef score_out, MatrixRef jacobian_out) const {
     compute(level, x, score_out);
@@ -99,6 +111,10 @@ class ExactScore final : public ScoreModel {
   void fused_score_and_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v, MatrixRef score_out,
                                       MatrixRef jacobian_out) const override {
     target_.score_and_jacobian_apply(level, x, v, score_out, jacobian_out);
+  }
+  void fused_score_and_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                               MatrixRef score_out, VectorRef log_det_out) const override {
+    target_.score_and_log_abs_det_linear_step(level, x, a, c, score_out, log_det_out);
   }
 
  private:

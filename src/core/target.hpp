@@ -112,6 +112,13 @@ class Target {
   // diagonal-plus-low-rank Jacobians override it with the matrix determinant lemma.
   virtual void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                        VectorRef out) const;
+  // score() and log_abs_det_linear_step() at the same points in one call, equal to the bit to the
+  // two calls; targets whose log-determinants compute the score's ingredients anyway override it.
+  virtual void score_and_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                                 MatrixRef score_out, VectorRef log_det_out) const {
+    score(level, x, score_out);
+    log_abs_det_linear_step(level, x, a, c, log_det_out);
+  }
   // The subgaussian norms of p_0 (docs/theory.md §8.4), when known.
   virtual SubgaussianNorms subgaussian_norms() const { return {}; }
 

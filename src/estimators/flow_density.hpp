@@ -10,12 +10,18 @@
 //  * linear_score_step samplers (ode_euler, ddim: Y' = a Y + c s(Y)) multiply determinants
 //    step by step, log|det(a I + c J_t(Y_t))| (ScoreModel::log_abs_det_linear_step); when
 //    J_t = diag + U C U^T (diagonal or isotropic mixture components) the matrix determinant
-//    lemma makes that O(K^2 d + K^3) per particle, otherwise a dense LU, O(d^3);
+//    lemma makes that O(K^2 d + K^3) per particle, otherwise a dense LU, O(d^3). The step's one
+//    score evaluation comes with the determinant (ScoreModel::evaluate_with_log_abs_det_linear_step),
+//    bitwise equal to evaluating them apart;
 //  * every other deterministic sampler (two-step momentum samplers, DPM-Solver-2/++(2M))
 //    by tangent propagation: each step is linear in (Y, scores, cached outputs), so running the
 //    same step on the tangent matrix with s replaced by v -> J_s(x_k) v at the recorded
 //    evaluation points x_k propagates D exactly (including the Jacobian recursion of the
 //    momentum samplers through their cache). log|det D| by LU at the end, O(d^3) per particle.
+//    For d <= 4 the primal pass forms J_s(x_k) with the score in one fused call and the tangent
+//    pass multiplies by it (the mixture's responsibilities and the Student t quadrature are then
+//    computed once per point, not twice); the product J V rounds differently from a direct
+//    Jacobian-vector product except in d = 1.
 #pragma once
 #include "core/sampler.hpp"
 #include "core/score_model.hpp"

@@ -702,6 +702,36 @@ TEST_P(TargetConformance, OptionalJacobianApplyMatchesDenseAndIsBatchInvariant) 
   if (!CheckJacobianApply(*target_, Level(), x)) GTEST_SKIP() << "score_jacobian_apply() not available in this revision";
 }
 
+// log_abs_det_linear_step(level, x, a, c, out): out(j) = log |det(a I + c J*(x_j))|, against a
+// dense LU of M = a I + c J (a rounding error dM of M moves log|det M| by tr(M^-1 dM), at most
+// d eps cond(M): tolerance 1e-13 d cond(M), cond by SVD; the sphere at small noise has a large
+// radial curvature and cond(M) ~ 10), for a
+// step that contracts (a = 1.05, c = 0.02, as DDIM's coefficients at moderate T) and one whose
+// matrix has a negative eigenvalue (c = -3); and the fused call gives the two calls' bits.
+TEST_P(TargetConformance, LogAbsDetLinearStepMatchesDenseAndFusedCallIsBitwise) {
+  const Matrix x = target_->sample(Level(), kStreams, 700, 23, StreamTag(StreamPurpose::kTest, 24));
+  const Eigen::Index n = x.cols();
+  for (const auto& [a, c] : {std::pair{1.05, 0.02}, std::pair{1.0, -3.0}}) {
+    Vector log_det(n);
+    target_->log_abs_det_linear_step(Level(), x, a, c, log_det);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      Matrix step = c * target_->score_jacobian(Level(), x.col(j));
+      step.diagonal().array() += a;
+      const double expected = step.partialPivLu().matrixLU().diagonal().array().abs().log().sum();
+      const Vector singular = step.jacobiSvd().singularValues();
+      const double condition = singular(0) / singular(singular.size() - 1);
+      EXPECT_NEAR(log_det(j), expected, 1e-13 * d() * condition)
+          << "a = " << a << ", c = " << c << ", particle " << j << ", cond " << condition;
+    }
+    Matrix fused_score(d(), n), score(d(), n);
+    Vector fused_log_det(n);
+    target_->score_and_log_abs_det_linear_step(Level(), x, a, c, fused_score, fused_log_det);
+    target_->score(Level(), x, score);
+    EXPECT_TRUE(BitwiseEqual(fused_score, score)) << "score_and_log_abs_det_linear_step: score";
+    EXPECT_TRUE(BitwiseEqual(fused_log_det, log_det)) << "score_and_log_abs_det_linear_step: log det";
+  }
+}
+
 // ------------------------------------------------------------------------------------------
 // Capability queries (Target::gaussian_mixture, product_factor, support_radius): what a target
 // claims must be true of the law it evaluates, and the targets built for a capability must
