@@ -167,12 +167,16 @@ void GaussianMixtureTarget::score_and_jacobian_apply(const NoiseLevel& level, Co
   kernel(level).jacobian_apply(x, v, jacobian_out, &score_out);
 }
 
+// Below this dimension a d x d LU on the kernel's Jacobians beats the K x K lemma with its
+// per-particle factors (measured: a 1-D DDIM flow at K = 2, T = 256 runs 5x faster).
+constexpr int kDenseLogDetMaxDim = 4;
+
 // log |det(a I + c J)| with J = -sum_k w_k P_k + G (diag(w) - w w^T) G^T and P_k diagonal:
-// matrix determinant lemma per particle, O(K^2 d + K^3). Full covariances: dense default.
+// matrix determinant lemma per particle, O(K^2 d + K^3). Full covariances and d <= 4: dense.
 void GaussianMixtureTarget::log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                                     VectorRef out) const {
-  if (has_full_component()) {
-    Target::log_abs_det_linear_step(level, x, a, c, out);
+  if (has_full_component() || dim() <= kDenseLogDetMaxDim) {
+    dense_log_abs_det_linear_step(level, x, a, c, out, nullptr);
     return;
   }
   std::vector<Matrix> gradients;
@@ -192,6 +196,16 @@ void GaussianMixtureTarget::log_abs_det_linear_step(const NoiseLevel& level, Con
     const Vector w = responsibility.col(j);
     jacobian.core = Matrix(w.asDiagonal()) - w * w.transpose();
     out(j) = jacobian.log_abs_det_shifted(a, c);
+  }
+}
+
+void GaussianMixtureTarget::score_and_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a,
+                                                              double c, MatrixRef score_out,
+                                                              VectorRef log_det_out) const {
+  if (has_full_component() || dim() <= kDenseLogDetMaxDim) {
+    dense_log_abs_det_linear_step(level, x, a, c, log_det_out, &score_out);
+  } else {
+    Target::score_and_log_abs_det_linear_step(level, x, a, c, score_out, log_det_out);
   }
 }
 

@@ -44,6 +44,10 @@ class GaussianMixtureTarget final : public Target, private GaussianMixtureView {
                                 MatrixRef jacobian_out) const override;
   void log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                VectorRef out) const override;
+  // Up to kDenseLogDetMaxDim (and for full covariances) the dense form on the kernel's Jacobians,
+  // with the score from the same kernel call; above it the determinant lemma and a separate score.
+  void score_and_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                         MatrixRef score_out, VectorRef log_det_out) const override;
   std::optional<DiagonalPlusLowRank> score_jacobian_structured(const NoiseLevel& level,
                                                                ConstVectorRef x) const override;
   void sample(const NoiseLevel& level, const RandomStreams& streams, std::uint64_t first_particle,

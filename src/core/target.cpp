@@ -14,15 +14,27 @@ void Target::score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, Con
 
 void Target::log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                      VectorRef out) const {
+  dense_log_abs_det_linear_step(level, x, a, c, out, nullptr);
+}
+
+void Target::dense_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
+                                           VectorRef out, MatrixRef* score_out) const {
   const Eigen::Index d = x.rows(), n = x.cols();
   Matrix identities(d, n * d);
   for (Eigen::Index j = 0; j < n; ++j) identities.middleCols(j * d, d).setIdentity();
   Matrix jacobians(d, n * d);
-  score_jacobian_apply(level, x, identities, jacobians);
+  if (score_out != nullptr) {
+    score_and_jacobian_apply(level, x, identities, *score_out, jacobians);
+  } else {
+    score_jacobian_apply(level, x, identities, jacobians);
+  }
+  // One matrix and one factorisation reused across particles (compute() rounds as the constructor).
+  Matrix step(d, d);
+  Eigen::PartialPivLU<Matrix> lu(d);
   for (Eigen::Index j = 0; j < n; ++j) {
-    Matrix step = c * jacobians.middleCols(j * d, d);
+    step = c * jacobians.middleCols(j * d, d);
     step.diagonal().array() += a;
-    const Eigen::PartialPivLU<Matrix> lu(step);
+    lu.compute(step);
     out(j) = lu.matrixLU().diagonal().array().abs().log().sum();
   }
 }

@@ -166,6 +166,13 @@ class Target {
     sample(level, streams, first_particle, tag, out);
     return out;
   }
+
+ protected:
+  // The dense form of log_abs_det_linear_step (batched Jacobian products against identities, an
+  // LU of a I + c J per particle), and with score_out the score from the same call
+  // (score_and_jacobian_apply): the default, and what small-d overrides fall back to.
+  void dense_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c, VectorRef out,
+                                     MatrixRef* score_out) const;
 };
 
 }  // namespace dmconv
