@@ -76,6 +76,8 @@ class GaussianMixtureTarget final : public Target, private GaussianMixtureView {
   // The score and log-density kernel at one level (eight particles per SIMD pass).
   MixtureScoreKernel kernel(const NoiseLevel& level) const;
   bool has_full_component() const;
+  // Whether log-determinants of linear steps take Target's dense form (kDenseLogDetMaxDim).
+  bool dense_log_det() const;
   std::vector<double> weights_;
   std::vector<double> log_weights_;
   std::vector<double> cumulative_weights_;

@@ -10,6 +10,11 @@ namespace {
 // A d x n particle matrix seen as the 1 x (d n) row of its coordinates (column-major storage).
 Eigen::Map<const Matrix> as_row(ConstMatrixRef x) { return {x.data(), 1, x.size()}; }
 
+// out(j) = sum_i log |a + c curvature(i, j)|: log |det(a I + c J)| for a diagonal J per particle.
+Vector sum_log_abs_shifted(double a, double c, ConstMatrixRef curvature) {
+  return (a + c * curvature.array()).abs().log().colwise().sum().transpose();
+}
+
 }  // namespace
 
 ProductTarget::ProductTarget(std::unique_ptr<Target> factor, int dim) : factor_(std::move(factor)), dim_(dim) {
@@ -63,7 +68,7 @@ void ProductTarget::score_jacobian_apply(const NoiseLevel& level, ConstMatrixRef
 
 void ProductTarget::log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
                                             VectorRef out) const {
-  out = (a + c * coordinate_curvatures(level, x).array()).abs().log().colwise().sum().transpose();
+  out = sum_log_abs_shifted(a, c, coordinate_curvatures(level, x));
 }
 
 void ProductTarget::score_and_log_abs_det_linear_step(const NoiseLevel& level, ConstMatrixRef x, double a, double c,
@@ -73,8 +78,7 @@ void ProductTarget::score_and_log_abs_det_linear_step(const NoiseLevel& level, C
   Matrix per_coordinate(1, x.size()), curvature(1, x.size());
   factor_->score_and_jacobian_apply(level, coordinates, ones, per_coordinate, curvature);
   score_out = Eigen::Map<const Matrix>(per_coordinate.data(), x.rows(), x.cols());
-  log_det_out = (a + c * Eigen::Map<const Matrix>(curvature.data(), x.rows(), x.cols()).array())
-                    .abs().log().colwise().sum().transpose();
+  log_det_out = sum_log_abs_shifted(a, c, Eigen::Map<const Matrix>(curvature.data(), x.rows(), x.cols()));
 }
 
 std::optional<DiagonalPlusLowRank> ProductTarget::score_jacobian_structured(const NoiseLevel& level,

@@ -51,8 +51,6 @@ class RecordingScore final : public ScoreModel {
   mutable std::vector<Call> calls_;
 };
 
-// Replays the recorded calls in order: the k-th evaluation on tangents V returns
-// J_s(x_k) V, particle by particle (m = V.cols() / n tangent columns per particle).
 // out.col(i) = J_j v.col(i) for particle j's m columns i, with J_j the stored D x D Jacobian. Plain
 // fixed-size loops: Eigen's dynamic-size product costs ~20x the 8 flops of a 2 x 2 block.
 template <int D>
@@ -72,6 +70,8 @@ void apply_stored(const RecordingScore::Call& call, ConstMatrixRef v, MatrixRef 
   }
 }
 
+// Replays the recorded calls in order: the k-th evaluation on tangents V returns
+// J_s(x_k) V, particle by particle (m = V.cols() / n tangent columns per particle).
 class TangentScore final : public ScoreModel {
  public:
   TangentScore(const ScoreModel& base, const std::vector<RecordingScore::Call>& calls)

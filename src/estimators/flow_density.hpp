@@ -20,8 +20,8 @@
 //    momentum samplers through their cache). log|det D| by LU at the end, O(d^3) per particle.
 //    For d <= 4 the primal pass forms J_s(x_k) with the score in one fused call and the tangent
 //    pass multiplies by it (the mixture's responsibilities and the Student t quadrature are then
-//    computed once per point, not twice); the product J V rounds differently from a direct
-//    Jacobian-vector product except in d = 1.
+//    computed once per point, not twice). For the Student t (J v = curvature * v) the bits are
+//    those of a direct Jacobian-vector product; for the mixtures J V rounds differently.
 #pragma once
 #include "core/sampler.hpp"
 #include "core/score_model.hpp"
