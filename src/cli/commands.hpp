@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "parallel/communicator.hpp"
+
 namespace dmconv::cli {
 
 int list_command(const std::string& kind, std::ostream& out);
@@ -37,7 +39,9 @@ struct ExperimentOptions {
 };
 // Exit codes: 0 success; 1 a claim is violated; 2 bad input (thrown as InvalidArgument).
 int validate_command(const ExperimentOptions& options, std::ostream& out);
-int run_command(const ExperimentOptions& options, std::ostream& out);
+// On rank 0 of R (R = 1 outside mpirun) `run` runs the sweep; ranks 1 .. R-1 wait for rank 0's
+// pre-flight and then compute the runs it hands out (experiment/distributed.hpp).
+int run_command(const ExperimentOptions& options, parallel::Communicator& ranks, std::ostream& out);
 int check_command(const std::string& results_path, std::ostream& out);
 
 // `dmconv samples`: every posterior sampler's draws and the exact grid laws of a posterior

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "experiment/distributed.hpp"
 #include "experiment/experiment.hpp"
 #include "experiment/merge.hpp"
 #include "experiment/preflight.hpp"
@@ -88,17 +89,52 @@ int validate_command(const ExperimentOptions& options, std::ostream& out) {
   return 0;
 }
 
-int run_command(const ExperimentOptions& options, std::ostream& out) {
-  std::optional<experiment::Shard> shard;
-  if (options.shard) shard = experiment::parse_shard(*options.shard);
-  const config::ExperimentConfig config = config::load_config(options.config, options.overrides);
-  const experiment::Plan plan = experiment::make_plan(config);  // every error before any work
-  // Pre-flight (experiment/preflight.hpp): memory, then the output path; both before any work.
-  experiment::check_memory(plan, experiment::available_memory());
-  const experiment::OutputPath output = output_path(options, config, shard);
-  experiment::check_output_path(output, /*keep_created=*/true);
+namespace {
+
+// Ranks 1 .. R-1 of `mpirun -n R dmconv run`: nothing of their own is printed; rank 0 reports.
+int serve_command(const ExperimentOptions& options, parallel::Communicator& ranks) {
+  const experiment::Release release = experiment::await_release(ranks);
+  if (!release.go) return release.exit_code;  // rank 0 refused the config or the output and said why
+  std::optional<experiment::Plan> plan;
+  try {
+    plan.emplace(experiment::make_plan(config::load_config(options.config, options.overrides)));
+    if (plan->config.hash != release.config_hash)
+      throw InvalidArgument(options.config + ": config hash " + plan->config.hash + " on rank " +
+                            std::to_string(ranks.rank()) + ", " + release.config_hash +
+                            " on rank 0: every rank must read the same config (a shared file system, the same --set)");
+  } catch (const std::exception& error) {
+    experiment::report_start_failure(ranks, error.what());
+    return 2;
+  }
+  experiment::serve_runs(ranks, plan->config,
+                         [&](std::size_t run) { return experiment::execute_run(*plan, run, options.threads); });
+  return 0;
+}
+
+}  // namespace
+
+int run_command(const ExperimentOptions& options, parallel::Communicator& ranks, std::ostream& out) {
+  if (ranks.rank() != 0) return serve_command(options, ranks);
   experiment::ExecutionOptions execution;
-  execution.out = output.path;
+  std::optional<experiment::Shard> shard;
+  std::optional<experiment::Plan> plan;
+  try {
+    if (options.shard) shard = experiment::parse_shard(*options.shard);
+    plan.emplace(experiment::make_plan(config::load_config(options.config, options.overrides)));  // every error before any work
+    // Pre-flight (experiment/preflight.hpp): memory, then the output path; both before any work.
+    experiment::check_memory(*plan, experiment::available_memory());
+    const experiment::OutputPath output = output_path(options, plan->config, shard);
+    experiment::check_output_path(output, /*keep_created=*/true);
+    execution.out = output.path;
+  } catch (...) {
+    if (ranks.size() > 1) experiment::cancel_ranks(ranks, 2);
+    throw;
+  }
+  const config::ExperimentConfig& config = plan->config;
+  if (ranks.size() > 1) {
+    experiment::release_ranks(ranks, config.hash);
+    execution.ranks = &ranks;
+  }
   execution.resume = options.resume;
   execution.checkpoint_seconds = options.checkpoint_seconds;
   execution.threads = options.threads;
@@ -106,14 +142,28 @@ int run_command(const ExperimentOptions& options, std::ostream& out) {
   execution.progress = &std::cerr;
   execution.progress_is_terminal = isatty(STDERR_FILENO) != 0;
   execution.shard = shard;
-  out << "dmconv run: experiment '" << config.name << "', " << plan.runs.size() << " runs";
+  out << "dmconv run: experiment '" << config.name << "', " << plan->runs.size() << " runs";
   if (shard) {
-    const std::vector<std::int64_t> shard_of = experiment::shard_of_runs(plan.runs, shard->count);
+    const std::vector<std::int64_t> shard_of = experiment::shard_of_runs(plan->runs, shard->count);
     out << ", part " << shard->index << "/" << shard->count << " of them: "
         << std::count(shard_of.begin(), shard_of.end(), shard->index) << " runs";
   }
-  out << " -> " << execution.out.string() << "\n";
-  const experiment::Outcome outcome = experiment::run_experiment(plan, execution);
+  if (ranks.size() > 1) out << ", on " << ranks.size() << " MPI ranks";
+  out << " -> " << execution.out.string() << "\n" << std::flush;
+  experiment::Outcome outcome;
+  try {
+    outcome = experiment::run_experiment(*plan, execution);
+  } catch (const experiment::RunFailed&) {
+    throw;  // every rank was told to stop; the checkpoint holds the finished runs
+  } catch (const std::exception& error) {
+    if (ranks.size() > 1) {
+      // Other ranks may be in the middle of a run that nobody will collect.
+      std::cerr << "dmconv: error: " << error.what() << "\ndmconv: rank 0 failed: ending all " << ranks.size()
+                << " ranks\n";
+      ranks.abort(2);
+    }
+    throw;
+  }
   return report_outcome(out, config, outcome, execution.out, shard,
                         std::to_string(outcome.runs_executed) + " runs executed, " +
                             std::to_string(outcome.runs_resumed) + " resumed");
@@ -136,7 +186,9 @@ int merge_command(const MergeOptions& options, std::ostream& out) {
       << input.shard_count << ", " << input.by_run.size() << " runs -> " << output.path.string() << "\n";
   const experiment::Outcome outcome = experiment::conclude_sweep(
       input.config, input.by_run,
-      experiment::FileOptions{options.command_line, static_cast<int>(input.threads), std::nullopt}, output.path);
+      experiment::FileOptions{options.command_line, static_cast<int>(input.threads), static_cast<int>(input.ranks),
+                              std::nullopt},
+      output.path);
   return report_outcome(out, input.config, outcome, output.path, std::nullopt,
                         std::to_string(input.runs_with_rows) + " runs with rows from " + std::to_string(parts.size()) +
                             " parts");

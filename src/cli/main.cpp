@@ -3,22 +3,29 @@
 // Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule; for
 // `check`, every schema defect of the results file), 130 `run` interrupted by SIGINT and 143 by
 // SIGTERM (128 + signal, the shell convention) after writing a checkpoint (complete = 0) that
-// `run --resume` continues to bit-identical results.
+// `run --resume` continues to bit-identical results; 3 a run failed (under mpirun: which run, on
+// which rank, why; the checkpoint keeps every finished run).
+//
+// Under an MPI launcher (`mpirun -n R dmconv run ...`) rank 0 is the process that reads, checks,
+// reports and writes; the other ranks compute the runs it hands out and print nothing of their own.
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <set>
 #include <string>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "experiment/distributed.hpp"
 #include "experiment/execute.hpp"
 #include "experiment/shard.hpp"
 #include "dmconv/version.hpp"
+#include "parallel/communicator.hpp"
 
 int main(int argc, char** argv) {
   // Freed blocks stay with the process: by default glibc returns the top of each thread's heap
@@ -27,9 +34,17 @@ int main(int argc, char** argv) {
   // 13 s of a 25 s DDIM run in the kernel). Memory is reused, never leaked.
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_MMAP_THRESHOLD, 1 << 26);
+  std::unique_ptr<dmconv::parallel::Communicator> ranks;
+  try {
+    ranks = dmconv::parallel::start_communicator(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "dmconv: error: " << error.what() << "\n";
+    return 2;
+  }
   CLI::App app{"dmconv: convergence of score-based diffusion samplers against exact ground truth"};
   app.set_version_flag("--version", std::string("dmconv ") + dmconv::kVersion + " (" + dmconv::kGitSha + ", " +
-                                        dmconv::kBuildType + ")");
+                                        dmconv::kBuildType + "; MPI: " +
+                                        dmconv::parallel::message_passing_library() + ")");
   app.require_subcommand(1);
   // CLI::Range lets NaN through (every comparison with NaN is false), so floating options also
   // carry this check.
@@ -149,7 +164,14 @@ int main(int argc, char** argv) {
   experiment.out_given = run_out->count() > 0 || validate_out->count() > 0;
   merge_options.out_given = merge_out->count() > 0;
   try {
-    if (*run) return dmconv::cli::run_command(experiment, std::cout);
+    if (*run) return dmconv::cli::run_command(experiment, *ranks, std::cout);
+    if (ranks->size() > 1) {
+      // Only a sweep is shared out; anything else would just be done R times.
+      if (ranks->rank() != 0) return 2;
+      throw dmconv::InvalidArgument("dmconv " + app.get_subcommands().front()->get_name() + " under an MPI launcher with " +
+                                    std::to_string(ranks->size()) +
+                                    " ranks: only `dmconv run` is distributed over ranks; run it as one process");
+    }
     if (*validate) return dmconv::cli::validate_command(experiment, std::cout);
     if (*check) return dmconv::cli::check_command(results_path, std::cout);
     if (*merge) return dmconv::cli::merge_command(merge_options, std::cout);
@@ -174,6 +196,10 @@ int main(int argc, char** argv) {
   } catch (const dmconv::experiment::Interrupted& error) {
     std::cerr << "dmconv: " << error.what() << ": checkpoint written; continue with dmconv run --resume\n";
     return 128 + error.signal_number();
+  } catch (const dmconv::experiment::RunFailed& error) {
+    std::cerr << "dmconv: error: " << error.what()
+              << "\ndmconv: the checkpoint keeps every finished run; continue with dmconv run --resume\n";
+    return 3;
   } catch (const dmconv::InvalidArgument& error) {
     std::cerr << "dmconv: error: " << error.what() << "\n";
     return 2;

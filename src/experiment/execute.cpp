@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "experiment/claims.hpp"
+#include "experiment/distributed.hpp"
 #include "experiment/groups.hpp"
 #include "experiment/progress.hpp"
 
@@ -106,8 +107,10 @@ std::vector<RunRow> collect(const config::ExperimentConfig& config, const std::v
   return rows;
 }
 
+int rank_count(const ExecutionOptions& options) { return options.ranks != nullptr ? options.ranks->size() : 1; }
+
 FileOptions file_options(const ExecutionOptions& options) {
-  return FileOptions{options.command_line, options.threads, options.shard};
+  return FileOptions{options.command_line, options.threads, rank_count(options), options.shard};
 }
 
 void write(const Plan& plan, const ExecutionOptions& options, const std::vector<RunRow>& rows,
@@ -148,6 +151,41 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
   progress.resumed(outcome.runs_resumed, options.out.string());
   auto last_write = std::chrono::steady_clock::now();
   std::size_t finished = outcome.runs_resumed;
+  if (rank_count(options) > 1) {
+    std::vector<std::size_t> queue;
+    for (std::size_t i : runs_by_decreasing_cost(plan.runs))
+      if (mine[i] && !sweep.done[i]) queue.push_back(i);
+    Coordination hooks;
+    hooks.finished = [&](FinishedRun&& run) {
+      sweep.by_run[run.run] = std::move(run.rows);
+      sweep.done[run.run] = true;
+      ++finished;
+      ++outcome.runs_executed;
+      progress.finished(finished, plan.runs[run.run], sweep.by_run[run.run]);
+      const auto now = std::chrono::steady_clock::now();
+      if (std::chrono::duration<double>(now - last_write).count() >= options.checkpoint_seconds &&
+          finished < outcome.runs_total) {
+        write(plan, options, collect(plan.config, sweep.by_run), {}, false);
+        last_write = now;
+      }
+    };
+    hooks.interrupt_code = [] { return g_stop_signal != 0 ? 128 + static_cast<int>(g_stop_signal) : 0; };
+    hooks.interrupted = [&](int code) {
+      write(plan, options, collect(plan.config, sweep.by_run), {}, false);
+      std::ostream& report = options.progress != nullptr ? *options.progress : std::cerr;
+      report << "\ndmconv: " << Interrupted(code - 128).what()
+             << " on rank 0: checkpoint written; runs in flight on other ranks are lost; continue with "
+                "dmconv run --resume\n"
+             << std::flush;
+    };
+    try {
+      coordinate_runs(*options.ranks, plan.config, plan.runs, queue,
+                      [&](std::size_t i) { return execute_run(plan, i, options.threads); }, hooks);
+    } catch (const RunFailed&) {
+      write(plan, options, collect(plan.config, sweep.by_run), {}, false);  // the finished runs are kept
+      throw;
+    }
+  }
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     if (!mine[i] || sweep.done[i]) continue;
     if (g_stop_signal != 0) {

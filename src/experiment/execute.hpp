@@ -2,6 +2,9 @@
 // the file atomically after each run (at most every `checkpoint_seconds`) and at the end, with
 // progress lines; then the claims stage fits the claims and the final file holds both tables.
 //
+// With ExecutionOptions::ranks of size R > 1 the runs go to R MPI ranks as they free up
+// (distributed.hpp); the file is the same, but for its `ranks` attribute and wall times.
+//
 // With ExecutionOptions::shard only the runs of that slice are executed (and resumed: --resume
 // refuses a file of another slice), and the file is a part for `dmconv merge` (merge.hpp).
 //
@@ -20,6 +23,7 @@
 #include "experiment/plan.hpp"
 #include "experiment/rows.hpp"
 #include "experiment/shard.hpp"
+#include "parallel/communicator.hpp"
 
 namespace dmconv::experiment {
 
@@ -36,6 +40,10 @@ struct ExecutionOptions {
   // Set: run only this slice of the sweep (shard.hpp) and write a part file -- its rows, no claim
   // fits (claims are judged on the union by `dmconv merge`), shard_index and shard_count attributes.
   std::optional<Shard> shard;
+  // More than one rank: this is rank 0 of an MPI job; the runs are handed out to every rank
+  // (distributed.hpp) while this process writes the checkpoints and the file. The other ranks
+  // call serve_runs instead of run_experiment.
+  parallel::Communicator* ranks = nullptr;
 };
 
 struct Outcome {

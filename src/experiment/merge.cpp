@@ -157,6 +157,7 @@ MergeInput read_parts(const std::vector<std::filesystem::path>& paths) {
     const std::int64_t part_threads = int_attribute(part, "threads");
     same_threads = same_threads && (threads < 0 || threads == part_threads);
     threads = part_threads;
+    input.ranks = std::max(input.ranks, int_attribute(part, "ranks"));
     std::set<std::size_t> held;
     for (RunRow& row : read_run_rows(part.file, input.config)) {
       const auto r = static_cast<std::size_t>(row.run_index);

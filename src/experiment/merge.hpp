@@ -24,6 +24,7 @@ struct MergeInput {
   std::vector<std::vector<RunRow>> by_run;  // the rows of each run of the sweep, in run order
   std::int64_t shard_count = 0;
   std::int64_t threads = 0;  // the parts' common `threads` attribute; 0 (default) when they differ
+  std::int64_t ranks = 1;    // the most MPI ranks any part ran on (`ranks` attribute)
   std::size_t runs_with_rows = 0;
 };
 

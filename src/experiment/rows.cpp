@@ -229,20 +229,24 @@ results::ResultsFile make_results_file(const config::ExperimentConfig& config, c
   file.attributes = {{"schema_version", kSchemaVersion}};
   results::append_tool_attributes(file.attributes, /*with_build_type=*/true);
   file.attributes.emplace_back("threads", static_cast<std::int64_t>(options.threads));
-  file.attributes.emplace_back("ranks", std::int64_t{1});
+  file.attributes.emplace_back("ranks", static_cast<std::int64_t>(options.ranks));
   if (options.shard) {
     file.attributes.emplace_back("shard_index", options.shard->index);
     file.attributes.emplace_back("shard_count", options.shard->count);
   }
   results::append_origin_attributes(file.attributes, {options.command_line, config.path, config.text, config.hash});
   file.attributes.emplace_back("complete", std::int64_t{complete ? 1 : 0});
+  results::ColumnTable fit_table;
+  write_columns(fit_table, fits, fit_columns());
+  file.tables = {{"runs", make_runs_table(config, rows)}, {"fits", std::move(fit_table)}};
+  return file;
+}
+
+results::ColumnTable make_runs_table(const config::ExperimentConfig& config, const std::vector<RunRow>& rows) {
   results::ColumnTable runs;
   write_columns(runs, rows, run_columns());
   write_swept_columns(runs, config, rows);
-  results::ColumnTable fit_table;
-  write_columns(fit_table, fits, fit_columns());
-  file.tables = {{"runs", std::move(runs)}, {"fits", std::move(fit_table)}};
-  return file;
+  return runs;
 }
 
 std::optional<Shard> read_shard(const results::ResultsFile& file, const std::string& path) {
@@ -270,11 +274,15 @@ FileLayout file_layout() {
 std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const config::ExperimentConfig& config) {
   const results::ColumnTable* runs = file.table("runs");
   if (runs == nullptr) throw InvalidArgument("results file has no /runs table");
-  const std::size_t n = runs->rows();
+  return read_run_rows(*runs, config);
+}
+
+std::vector<RunRow> read_run_rows(const results::ColumnTable& runs, const config::ExperimentConfig& config) {
+  const std::size_t n = runs.rows();
   std::vector<RunRow> rows(n);
-  read_columns(*runs, rows, run_columns());
+  read_columns(runs, rows, run_columns());
   for (const config::SweepAxis& axis : config.sweep) {
-    const results::Column* column = runs->find(axis.path);
+    const results::Column* column = runs.find(axis.path);
     if (column == nullptr) throw InvalidArgument("results file: /runs has no column '" + axis.path + "'");
     for (std::size_t i = 0; i < n; ++i) {
       if (const auto* d = std::get_if<std::vector<double>>(column)) {

@@ -73,10 +73,11 @@ struct FitRow {
 
 // Results file <-> rows. The root attributes are the provenance of results/provenance.hpp plus
 // schema_version, threads, ranks and complete; a part file of `run --shard` also shard_index and
-// shard_count (ranks stays 1: a part is one process's slice, not one rank of a parallel run).
+// shard_count.
 struct FileOptions {
   std::string command_line;
   int threads = 0;
+  int ranks = 1;               // MPI ranks that computed the runs (`mpirun -n R dmconv run`)
   std::optional<Shard> shard;  // set: a part file of `dmconv run --shard`
 };
 // The shard attributes of a part file; nullopt for a file without them (not a part). Throws
@@ -85,6 +86,10 @@ std::optional<Shard> read_shard(const results::ResultsFile& file, const std::str
 results::ResultsFile make_results_file(const config::ExperimentConfig& config, const std::vector<RunRow>& rows,
                                        const std::vector<FitRow>& fits, const FileOptions& options, bool complete);
 std::vector<RunRow> read_run_rows(const results::ResultsFile& file, const config::ExperimentConfig& config);
+// The /runs table alone (what make_results_file stores, what read_run_rows reads): rows sent
+// between MPI ranks travel as this table.
+results::ColumnTable make_runs_table(const config::ExperimentConfig& config, const std::vector<RunRow>& rows);
+std::vector<RunRow> read_run_rows(const results::ColumnTable& runs, const config::ExperimentConfig& config);
 
 // The layout make_results_file writes, derived from it (a file of no rows, no [sweep] axes): the
 // root attributes, the tables and their columns, each with its type. `optional` names the

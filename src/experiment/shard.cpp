@@ -42,23 +42,27 @@ double estimated_cost(const config::RunSpec& run) {
   return static_cast<double>(run.steps) * static_cast<double>(std::max<Eigen::Index>(run.particles, 1));
 }
 
-std::vector<std::int64_t> shard_of_runs(const std::vector<config::RunSpec>& runs, std::int64_t count) {
+std::vector<std::size_t> runs_by_decreasing_cost(const std::vector<config::RunSpec>& runs) {
   std::vector<std::size_t> order(runs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::vector<double> cost(runs.size());
   for (std::size_t r = 0; r < runs.size(); ++r) cost[r] = estimated_cost(runs[r]);
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
+  return order;
+}
+
+std::vector<std::int64_t> shard_of_runs(const std::vector<config::RunSpec>& runs, std::int64_t count) {
   // (load, shard) with the smallest first; the shard number breaks ties, so equal loads fill in order.
   using Load = std::pair<double, std::int64_t>;
   std::priority_queue<Load, std::vector<Load>, std::greater<>> loads;
   for (std::int64_t s = 1; s <= std::min<std::int64_t>(count, static_cast<std::int64_t>(runs.size())); ++s)
     loads.emplace(0.0, s);
   std::vector<std::int64_t> shard(runs.size(), 0);
-  for (std::size_t r : order) {
+  for (std::size_t r : runs_by_decreasing_cost(runs)) {
     auto [load, s] = loads.top();
     loads.pop();
     shard[r] = s;
-    loads.emplace(load + cost[r], s);
+    loads.emplace(load + estimated_cost(runs[r]), s);
   }
   return shard;
 }

@@ -33,6 +33,10 @@ Shard parse_shard(const std::string& text);
 // 1024, particles swept), so plain round-robin could leave one part with all the long runs.
 double estimated_cost(const config::RunSpec& run);
 
+// Run indices by decreasing estimated_cost, ties in run order: the order in which --shard deals
+// runs to parts and MPI ranks are handed runs (the longest first, so no rank starts a long run last).
+std::vector<std::size_t> runs_by_decreasing_cost(const std::vector<config::RunSpec>& runs);
+
 // The shard (1..count) of every run, in run order: longest-processing-time-first over
 // estimated_cost -- runs by decreasing cost (ties: lower run index first), each to the part with
 // the least cost so far (ties: lower shard). A pure function of the runs and count; with equal

@@ -11,6 +11,8 @@ included header, rule) when a directory includes a project directory it may not 
                                              instead of naming target classes)
   config                                  -> the component directories, not experiment or cli
   posterior                               -> core, estimators and itself
+  parallel                                -> core, results and itself (messages between MPI
+                                             ranks: byte messages and the column tables they carry)
   experiment                              -> everything but lsi and cli
   lsi                                     -> everything but cli (the stages of `dmconv lsi`)
   cli                                     -> everything
@@ -36,6 +38,11 @@ PROJECT_DIRS = PROJECT_DIRS | {"posterior"}
 ALLOWED["posterior"] = {"core", "estimators", "posterior"}
 for stage in ("config", "experiment", "lsi", "cli"):
     ALLOWED[stage] = ALLOWED[stage] | {"posterior"}
+# Messages between MPI ranks; the experiment stage distributes runs with them.
+PROJECT_DIRS = PROJECT_DIRS | {"parallel"}
+ALLOWED["parallel"] = {"core", "results", "parallel"}
+for stage in ("experiment", "lsi", "cli"):
+    ALLOWED[stage] = ALLOWED[stage] | {"parallel"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]')
 SUFFIXES = {".hpp", ".cpp", ".inc", ".in", ".h"}
 NO_CASTS = {"estimators", "analysis"}
