@@ -46,11 +46,6 @@ def mpirun(ranks, *args, binary=None, timeout=600):
                           timeout=timeout, env=mpi_environment())
 
 
-def contents(path):
-    runs, fits, attrs = test_shard.contents(path)
-    return runs, fits, {k: v for k, v in attrs.items() if k != "ranks"}
-
-
 class Mpi(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -74,12 +69,7 @@ class Mpi(unittest.TestCase):
         return os.path.join(self.dir, name)
 
     def assert_identical(self, a, b):
-        original = test_shard.contents
-        test_shard.contents = contents
-        try:
-            test_shard.Shard.assert_identical(self, a, b)
-        finally:
-            test_shard.contents = original
+        test_shard.assert_identical(self, a, b, PROVENANCE)
 
     def ranks_of(self, path):
         with h5py.File(path, "r") as f:
@@ -141,13 +131,13 @@ class Mpi(unittest.TestCase):
         self.assertTrue(os.path.exists(out), "no checkpoint was written before the kill")
         with h5py.File(out, "r") as f:
             complete = f.attrs["complete"]
-        if killed:
-            self.assertNotEqual(proc.returncode, 0, "mpirun must report the killed rank")
-            self.assertEqual(complete, 0, "the sweep was still running when rank 1 was killed")
+        # The sweep takes ~20 s on one core and the kill comes at its first checkpoint (~1 s).
+        self.assertTrue(killed, "rank 1 was not found among mpirun's children")
+        self.assertNotEqual(proc.returncode, 0, "mpirun must report the killed rank")
+        self.assertEqual(complete, 0, "the sweep was still running when rank 1 was killed")
         resumed = mpirun(3, "run", config, "--out", out, "--resume")
         self.assertIn(resumed.returncode, (0, 1), resumed.stdout + resumed.stderr)
-        if complete == 0:
-            self.assertIn("resuming:", resumed.stderr)
+        self.assertIn("resuming:", resumed.stderr)
         self.assert_identical(whole, out)
         self.assertEqual([n for n in os.listdir(self.dir) if ".tmp" in n], [])
 

@@ -92,11 +92,28 @@ def read_table(group, skip=()):
     return out
 
 
-def contents(path):
+def contents(path, provenance=PROVENANCE):
     """/runs but wall_seconds, /fits, root attributes but provenance: what must be bit-identical."""
     with h5py.File(path, "r") as f:
-        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items() if k not in PROVENANCE}
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items() if k not in provenance}
         return read_table(f["runs"], skip=("wall_seconds",)), read_table(f["fits"]), attrs
+
+
+def assert_identical(test, a, b, provenance=PROVENANCE):
+    """Fails `test` unless results files a and b hold the same bits (contents())."""
+    runs_a, fits_a, attrs_a = contents(a, provenance)
+    runs_b, fits_b, attrs_b = contents(b, provenance)
+    test.assertEqual(list(runs_a), list(runs_b), "the /runs columns")
+    test.assertEqual(list(fits_a), list(fits_b), "the /fits columns")
+    for table, x, y in (("runs", runs_a, runs_b), ("fits", fits_a, fits_b)):
+        for name in x:
+            if isinstance(x[name], list):
+                test.assertEqual(x[name], y[name], f"/{table}/{name}")
+            else:
+                test.assertEqual(x[name].dtype, y[name].dtype, f"/{table}/{name}")
+                # Bytes, not values: NaN payloads, -0.0 and every bit count.
+                test.assertEqual(x[name].tobytes(), y[name].tobytes(), f"/{table}/{name}")
+    test.assertEqual(attrs_a, attrs_b, "root attributes (provenance of the invocation excluded)")
 
 
 class Shard(unittest.TestCase):
@@ -130,19 +147,7 @@ class Shard(unittest.TestCase):
         return os.path.join(cls.dir, name)
 
     def assert_identical(self, a, b):
-        runs_a, fits_a, attrs_a = contents(a)
-        runs_b, fits_b, attrs_b = contents(b)
-        self.assertEqual(list(runs_a), list(runs_b), "the /runs columns")
-        self.assertEqual(list(fits_a), list(fits_b), "the /fits columns")
-        for table, x, y in (("runs", runs_a, runs_b), ("fits", fits_a, fits_b)):
-            for name in x:
-                if isinstance(x[name], list):
-                    self.assertEqual(x[name], y[name], f"/{table}/{name}")
-                else:
-                    self.assertEqual(x[name].dtype, y[name].dtype, f"/{table}/{name}")
-                    # Bytes, not values: NaN payloads, -0.0 and every bit count.
-                    self.assertEqual(x[name].tobytes(), y[name].tobytes(), f"/{table}/{name}")
-        self.assertEqual(attrs_a, attrs_b, "root attributes (provenance of the invocation excluded)")
+        assert_identical(self, a, b)
 
     def test_single_process_file_is_what_it_should_be(self):
         with h5py.File(self.single, "r") as f:

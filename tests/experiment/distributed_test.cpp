@@ -41,7 +41,7 @@ std::vector<RunRow> rows_of(std::size_t run) {
     rows[k].run_index = static_cast<std::int64_t>(run);
     rows[k].run_key = "run-" + std::to_string(run);
     rows[k].estimator = "e" + std::to_string(k);
-    rows[k].value = k == 1 ? std::bit_cast<double>(std::uint64_t{0x7ff8000000000000} | run) : -0.0 - 1.0 / (run + 1.0);
+    rows[k].value = k == 1 ? std::bit_cast<double>(std::uint64_t{0x7ff8000000000000} | run) : -0.0 - 1.0 / (static_cast<double>(run) + 1.0);
     rows[k].std_error = std::ldexp(1.0, -1070 + static_cast<int>(run));
   }
   return rows;
@@ -110,7 +110,9 @@ std::string run_sweep(int size, Sweep& sweep, const std::vector<std::size_t>& qu
     thrown = error.what();
   }
   for (std::thread& worker : workers) worker.join();
-  if (thrown.empty()) EXPECT_EQ(world.undelivered(), 0u) << "a message was sent that nobody received";
+  if (thrown.empty()) {
+    EXPECT_EQ(world.undelivered(), 0u) << "a message was sent that nobody received";
+  }
   return thrown;
 }
 
@@ -168,8 +170,9 @@ TEST(DistributedSweep, AFailedRunNamesRankRunAndReasonAfterTheRunsInFlight) {
     for (std::size_t r = 0; r < kRuns; ++r) {
       EXPECT_LE(sweep.executions[r], 1) << "run " << r;
       // Every run that finished (nothing else threw) reached rank 0: the checkpoint can keep it.
-      if (sweep.executions[r] == 1 && !(sweep.rank_of[r] < 0))
+      if (sweep.executions[r] == 1 && sweep.rank_of[r] >= 0) {
         EXPECT_EQ(value_bits(sweep.by_run[r]), value_bits(rows_of(r)));
+      }
     }
     std::size_t executed = 0;
     for (int e : sweep.executions) executed += static_cast<std::size_t>(e);
