@@ -5,6 +5,7 @@ cores: --oversubscribe), with --shard parts run on 2 ranks and merged, and after
 mid-sweep and the sweep resumed on another rank count. Only rank 0 speaks: a bad config is
 reported once (exit 2, no file). Only `run` is distributed. The same program linked without MPI
 (as -DDMCONV_MPI=OFF builds it) gives the same file and refuses to start under mpirun with 2 ranks.
+The bash blocks of docs/cluster.md parse (`bash -n`).
 
 Usage: test_mpi.py DMCONV DMCONV_WITHOUT_MPI MPIRUN
 """
@@ -179,6 +180,17 @@ class Mpi(unittest.TestCase):
         single = mpirun(1, "run", self.config, "--out", self.path("without_mpi_n1.h5"), binary=DMCONV_WITHOUT_MPI)
         self.assertEqual(single.returncode, self.single_code, single.stderr)
         self.assert_identical(self.single, self.path("without_mpi_n1.h5"))
+
+    def test_the_cluster_scripts_parse(self):
+        """Every bash block of docs/cluster.md (the Slurm scripts, the loops) passes `bash -n`."""
+        doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "cluster.md")
+        with open(doc, encoding="utf-8") as f:
+            blocks = f.read().split("```bash\n")[1:]
+        self.assertGreaterEqual(len(blocks), 4, "the Slurm array, merge, MPI and loop scripts")
+        for block in blocks:
+            script = block.split("```")[0]
+            checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+            self.assertEqual(checked.returncode, 0, script + checked.stderr)
 
 
 if __name__ == "__main__":
