@@ -120,7 +120,8 @@ int run_command(const ExperimentOptions& options, parallel::Communicator& ranks,
   std::optional<experiment::Plan> plan;
   try {
     if (options.shard) shard = experiment::parse_shard(*options.shard);
-    plan.emplace(experiment::make_plan(config::load_config(options.config, options.overrides)));  // every error before any work
+    // Every error of the config before any work.
+    plan.emplace(experiment::make_plan(config::load_config(options.config, options.overrides)));
     // Pre-flight (experiment/preflight.hpp): memory, then the output path; both before any work.
     experiment::check_memory(*plan, experiment::available_memory());
     const experiment::OutputPath output = output_path(options, plan->config, shard);
