@@ -106,8 +106,9 @@ int serve_command(const ExperimentOptions& options, parallel::Communicator& rank
     experiment::report_start_failure(ranks, error.what());
     return 2;
   }
-  experiment::serve_runs(ranks, plan->config,
-                         [&](std::size_t run) { return experiment::execute_run(*plan, run, options.threads); });
+  experiment::serve_runs(ranks, plan->config, [&](std::size_t run, const ParticleSplit* split) {
+    return experiment::execute_run(*plan, run, options.threads, split);
+  });
   return 0;
 }
 

@@ -70,7 +70,12 @@ RunResult run_sampler(const Sampler& sampler, const TimeGrid& grid, const ScoreM
   const RandomStreams streams(options.seed, options.run);
   const Eigen::Index n = options.particles;
   const Eigen::Index d = target.dim();
-  const Eigen::Index blocks = (n + options.block_size - 1) / options.block_size;
+  // This process's particles: all, or its slice of a split run.
+  const bool split = options.split != nullptr && options.split->parts() > 1;
+  const std::vector<Eigen::Index> offsets = split ? split_offsets(n, options.split->parts()) : std::vector<Eigen::Index>{0, n};
+  const Eigen::Index lo = offsets[static_cast<std::size_t>(split ? options.split->part() : 0)];
+  const Eigen::Index hi = offsets[static_cast<std::size_t>(split ? options.split->part() + 1 : 1)];
+  const Eigen::Index blocks = (hi - lo + options.block_size - 1) / options.block_size;
   const std::uint64_t evaluations_before = score.particle_evaluations();
 
   RunResult result;
@@ -78,14 +83,16 @@ RunResult run_sampler(const Sampler& sampler, const TimeGrid& grid, const ScoreM
   const int threads = resolve_threads(options.threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (Eigen::Index b = 0; b < blocks; ++b) {
-    const Eigen::Index begin = b * options.block_size;
-    const Eigen::Index count = std::min(options.block_size, n - begin);
+    const Eigen::Index begin = lo + b * options.block_size;
+    const Eigen::Index count = std::min(options.block_size, hi - begin);
     const std::uint64_t first = options.first_particle + static_cast<std::uint64_t>(begin);
     Matrix x(d, count);
     initial_state(target, grid, options.initialisation, streams, first, x);
     run_block(sampler, grid, score, streams, first, grid.steps(), options.stop_index, x);
     result.samples.middleCols(begin, count) = x;
   }
+
+  if (split) options.split->share(result.samples, offsets);
 
   const Eigen::Array<bool, 1, Eigen::Dynamic> finite = result.samples.array().isFinite().colwise().all();
   result.non_finite_particles = n - finite.count();
@@ -94,11 +101,21 @@ RunResult run_sampler(const Sampler& sampler, const TimeGrid& grid, const ScoreM
     result.message = std::to_string(result.non_finite_particles) + " of " + std::to_string(n) +
                      " particles became non-finite";
   }
-  result.nfe_per_particle =
-      static_cast<double>(score.particle_evaluations() - evaluations_before) / static_cast<double>(n);
+  // Counted on this process's particles (all of them unless the run is split).
+  result.nfe_per_particle = hi > lo ? static_cast<double>(score.particle_evaluations() - evaluations_before) /
+                                          static_cast<double>(hi - lo)
+                                    : 0.0;
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+std::vector<Eigen::Index> split_offsets(Eigen::Index n, int parts) {
+  require(parts >= 1, "split_offsets: parts = " + std::to_string(parts) + " must be at least 1");
+  std::vector<Eigen::Index> offsets(static_cast<std::size_t>(parts) + 1, 0);
+  for (int p = 0; p < parts; ++p)
+    offsets[static_cast<std::size_t>(p) + 1] = offsets[static_cast<std::size_t>(p)] + n / parts + (p < n % parts ? 1 : 0);
+  return offsets;
 }
 
 double declared_nfe(const Sampler& sampler, const TimeGrid& grid, int from_index, int stop_index) {

@@ -11,6 +11,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/rng.hpp"
 #include "core/sampler.hpp"
@@ -21,6 +22,24 @@ namespace dmconv {
 
 enum class Initialisation { kStandardNormal, kExactMarginal };
 
+// One run's particles shared among the R processes of an MPI job (docs/cluster.md "MPI"): part p
+// computes the particles [offsets[p], offsets[p + 1]) of split_offsets(n, R), and share() gives
+// every part all n columns. Since particle j's trajectory is a pure function of (seed, run, j),
+// the gathered matrix is bit-identical to the one a single process computes.
+class ParticleSplit {
+ public:
+  virtual ~ParticleSplit() = default;
+  virtual int parts() const = 0;
+  virtual int part() const = 0;  // 0 .. parts() - 1
+  // Collective (every part calls it, in the same order): on entry `samples` (d x n) holds this
+  // part's columns; on return every column, the same bits on every part.
+  virtual void share(Matrix& samples, const std::vector<Eigen::Index>& offsets) const = 0;
+};
+
+// Contiguous slices of n particles for `parts` parts, in order, sizes differing by at most one
+// (the first n % parts slices one longer): offsets[0] = 0, offsets[parts] = n.
+std::vector<Eigen::Index> split_offsets(Eigen::Index n, int parts);
+
 struct RunOptions {
   std::uint64_t seed = 0;
   std::uint64_t run = 0;
@@ -30,6 +49,8 @@ struct RunOptions {
   int stop_index = 1;                // 1: output Y_1 (compared with X_1); 0: continue to Y_0
   int threads = 0;                   // 0: OpenMP default
   Eigen::Index block_size = 512;     // particles per work unit
+  // Set with parts() > 1: run_sampler computes this process's slice and gathers the rest.
+  const ParticleSplit* split = nullptr;
 
   // Throws InvalidArgument naming the violated constraint.
   void validate(const TimeGrid& grid) const;

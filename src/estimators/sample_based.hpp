@@ -110,6 +110,8 @@ class W2OneDimEstimator final : public Estimator {
   std::string name() const override { return "w2_1d"; }
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
+  // A sort and a pass over n values against T sampler steps per particle.
+  bool cost_is_sampling() const override { return true; }
   // The value of the estimator for given samples (1 x n): used for output and oracle alike.
   double value_for(const Matrix& samples, const EstimationProblem& problem) const;
 };
@@ -121,6 +123,9 @@ class SlicedW2Estimator final : public Estimator {
   std::string name() const override { return "sliced_w2"; }
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
+  // L projections and sorts of n values (and the same for the oracle sample) against T sampler
+  // steps per particle.
+  bool cost_is_sampling() const override { return true; }
   // Per-direction squared 1-D W2 of samples (d x n) against the exact projections.
   std::vector<double> squared_per_direction(const Matrix& samples, const EstimationProblem& problem) const;
 

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <deque>
+#include <iostream>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -79,7 +80,7 @@ class LocalWorker {
   void work() {
     while (const std::optional<std::size_t> run = next()) {
       try {
-        std::vector<RunRow> rows = execute_(*run);
+        std::vector<RunRow> rows = execute_(*run, nullptr);
         const std::lock_guard lock(mutex_);
         finished_.push_back(FinishedRun{*run, 0, std::move(rows)});
       } catch (const std::exception& error) {
@@ -110,10 +111,56 @@ std::string key_of(const std::vector<config::RunSpec>& runs, std::int64_t run) {
 
 RunFailed::RunFailed(int rank, std::int64_t run, const std::string& run_key, const std::string& reason)
     : std::runtime_error(run < 0 ? "rank " + std::to_string(rank) + " could not start: " + reason
-                                 : "run " + std::to_string(run) + " (" + run_key + ") failed on rank " +
-                                       std::to_string(rank) + ": " + reason),
+                                 : "run " + std::to_string(run) + (run_key.empty() ? "" : " (" + run_key + ")") +
+                                       " failed on rank " + std::to_string(rank) + ": " + reason),
       rank_(rank),
       run_(run) {}
+
+void RanksParticleSplit::share(Matrix& samples, const std::vector<Eigen::Index>& offsets) const {
+  std::vector<std::size_t> counts(static_cast<std::size_t>(ranks_.size()));
+  for (std::size_t r = 0; r < counts.size(); ++r)
+    counts[r] = static_cast<std::size_t>(samples.rows() * (offsets[r + 1] - offsets[r]));
+  ranks_.allgather(samples.data(), counts);  // column-major: a slice of columns is contiguous
+}
+
+void run_split_runs(Communicator& ranks, const std::vector<config::RunSpec>& runs,
+                    const std::vector<std::size_t>& split_runs, const RunExecutor& execute, const Coordination& hooks) {
+  const RanksParticleSplit split(ranks);
+  for (const std::size_t run : split_runs) {
+    if (const int code = hooks.interrupt_code(); code != 0) {
+      hooks.interrupted(code);
+      ranks.abort(code);
+    }
+    // Every other rank is waiting for the reply to its kReady (or reports that it cannot start).
+    std::optional<Failure> failure;
+    for (int r = 1; r < ranks.size(); ++r) {
+      const Message message = ranks.receive(r);
+      WireReader reader(message.bytes);
+      if (message.tag == kFailed) {
+        const std::int64_t failed = reader.get_int();
+        if (!failure) failure = Failure{r, failed, reader.get_string()};
+      } else if (message.tag != kReady) {
+        throw std::runtime_error("rank 0: unexpected message tag " + std::to_string(message.tag) + " from rank " +
+                                 std::to_string(r) + " before a split run");
+      }
+    }
+    if (failure) {
+      for (int r = 1; r < ranks.size(); ++r) ranks.send(r, kStop, {});
+      throw RunFailed(failure->rank, failure->run, key_of(runs, failure->run), failure->reason);
+    }
+    const std::vector<std::byte> assignment = encode_int(static_cast<std::int64_t>(run));
+    for (int r = 1; r < ranks.size(); ++r) ranks.send(r, kSplit, assignment);
+    std::vector<RunRow> rows;
+    try {
+      rows = execute(run, &split);
+    } catch (const std::exception& error) {
+      hooks.abandoned(RunFailed(0, static_cast<std::int64_t>(run), key_of(runs, static_cast<std::int64_t>(run)),
+                                error.what()));
+      ranks.abort(3);
+    }
+    hooks.finished(FinishedRun{run, 0, std::move(rows)});
+  }
+}
 
 void coordinate_runs(Communicator& ranks, const config::ExperimentConfig& config,
                      const std::vector<config::RunSpec>& runs, const std::vector<std::size_t>& queue,
@@ -173,10 +220,25 @@ void coordinate_runs(Communicator& ranks, const config::ExperimentConfig& config
 }
 
 void serve_runs(Communicator& ranks, const config::ExperimentConfig& config, const RunExecutor& execute) {
+  const RanksParticleSplit split(ranks);
   ranks.send(0, kReady, {});
   for (;;) {
     const Message message = ranks.receive(0);
     if (message.tag == kStop) return;
+    if (message.tag == kSplit) {
+      const std::int64_t run = WireReader(message.bytes).get_int();
+      try {
+        execute(static_cast<std::size_t>(run), &split);
+      } catch (const std::exception& error) {
+        // The other ranks may be waiting in a collective this rank will not join.
+        std::cerr << "dmconv: error: " << RunFailed(ranks.rank(), run, "", error.what()).what()
+                  << " (a run split over the ranks): ending all ranks\n"
+                  << std::flush;
+        ranks.abort(3);
+      }
+      ranks.send(0, kReady, {});
+      continue;
+    }
     if (message.tag != kAssign)
       throw std::runtime_error("rank " + std::to_string(ranks.rank()) + ": unexpected message tag " +
                                std::to_string(message.tag) + " from rank 0");
@@ -186,7 +248,7 @@ void serve_runs(Communicator& ranks, const config::ExperimentConfig& config, con
     reply.put(run);
     int tag = kResult;
     try {
-      reply.put(make_runs_table(config, execute(static_cast<std::size_t>(run))));
+      reply.put(make_runs_table(config, execute(static_cast<std::size_t>(run), nullptr)));
     } catch (const std::exception& error) {
       reply = WireWriter();
       reply.put(run);

@@ -8,10 +8,16 @@
 // function of its address (counter-based streams), so which rank computes it cannot change a bit;
 // rank 0 keeps the rows by run index, and the file is made by the same code as a one-process run.
 //
+// A run that alone costs at least 1/R of the sweep cannot be balanced by handing out whole runs.
+// When its estimators' cost is the sampler's (Estimator::cost_is_sampling) its particles are split
+// instead: before the other runs, every rank runs it at once, computing a contiguous slice of the
+// particles (core/run_sampler.hpp ParticleSplit), and the slices are gathered in particle order
+// (MPI_Allgatherv), so that every rank holds the same n samples, bit for bit those of one process.
+//
 // The protocol (tags below); every message a worker sends gets exactly one reply:
 //   rank 0 -> all   kStart(config hash) after its pre-flight, or kCancel(exit code) if it failed
 //   worker -> 0     kReady | kResult(run, /runs table) | kFailed(run or -1, reason)
-//   0 -> worker     kAssign(run) | kStop
+//   0 -> worker     kAssign(run) | kSplit(run: compute it with every rank, then kReady) | kStop
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -20,15 +26,29 @@
 #include <vector>
 
 #include "config/experiment_config.hpp"
+#include "core/run_sampler.hpp"
 #include "experiment/rows.hpp"
 #include "parallel/communicator.hpp"
 
 namespace dmconv::experiment {
 
-enum MessageTag : int { kStart = 1, kCancel, kReady, kAssign, kStop, kResult, kFailed };
+enum MessageTag : int { kStart = 1, kCancel, kReady, kAssign, kStop, kResult, kFailed, kSplit };
 
-// What a rank does with a run index: execute_run in the program; a stand-in in the tests.
-using RunExecutor = std::function<std::vector<RunRow>(std::size_t run)>;
+// What a rank does with a run index (split: its particles are shared among the ranks, or nullptr):
+// execute_run in the program; a stand-in in the tests.
+using RunExecutor = std::function<std::vector<RunRow>(std::size_t run, const ParticleSplit* split)>;
+
+// The particles of a split run over the ranks of `ranks` (parts = ranks, part = rank).
+class RanksParticleSplit final : public ParticleSplit {
+ public:
+  explicit RanksParticleSplit(parallel::Communicator& ranks) : ranks_(ranks) {}
+  int parts() const override { return ranks_.size(); }
+  int part() const override { return ranks_.rank(); }
+  void share(Matrix& samples, const std::vector<Eigen::Index>& offsets) const override;
+
+ private:
+  parallel::Communicator& ranks_;
+};
 
 // A run that threw on some rank (run = -1: the rank failed before its first run, e.g. it read
 // another config). Thrown by coordinate_runs after every other run in flight came back.
@@ -58,7 +78,17 @@ struct Coordination {
   // and the whole job ends with Communicator::abort.
   std::function<int()> interrupt_code;
   std::function<void(int)> interrupted;
+  // A split run threw on rank 0: the other ranks may be waiting in a collective it will not
+  // join, so `abandoned` (it writes the checkpoint and says which run failed and why) is called
+  // and the whole job ends with exit code 3.
+  std::function<void(const RunFailed&)> abandoned;
 };
+
+// Rank 0, before coordinate_runs: runs each of `split_runs` on every rank at once (the header).
+// A rank that reports a start failure stops every rank (RunFailed); a split run that throws on
+// any rank ends the job (exit 3) after saying which run failed, where and why.
+void run_split_runs(parallel::Communicator& ranks, const std::vector<config::RunSpec>& runs,
+                    const std::vector<std::size_t>& split_runs, const RunExecutor& execute, const Coordination& hooks);
 
 // Rank 0: hands out `queue` (run indices, in that order) until it is empty, collects every
 // result, and returns when every rank has been told kStop. After a failure no further run is
@@ -70,7 +100,8 @@ void coordinate_runs(parallel::Communicator& ranks, const config::ExperimentConf
                      const RunExecutor& execute, const Coordination& hooks);
 
 // Ranks 1 .. R-1: asks rank 0 for runs until it says kStop, sending back each run's rows (a
-// throw becomes kFailed with the reason; the rank then stops).
+// throw becomes kFailed with the reason; the rank then stops). A kSplit run is computed with the
+// other ranks (its rows are rank 0's to keep); a throw there ends the job (exit 3).
 void serve_runs(parallel::Communicator& ranks, const config::ExperimentConfig& config, const RunExecutor& execute);
 
 // Ranks 1 .. R-1 that could not start (e.g. reading the config failed on this node): tells rank 0

@@ -155,6 +155,20 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
     std::vector<std::size_t> queue;
     for (std::size_t i : runs_by_decreasing_cost(plan.runs))
       if (mine[i] && !sweep.done[i]) queue.push_back(i);
+    // A run that alone costs at least one rank's share of what is left cannot be balanced as a
+    // whole: its particles are split over the ranks when its estimators allow it (distributed.hpp).
+    double queued_cost = 0.0;
+    for (std::size_t i : queue) queued_cost += estimated_cost(plan.runs[i]);
+    std::vector<std::size_t> split_runs, whole_runs;
+    for (std::size_t i : queue)
+      (estimated_cost(plan.runs[i]) * rank_count(options) >= queued_cost && particles_can_be_split(plan, i)
+           ? split_runs
+           : whole_runs)
+          .push_back(i);
+    if (!split_runs.empty() && options.progress != nullptr)
+      *options.progress << "splitting the particles of " << split_runs.size() << " run"
+                        << (split_runs.size() == 1 ? "" : "s") << " over " << rank_count(options)
+                        << " ranks (each costs at least 1/" << rank_count(options) << " of the sweep)\n";
     Coordination hooks;
     hooks.finished = [&](FinishedRun&& run) {
       sweep.by_run[run.run] = std::move(run.rows);
@@ -178,9 +192,19 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
                 "dmconv run --resume\n"
              << std::flush;
     };
+    hooks.abandoned = [&](const RunFailed& failure) {
+      write(plan, options, collect(plan.config, sweep.by_run), {}, false);
+      std::ostream& report = options.progress != nullptr ? *options.progress : std::cerr;
+      report << "\ndmconv: error: " << failure.what()
+             << " (a run split over the ranks): checkpoint written; ending all ranks\n"
+             << std::flush;
+    };
+    const RunExecutor execute = [&](std::size_t i, const ParticleSplit* split) {
+      return execute_run(plan, i, options.threads, split);
+    };
     try {
-      coordinate_runs(*options.ranks, plan.config, plan.runs, queue,
-                      [&](std::size_t i) { return execute_run(plan, i, options.threads); }, hooks);
+      run_split_runs(*options.ranks, plan.runs, split_runs, execute, hooks);
+      coordinate_runs(*options.ranks, plan.config, plan.runs, whole_runs, execute, hooks);
     } catch (const RunFailed&) {
       write(plan, options, collect(plan.config, sweep.by_run), {}, false);  // the finished runs are kept
       throw;

@@ -80,6 +80,12 @@ Outcome conclude_sweep(const config::ExperimentConfig& config, const std::vector
 
 // One run: every applicable estimator on the run's shared components, rows in estimator then
 // metric order (an oracle row follows the estimate it belongs to).
-std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads);
+// split: the run's particles are shared among MPI ranks (distributed.hpp), or nullptr.
+std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads, const ParticleSplit* split = nullptr);
+
+// Whether a run's particles may be split over ranks: a diffusion run (not a posterior one) whose
+// estimators all have the sampler's cost (Estimator::cost_is_sampling), so that splitting does
+// not make every rank repeat expensive work.
+bool particles_can_be_split(const Plan& plan, std::size_t index);
 
 }  // namespace dmconv::experiment

@@ -131,7 +131,13 @@ void append_failure(std::vector<RunRow>& rows, const RunRow& base, const config:
 
 }  // namespace
 
-std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads) {
+bool particles_can_be_split(const Plan& plan, std::size_t index) {
+  const std::vector<std::size_t>& chosen = plan.estimators_of_run[index];
+  return !plan.config.posterior() && !chosen.empty() &&
+         std::all_of(chosen.begin(), chosen.end(), [&](std::size_t e) { return plan.estimators[e]->cost_is_sampling(); });
+}
+
+std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads, const ParticleSplit* split) {
   const config::ExperimentConfig& config = plan.config;
   const config::RunSpec& run = plan.runs[index];
   const SweepPoint& point = plan.point(index);
@@ -147,6 +153,7 @@ std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads
   } else {
     problem.emplace(EstimationProblem{*point.samplers.at(run.sampler), *point.grids.at(run.steps), *point.target,
                                       *point.score, run_options(config, run, threads)});
+    problem->run.split = split;
   }
   const RealisedErrors realised = realised_errors(plan, index, threads);
   std::vector<RunRow> rows;

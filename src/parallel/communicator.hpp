@@ -29,6 +29,9 @@ class Communicator {
   virtual std::optional<Message> try_receive() = 0;
   // Blocks until a message from `from` arrives.
   virtual Message receive(int from) = 0;
+  // Collective (every rank calls it, in the same order): rank r's counts[r] doubles, stored at
+  // offset counts[0] + ... + counts[r - 1] of `data`, reach every rank at the same offset.
+  virtual void allgather(double* data, const std::vector<std::size_t>& counts) = 0;
   // Ends every rank of the job at once with `exit_code` (MPI_Abort): for rank 0 when a signal or
   // an error leaves other ranks in the middle of a run that nobody will collect.
   [[noreturn]] virtual void abort(int exit_code) = 0;

@@ -70,6 +70,22 @@ class MpiWorld final : public Communicator {
     return receive_probed(status);
   }
 
+  void allgather(double* data, const std::vector<std::size_t>& counts) override {
+    std::vector<int> sizes(counts.size()), displacements(counts.size());
+    std::size_t offset = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      if (counts[r] > static_cast<std::size_t>(INT_MAX) || offset > static_cast<std::size_t>(INT_MAX))
+        throw std::runtime_error("MPI_Allgatherv: " + std::to_string(offset + counts[r]) +
+                                 " doubles exceed the int counts of MPI");
+      sizes[r] = static_cast<int>(counts[r]);
+      displacements[r] = static_cast<int>(offset);
+      offset += counts[r];
+    }
+    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, sizes.data(), displacements.data(), MPI_DOUBLE,
+                         MPI_COMM_WORLD),
+          "MPI_Allgatherv");
+  }
+
   [[noreturn]] void abort(int exit_code) override {
     MPI_Abort(MPI_COMM_WORLD, exit_code);
     std::_Exit(exit_code);

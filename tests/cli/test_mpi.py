@@ -2,7 +2,8 @@
 file of one process -- /runs (every column but wall_seconds) and /fits bit-identical, root attributes
 equal but the invocation's provenance and `ranks`, which says R -- for R = 1, 2, 3 (3 ranks on 2
 cores: --oversubscribe), with --shard parts run on 2 ranks and merged, and after a rank is killed
-mid-sweep and the sweep resumed on another rank count. Only rank 0 speaks: a bad config is
+mid-sweep and the sweep resumed on another rank count, and when one run's particles are split over
+the ranks (a one-run sweep whose estimator's cost is the sampling). Only rank 0 speaks: a bad config is
 reported once (exit 2, no file). Only `run` is distributed. The same program linked without MPI
 (as -DDMCONV_MPI=OFF builds it) gives the same file and refuses to start under mpirun with 2 ranks.
 The bash blocks of docs/cluster.md parse (`bash -n`).
@@ -23,6 +24,32 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_shard  # noqa: E402  (the sweep and the bit-identity check of the --shard tests)
 
 DMCONV = DMCONV_WITHOUT_MPI = MPIRUN = None
+# One run; 7001 particles make the slices of 2 and 3 ranks unequal (3501 + 3500; 2334 + 2334 + 2333).
+ONE_RUN = """[experiment]
+name = "one_run"
+seed = 3
+
+[target]
+kind = "random_mixture"
+dim = 3
+components = 4
+radius = 2.0
+variance = 0.3
+seed = 7
+
+[schedule]
+kind = "logsnr_uniform"
+
+[sampling]
+samplers = ["ddpm"]
+steps = [32]
+particles = 7001
+oracle = true
+
+[[estimator]]
+kind = "sliced_w2"
+directions = 8
+"""
 # Provenance of the invocation, not of the numbers; `ranks` is checked on its own.
 PROVENANCE = test_shard.PROVENANCE | {"ranks"}
 
@@ -141,6 +168,37 @@ class Mpi(unittest.TestCase):
         self.assertIn("resuming:", resumed.stderr)
         self.assert_identical(whole, out)
         self.assertEqual([n for n in os.listdir(self.dir) if ".tmp" in n], [])
+
+    def test_one_large_run_is_split_over_the_ranks(self):
+        # One DDPM run whose estimator's cost is the sampling: its particles are split over the ranks
+        # and gathered in particle order, so the file is still the one-process file.
+        config = self.path("one_run.toml")
+        with open(config, "w") as f:
+            f.write(ONE_RUN)
+        single = self.path("one_run_single.h5")
+        result = subprocess.run([DMCONV, "run", config, "--out", single], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("splitting", result.stderr)
+        for ranks in (2, 3):
+            with self.subTest(ranks=ranks):
+                out = self.path(f"one_run_{ranks}.h5")
+                result = mpirun(ranks, "run", config, "--out", out)
+                self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+                self.assertIn(f"splitting the particles of 1 run over {ranks} ranks", result.stderr)
+                self.assert_identical(single, out)
+                self.assertEqual(self.ranks_of(out), ranks)
+        # A run whose estimator is not sampling-dominated (change of variables) is not split.
+        config = self.path("one_run_cov.toml")
+        with open(config, "w") as f:
+            f.write(ONE_RUN.replace('samplers = ["ddpm"]', 'samplers = ["ddim"]').replace(
+                'kind = "sliced_w2"\ndirections = 8', 'kind = "change_of_variables"\nmetrics = ["tv"]'))
+        single = self.path("one_run_cov_single.h5")
+        self.assertEqual(subprocess.run([DMCONV, "run", config, "--out", single], capture_output=True).returncode, 0)
+        out = self.path("one_run_cov_2.h5")
+        result = mpirun(2, "run", config, "--out", out)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertNotIn("splitting", result.stderr)
+        self.assert_identical(single, out)
 
     def test_a_bad_config_is_reported_once_by_rank_0(self):
         bad = self.path("bad.toml")

@@ -3,7 +3,10 @@
 // (kStepNoise, t, k) of each particle.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/run_sampler.hpp"
@@ -103,6 +106,70 @@ TEST(RunSampler, EqualsInitialStatePlusStepsWithPerStepStreams) {
       EXPECT_TRUE(result.samples.col(j) == x.col(0)) << "particle " << j;
     }
   }
+}
+
+// A run split over R parts (RunOptions::split, what MPI ranks do): part p computes its slice, and
+// share() here fills the other parts' columns from independent unsplit runs of those slices
+// (first_particle), standing in for the gather. The result must be the unsplit run, bit for bit,
+// for every part -- which holds only if part p's slice is computed from the global particle index.
+class SlicesFromUnsplitRuns final : public ParticleSplit {
+ public:
+  SlicesFromUnsplitRuns(int parts, int part, std::function<Matrix(Eigen::Index, Eigen::Index)> slice)
+      : parts_(parts), part_(part), slice_(std::move(slice)) {}
+  int parts() const override { return parts_; }
+  int part() const override { return part_; }
+  void share(Matrix& samples, const std::vector<Eigen::Index>& offsets) const override {
+    ++calls;
+    for (int p = 0; p < parts_; ++p) {
+      const Eigen::Index lo = offsets[static_cast<std::size_t>(p)], hi = offsets[static_cast<std::size_t>(p) + 1];
+      if (p != part_ && hi > lo) samples.middleCols(lo, hi - lo) = slice_(lo, hi - lo);
+    }
+  }
+  mutable int calls = 0;
+
+ private:
+  int parts_, part_;
+  std::function<Matrix(Eigen::Index, Eigen::Index)> slice_;
+};
+
+TEST(RunSampler, SplitRunGathersTheUnsplitSamplesBitForBit) {
+  const auto target = target_registry().make_example("gaussian_mixture");
+  const ExactScore score(*target);
+  const TimeGrid grid = TheorySchedule(2.0, 6.0).grid(32);
+  for (const char* name : {"ddpm", "ddim"}) {
+    const auto sampler = sampler_registry().make_example(name);
+    RunOptions options;
+    options.seed = 11;
+    options.run = 3;
+    options.particles = 1001;
+    options.block_size = 64;
+    const Matrix whole = run_sampler(*sampler, grid, score, *target, options).samples;
+    auto slice = [&](Eigen::Index first, Eigen::Index count) {
+      RunOptions part = options;
+      part.first_particle = static_cast<std::uint64_t>(first);
+      part.particles = count;
+      return run_sampler(*sampler, grid, score, *target, part).samples;
+    };
+    for (int parts : {2, 3, 7}) {
+      for (int p = 0; p < parts; ++p) {
+        const SlicesFromUnsplitRuns split(parts, p, slice);
+        RunOptions split_options = options;
+        split_options.split = &split;
+        const Matrix gathered = run_sampler(*sampler, grid, score, *target, split_options).samples;
+        EXPECT_EQ(split.calls, 1);
+        ASSERT_EQ(gathered.cols(), whole.cols());
+        EXPECT_EQ(std::memcmp(gathered.data(), whole.data(), sizeof(double) * static_cast<std::size_t>(whole.size())), 0)
+            << name << ": part " << p << " of " << parts;
+      }
+    }
+  }
+}
+
+TEST(RunSampler, SplitOffsetsAreContiguousAndBalanced) {
+  EXPECT_EQ(split_offsets(10, 3), (std::vector<Eigen::Index>{0, 4, 7, 10}));
+  EXPECT_EQ(split_offsets(2, 4), (std::vector<Eigen::Index>{0, 1, 2, 2, 2}));
+  EXPECT_EQ(split_offsets(9, 1), (std::vector<Eigen::Index>{0, 9}));
+  expect_invalid([] { split_offsets(9, 0); }, "parts = 0");
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ std::string run_sweep(int size, Sweep& sweep, const std::vector<std::size_t>& qu
   const config::ExperimentConfig config;
   const std::vector<config::RunSpec> runs = make_runs();
   auto executor = [&](int rank) -> RunExecutor {
-    return [&, rank](std::size_t run) {
+    return [&, rank](std::size_t run, const ParticleSplit*) {
       {
         const std::lock_guard lock(sweep.mutex);
         ++sweep.executions[run];
@@ -103,6 +103,7 @@ std::string run_sweep(int size, Sweep& sweep, const std::vector<std::size_t>& qu
   };
   hooks.interrupt_code = interrupt;
   hooks.interrupted = std::move(interrupted);
+  hooks.abandoned = [](const RunFailed&) {};
   std::string thrown;
   try {
     coordinate_runs(world.rank(0), config, runs, queue, executor(0), hooks);
@@ -188,10 +189,11 @@ TEST(DistributedSweep, ARankThatCannotStartIsReported) {
   hooks.finished = [](FinishedRun&&) {};
   hooks.interrupt_code = [] { return 0; };
   hooks.interrupted = [](int) {};
+  hooks.abandoned = [](const RunFailed&) {};
   std::string thrown;
   try {
-    coordinate_runs(world.rank(0), config, make_runs(), all_runs(), [](std::size_t run) { return rows_of(run); },
-                    hooks);
+    coordinate_runs(world.rank(0), config, make_runs(), all_runs(),
+                    [](std::size_t run, const ParticleSplit*) { return rows_of(run); }, hooks);
   } catch (const RunFailed& error) {
     thrown = error.what();
     EXPECT_EQ(error.rank(), 1);
@@ -210,6 +212,77 @@ TEST(DistributedSweep, AnInterruptWritesTheCheckpointAndEndsEveryRank) {
   EXPECT_EQ(thrown, "aborted with 143");
   EXPECT_EQ(checkpoint_code, 143) << "the checkpoint is written before the job ends";
   EXPECT_GE(sweep.finish_order.size(), 4u);
+}
+
+// Split runs (run_split_runs, then coordinate_runs for the rest, as run_experiment does): every
+// rank computes each split run together, fills its slice of the particles and receives the others'
+// in particle order; rank 0 keeps the rows; the remaining runs are handed out as before.
+TEST(DistributedSweep, SplitRunsAreComputedByEveryRankTogether) {
+  constexpr Eigen::Index kParticles = 11;
+  auto value = [](std::size_t run, Eigen::Index row, Eigen::Index col) {
+    return static_cast<double>(run) * 1000.0 + static_cast<double>(row) * 100.0 + static_cast<double>(col);
+  };
+  const std::vector<std::size_t> split_runs = {5, 9};
+  for (int size = 1; size <= 4; ++size) {
+    LoopbackWorld world(size);
+    const config::ExperimentConfig config;
+    const std::vector<config::RunSpec> runs = make_runs();
+    std::mutex mutex;
+    std::vector<std::vector<int>> split_on_rank(kRuns);  // ranks that computed each run as split
+    std::vector<int> wrong_gathers(static_cast<std::size_t>(size), 0);
+    auto executor = [&](int rank) -> RunExecutor {
+      return [&, rank](std::size_t run, const ParticleSplit* split) {
+        if (split != nullptr) {
+          EXPECT_EQ(split->parts(), size);
+          EXPECT_EQ(split->part(), rank);
+          const std::vector<Eigen::Index> offsets = split_offsets(kParticles, split->parts());
+          Matrix samples = Matrix::Constant(2, kParticles, std::nan(""));
+          for (Eigen::Index col = offsets[rank]; col < offsets[rank + 1]; ++col)
+            for (Eigen::Index row = 0; row < 2; ++row) samples(row, col) = value(run, row, col);
+          split->share(samples, offsets);
+          const std::lock_guard lock(mutex);
+          split_on_rank[run].push_back(rank);
+          for (Eigen::Index col = 0; col < kParticles; ++col)
+            for (Eigen::Index row = 0; row < 2; ++row)
+              wrong_gathers[static_cast<std::size_t>(rank)] += samples(row, col) != value(run, row, col);
+        }
+        return rows_of(run);
+      };
+    };
+    std::vector<std::thread> workers;
+    for (int r = 1; r < size; ++r) workers.emplace_back([&, r] { serve_runs(world.rank(r), config, executor(r)); });
+    std::vector<int> rank_of(kRuns, -1);
+    std::vector<std::vector<RunRow>> by_run(kRuns);
+    Coordination hooks;
+    hooks.finished = [&](FinishedRun&& finished) {
+      rank_of[finished.run] = finished.rank;
+      by_run[finished.run] = std::move(finished.rows);
+    };
+    hooks.interrupt_code = [] { return 0; };
+    hooks.interrupted = [](int) {};
+    hooks.abandoned = [](const RunFailed&) {};
+    std::vector<std::size_t> rest;
+    for (std::size_t r = 0; r < kRuns; ++r)
+      if (r != 5 && r != 9) rest.push_back(r);
+    run_split_runs(world.rank(0), runs, split_runs, executor(0), hooks);
+    coordinate_runs(world.rank(0), config, runs, rest, executor(0), hooks);
+    for (std::thread& worker : workers) worker.join();
+    EXPECT_EQ(world.undelivered(), 0u);
+    for (std::size_t run = 0; run < kRuns; ++run) {
+      EXPECT_EQ(value_bits(by_run[run]), value_bits(rows_of(run))) << "run " << run << ", " << size << " ranks";
+      std::vector<int> ranks = split_on_rank[run];
+      std::sort(ranks.begin(), ranks.end());
+      if (run == 5 || run == 9) {
+        std::vector<int> every(static_cast<std::size_t>(size));
+        for (int r = 0; r < size; ++r) every[static_cast<std::size_t>(r)] = r;
+        EXPECT_EQ(ranks, every) << "split run " << run << " is computed by every rank";
+        EXPECT_EQ(rank_of[run], 0) << "rank 0 keeps a split run's rows";
+      } else {
+        EXPECT_TRUE(ranks.empty()) << "run " << run << " was split";
+      }
+    }
+    for (int r = 0; r < size; ++r) EXPECT_EQ(wrong_gathers[static_cast<std::size_t>(r)], 0) << "rank " << r;
+  }
 }
 
 TEST(DistributedSweep, StartHandshakeReleasesOrCancelsEveryRank) {

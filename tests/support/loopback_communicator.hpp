@@ -1,8 +1,9 @@
 // R ranks inside one test process (parallel/communicator.hpp): each rank is a Communicator over
 // shared mailboxes, driven by its own thread, so the distributed sweep's protocol runs without
-// mpirun. abort() throws LoopbackAborted instead of ending the process.
+// mpirun. abort() throws LoopbackAborted instead of ending the process; allgather is a barrier.
 #pragma once
 #include <condition_variable>
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -21,7 +22,7 @@ struct LoopbackAborted : std::runtime_error {
 
 class LoopbackWorld {
  public:
-  explicit LoopbackWorld(int size) : mailboxes_(static_cast<std::size_t>(size)) {
+  explicit LoopbackWorld(int size) : chunks_(static_cast<std::size_t>(size)), mailboxes_(static_cast<std::size_t>(size)) {
     for (int r = 0; r < size; ++r) ranks_.push_back(std::make_unique<Rank>(*this, r));
   }
   parallel::Communicator& rank(int r) { return *ranks_[static_cast<std::size_t>(r)]; }
@@ -68,6 +69,27 @@ class LoopbackWorld {
         world_.arrived_.wait(lock);
       }
     }
+    void allgather(double* data, const std::vector<std::size_t>& counts) override {
+      std::unique_lock lock(world_.mutex_);
+      std::size_t offset = 0;
+      for (int r = 0; r < rank_; ++r) offset += counts[static_cast<std::size_t>(r)];
+      world_.chunks_[static_cast<std::size_t>(rank_)].assign(data + offset, data + offset + counts[static_cast<std::size_t>(rank_)]);
+      const std::size_t round = world_.gather_round_;
+      if (++world_.gathered_ == size()) {
+        world_.gathered_ = 0;
+        world_.complete_ = world_.chunks_;
+        ++world_.gather_round_;
+        world_.arrived_.notify_all();
+      } else {
+        world_.arrived_.wait(lock, [&] { return world_.gather_round_ != round || world_.aborted_; });
+        if (world_.aborted_) throw LoopbackAborted(world_.exit_code_);
+      }
+      offset = 0;
+      for (const std::vector<double>& chunk : world_.complete_) {
+        std::copy(chunk.begin(), chunk.end(), data + offset);
+        offset += chunk.size();
+      }
+    }
     // Like MPI_Abort, every rank ends: ranks blocked in receive() throw too.
     [[noreturn]] void abort(int exit_code) override {
       {
@@ -88,6 +110,10 @@ class LoopbackWorld {
   std::condition_variable arrived_;
   bool aborted_ = false;
   int exit_code_ = 0;
+  // allgather: each rank's chunk of the current round, the last complete round, arrivals.
+  std::vector<std::vector<double>> chunks_, complete_;
+  int gathered_ = 0;
+  std::size_t gather_round_ = 0;
   std::vector<std::deque<parallel::Message>> mailboxes_;
   std::vector<std::unique_ptr<Rank>> ranks_;
 };
