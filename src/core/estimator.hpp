@@ -119,11 +119,12 @@ class Estimator {
   // are stated in docs/theory.md §6.7. Default: no rule (Monte Carlo estimators report an SE).
   // Precondition: unsupported_reason(problem) is empty.
   virtual void check_resolution(const EstimationProblem& /*problem*/) const {}
-  // True when the estimator's cost is the sampler's run (run_sampler on problem.run.particles)
-  // and its own work on the samples is small next to it. A run whose estimators all say so can
-  // have its particles split over MPI ranks (RunOptions::split): each rank then runs a slice of
-  // the sampler and repeats only this small work. Default: false.
-  virtual bool cost_is_sampling() const { return false; }
+  // True when the estimator's whole cost is shared out when problem.run.split is set: the
+  // sampler's run (run_sampler splits its particles) and the estimator's own work (it uses the
+  // split itself, e.g. sliced W2 over its directions), so that only small work is repeated on
+  // every rank. A run whose estimators all say so has its particles split over MPI ranks when it
+  // is too costly to balance as a whole (experiment/distributed.hpp). Default: false.
+  virtual bool cost_splits_over_ranks() const { return false; }
 };
 
 // The narrowest standard deviation of p_t at `level` when the target is a Gaussian mixture:

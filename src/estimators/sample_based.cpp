@@ -307,14 +307,23 @@ std::vector<double> SlicedW2Estimator::squared_per_direction(const Matrix& sampl
                                                              const EstimationProblem& problem) const {
   const Matrix theta = sliced_directions(problem.run.seed, problem.run.run, problem.target.dim(), directions_);
   const NoiseLevel& level = problem.grid.level(problem.run.stop_index);
-  std::vector<double> out(static_cast<std::size_t>(directions_));
-  for (int l = 0; l < directions_; ++l) {
+  // A run split over MPI ranks (RunOptions::split): each rank takes a contiguous slice of the
+  // directions and the values are gathered in direction order; each direction's value is the same
+  // computation wherever it runs, so the result is that of one process, bit for bit.
+  const ParticleSplit* split =
+      problem.run.split != nullptr && problem.run.split->parts() > 1 ? problem.run.split : nullptr;
+  const std::vector<Eigen::Index> offsets =
+      split ? split_offsets(directions_, split->parts()) : std::vector<Eigen::Index>{0, directions_};
+  const std::size_t part = split ? static_cast<std::size_t>(split->part()) : 0;
+  Matrix values(1, directions_);
+  for (Eigen::Index l = offsets[part]; l < offsets[part + 1]; ++l) {
     const Vector t = theta.col(l);
     const Vector projected = samples.transpose() * t;
     const std::vector<double> y(projected.data(), projected.data() + projected.size());
-    out[static_cast<std::size_t>(l)] = w2_squared_1d(y, *projected_marginal(problem.target, level, t), problem.run.threads);
+    values(0, l) = w2_squared_1d(y, *projected_marginal(problem.target, level, t), problem.run.threads);
   }
-  return out;
+  if (split) split->share(values, offsets);
+  return std::vector<double>(values.data(), values.data() + values.size());
 }
 
 std::vector<Estimate> SlicedW2Estimator::estimate(const EstimationProblem& problem) const {

@@ -32,7 +32,8 @@
 //     (a). Value = sqrt(SW2^2); std_error = SE over directions, (sd_l / sqrt L) / (2 SW2) by the
 //     delta method (the direction Monte Carlo only; the sample noise is covered by the floor).
 //     Kind kBiasedWithFloor; bias as in (a), per direction; floor = oracle SW2 (same directions).
-//     Parameter "directions" (L, default 64).
+//     Parameter "directions" (L, default 64). A run split over MPI ranks (RunOptions::split) splits
+//     the directions too, gathered in order: the same values as one process.
 // (c) "mmd" (metric "mmd2", any d). Squared MMD with k(x, y) = exp(-|x - y|^2 / (2 h^2)):
 //       MMD^2 = E k(Y, Y') - 2 E k(Y, X) + E k(X, X').
 //     For X ~ N(m, C):  g(y) = E k(y, X) = det(I + C / h^2)^{-1/2} exp(-(y - m)^T (C + h^2 I)^{-1} (y - m) / 2)
@@ -110,8 +111,6 @@ class W2OneDimEstimator final : public Estimator {
   std::string name() const override { return "w2_1d"; }
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
-  // A sort and a pass over n values against T sampler steps per particle.
-  bool cost_is_sampling() const override { return true; }
   // The value of the estimator for given samples (1 x n): used for output and oracle alike.
   double value_for(const Matrix& samples, const EstimationProblem& problem) const;
 };
@@ -123,9 +122,10 @@ class SlicedW2Estimator final : public Estimator {
   std::string name() const override { return "sliced_w2"; }
   std::optional<std::string> unsupported_reason(const EstimationProblem& problem) const override;
   std::vector<Estimate> estimate(const EstimationProblem& problem) const override;
-  // L projections and sorts of n values (and the same for the oracle sample) against T sampler
-  // steps per particle.
-  bool cost_is_sampling() const override { return true; }
+  // The sampler's run and the L directions (projection, sort and n exact quantiles each, for the
+  // output and the oracle sample) are both split over ranks (RunOptions::split): what every rank
+  // repeats is drawing the n exact oracle samples.
+  bool cost_splits_over_ranks() const override { return true; }
   // Per-direction squared 1-D W2 of samples (d x n) against the exact projections.
   std::vector<double> squared_per_direction(const Matrix& samples, const EstimationProblem& problem) const;
 

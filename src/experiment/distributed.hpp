@@ -9,8 +9,8 @@
 // rank 0 keeps the rows by run index, and the file is made by the same code as a one-process run.
 //
 // A run that alone costs at least 1/R of the sweep cannot be balanced by handing out whole runs.
-// When its estimators' cost is the sampler's (Estimator::cost_is_sampling) its particles are split
-// instead: before the other runs, every rank runs it at once, computing a contiguous slice of the
+// When its estimators can share out their whole cost (Estimator::cost_splits_over_ranks) its
+// particles are split instead: before the other runs, every rank runs it at once, computing a contiguous slice of the
 // particles (core/run_sampler.hpp ParticleSplit), and the slices are gathered in particle order
 // (MPI_Allgatherv), so that every rank holds the same n samples, bit for bit those of one process.
 //

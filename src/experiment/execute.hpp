@@ -84,8 +84,8 @@ Outcome conclude_sweep(const config::ExperimentConfig& config, const std::vector
 std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads, const ParticleSplit* split = nullptr);
 
 // Whether a run's particles may be split over ranks: a diffusion run (not a posterior one) whose
-// estimators all have the sampler's cost (Estimator::cost_is_sampling), so that splitting does
-// not make every rank repeat expensive work.
+// estimators all share out their whole cost when split (Estimator::cost_splits_over_ranks), so
+// that splitting does not make every rank repeat expensive work.
 bool particles_can_be_split(const Plan& plan, std::size_t index);
 
 }  // namespace dmconv::experiment

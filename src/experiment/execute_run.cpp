@@ -134,7 +134,8 @@ void append_failure(std::vector<RunRow>& rows, const RunRow& base, const config:
 bool particles_can_be_split(const Plan& plan, std::size_t index) {
   const std::vector<std::size_t>& chosen = plan.estimators_of_run[index];
   return !plan.config.posterior() && !chosen.empty() &&
-         std::all_of(chosen.begin(), chosen.end(), [&](std::size_t e) { return plan.estimators[e]->cost_is_sampling(); });
+         std::all_of(chosen.begin(), chosen.end(),
+                     [&](std::size_t e) { return plan.estimators[e]->cost_splits_over_ranks(); });
 }
 
 std::vector<RunRow> execute_run(const Plan& plan, std::size_t index, int threads, const ParticleSplit* split) {
