@@ -1,8 +1,8 @@
 """A sweep on MPI ranks (issue 17; docs/cluster.md "MPI"): `mpirun -n R dmconv run` gives the results
 file of one process -- /runs (every column but wall_seconds) and /fits bit-identical, root attributes
 equal but the invocation's provenance and `ranks`, which says R -- for R = 1, 2, 3 (3 ranks on 2
-cores: --oversubscribe), with --shard parts run on 2 ranks and merged, and after a rank is killed
-mid-sweep and the sweep resumed on another rank count, and when one run's particles are split over
+cores: --oversubscribe), with --shard parts run on 2 ranks and merged, and after rank 1 or rank 0
+is killed mid-sweep and the sweep resumed on another rank count, and when one run's particles are split over
 the ranks (a one-run sweep whose estimator's cost is the sampling). Only rank 0 speaks: a bad config is
 reported once (exit 2, no file). Only `run` is distributed. The same program linked without MPI
 (as -DDMCONV_MPI=OFF builds it) gives the same file and refuses to start under mpirun with 2 ranks.
@@ -139,34 +139,37 @@ class Mpi(unittest.TestCase):
         whole = self.path("slow_single.h5")
         result = subprocess.run([DMCONV, "run", config, "--out", whole], capture_output=True, text=True)
         self.assertIn(result.returncode, (0, 1), result.stderr)
-        out = self.path("killed.h5")
-        proc = subprocess.Popen(mpirun_command(2, "run", config, "--out", out, "--checkpoint-seconds", "0"),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=mpi_environment())
-        deadline = time.time() + 120
-        while not os.path.exists(out) and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.01)
-        # Kill rank 1 (not rank 0, which writes the file): mpirun then ends the whole job.
-        killed = False
-        for pid in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split():
-            try:
-                with open(f"/proc/{pid}/environ", "rb") as f:
-                    if b"OMPI_COMM_WORLD_RANK=1\0" in f.read():
-                        os.kill(int(pid), signal.SIGKILL)
-                        killed = True
-            except (FileNotFoundError, ProcessLookupError):
-                pass
-        proc.wait(timeout=120)
-        self.assertTrue(os.path.exists(out), "no checkpoint was written before the kill")
-        with h5py.File(out, "r") as f:
-            complete = f.attrs["complete"]
-        # The sweep takes ~20 s on one core and the kill comes at its first checkpoint (~1 s).
-        self.assertTrue(killed, "rank 1 was not found among mpirun's children")
-        self.assertNotEqual(proc.returncode, 0, "mpirun must report the killed rank")
-        self.assertEqual(complete, 0, "the sweep was still running when rank 1 was killed")
-        resumed = mpirun(3, "run", config, "--out", out, "--resume")
-        self.assertIn(resumed.returncode, (0, 1), resumed.stdout + resumed.stderr)
-        self.assertIn("resuming:", resumed.stderr)
-        self.assert_identical(whole, out)
+        # Rank 1 (a worker) or rank 0 (the writer) killed with SIGKILL: mpirun ends the whole job.
+        for victim in (1, 0):
+            with self.subTest(killed_rank=victim):
+                out = self.path(f"killed_{victim}.h5")
+                proc = subprocess.Popen(mpirun_command(2, "run", config, "--out", out, "--checkpoint-seconds", "0"),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=mpi_environment())
+                deadline = time.time() + 120
+                while not os.path.exists(out) and time.time() < deadline and proc.poll() is None:
+                    time.sleep(0.01)
+                killed = False
+                marker = f"OMPI_COMM_WORLD_RANK={victim}\0".encode()
+                for pid in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split():
+                    try:
+                        with open(f"/proc/{pid}/environ", "rb") as f:
+                            if marker in f.read():
+                                os.kill(int(pid), signal.SIGKILL)
+                                killed = True
+                    except (FileNotFoundError, ProcessLookupError):
+                        pass
+                proc.wait(timeout=120)
+                self.assertTrue(os.path.exists(out), "no checkpoint was written before the kill")
+                with h5py.File(out, "r") as f:
+                    complete = f.attrs["complete"]
+                # The sweep takes ~20 s on one core and the kill comes at its first checkpoint (~1 s).
+                self.assertTrue(killed, f"rank {victim} was not found among mpirun's children")
+                self.assertNotEqual(proc.returncode, 0, "mpirun must report the killed rank")
+                self.assertEqual(complete, 0, f"the sweep was still running when rank {victim} was killed")
+                resumed = mpirun(3, "run", config, "--out", out, "--resume")
+                self.assertIn(resumed.returncode, (0, 1), resumed.stdout + resumed.stderr)
+                self.assertIn("resuming:", resumed.stderr)
+                self.assert_identical(whole, out)
         self.assertEqual([n for n in os.listdir(self.dir) if ".tmp" in n], [])
 
     def test_one_large_run_is_split_over_the_ranks(self):
