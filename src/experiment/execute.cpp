@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <set>
@@ -118,6 +119,52 @@ void write(const Plan& plan, const ExecutionOptions& options, const std::vector<
   results::write_results_file(options.out, make_results_file(plan.config, rows, fits, file_options(options), complete));
 }
 
+// The runs of `queue` (most expensive first) on the MPI ranks of options.ranks (distributed.hpp):
+// first the runs too costly to balance whose particles can be split, on every rank at once; then
+// the others, handed out as ranks free up. record(i, rows) is called on this thread for every
+// finished run; checkpoint() before a failure is thrown and before the job is ended.
+void execute_on_ranks(const Plan& plan, const ExecutionOptions& options, const std::vector<std::size_t>& queue,
+                      const std::function<void(std::size_t, std::vector<RunRow>&&)>& record,
+                      const std::function<void()>& checkpoint) {
+  const int ranks = rank_count(options);
+  double queued_cost = 0.0;
+  for (std::size_t i : queue) queued_cost += estimated_cost(plan.runs[i]);
+  std::vector<std::size_t> split_runs, whole_runs;
+  for (std::size_t i : queue)
+    (estimated_cost(plan.runs[i]) * ranks >= queued_cost && particles_can_be_split(plan, i) ? split_runs : whole_runs)
+        .push_back(i);
+  std::ostream& report = options.progress != nullptr ? *options.progress : std::cerr;
+  if (!split_runs.empty() && options.progress != nullptr)
+    report << "splitting the particles of " << split_runs.size() << " run" << (split_runs.size() == 1 ? "" : "s")
+           << " over " << ranks << " ranks (each costs at least 1/" << ranks << " of the sweep)\n";
+  Coordination hooks;
+  hooks.finished = [&](FinishedRun&& run) { record(run.run, std::move(run.rows)); };
+  hooks.interrupt_code = [] { return g_stop_signal != 0 ? 128 + static_cast<int>(g_stop_signal) : 0; };
+  hooks.interrupted = [&](int code) {
+    checkpoint();
+    report << "\ndmconv: " << Interrupted(code - 128).what()
+           << " on rank 0: checkpoint written; runs in flight on other ranks are lost; continue with "
+              "dmconv run --resume\n"
+           << std::flush;
+  };
+  hooks.abandoned = [&](const RunFailed& failure) {
+    checkpoint();
+    report << "\ndmconv: error: " << failure.what()
+           << " (a run split over the ranks): checkpoint written; ending all ranks\n"
+           << std::flush;
+  };
+  const RunExecutor execute = [&](std::size_t i, const ParticleSplit* split) {
+    return execute_run(plan, i, options.threads, split);
+  };
+  try {
+    run_split_runs(*options.ranks, plan.runs, split_runs, execute, hooks);
+    coordinate_runs(*options.ranks, plan.config, plan.runs, whole_runs, execute, hooks);
+  } catch (const RunFailed&) {
+    checkpoint();  // the finished runs are kept
+    throw;
+  }
+}
+
 }  // namespace
 
 Interrupted::Interrupted(int signal_number)
@@ -151,86 +198,37 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
   progress.resumed(outcome.runs_resumed, options.out.string());
   auto last_write = std::chrono::steady_clock::now();
   std::size_t finished = outcome.runs_resumed;
-  if (rank_count(options) > 1) {
-    std::vector<std::size_t> queue;
-    for (std::size_t i : runs_by_decreasing_cost(plan.runs))
-      if (mine[i] && !sweep.done[i]) queue.push_back(i);
-    // A run that alone costs at least one rank's share of what is left cannot be balanced as a
-    // whole: its particles are split over the ranks when its estimators allow it (distributed.hpp).
-    double queued_cost = 0.0;
-    for (std::size_t i : queue) queued_cost += estimated_cost(plan.runs[i]);
-    std::vector<std::size_t> split_runs, whole_runs;
-    for (std::size_t i : queue)
-      (estimated_cost(plan.runs[i]) * rank_count(options) >= queued_cost && particles_can_be_split(plan, i)
-           ? split_runs
-           : whole_runs)
-          .push_back(i);
-    if (!split_runs.empty() && options.progress != nullptr)
-      *options.progress << "splitting the particles of " << split_runs.size() << " run"
-                        << (split_runs.size() == 1 ? "" : "s") << " over " << rank_count(options)
-                        << " ranks (each costs at least 1/" << rank_count(options) << " of the sweep)\n";
-    Coordination hooks;
-    hooks.finished = [&](FinishedRun&& run) {
-      sweep.by_run[run.run] = std::move(run.rows);
-      sweep.done[run.run] = true;
-      ++finished;
-      ++outcome.runs_executed;
-      progress.finished(finished, plan.runs[run.run], sweep.by_run[run.run]);
-      const auto now = std::chrono::steady_clock::now();
-      if (std::chrono::duration<double>(now - last_write).count() >= options.checkpoint_seconds &&
-          finished < outcome.runs_total) {
-        write(plan, options, collect(plan.config, sweep.by_run), {}, false);
-        last_write = now;
-      }
-    };
-    hooks.interrupt_code = [] { return g_stop_signal != 0 ? 128 + static_cast<int>(g_stop_signal) : 0; };
-    hooks.interrupted = [&](int code) {
-      write(plan, options, collect(plan.config, sweep.by_run), {}, false);
-      std::ostream& report = options.progress != nullptr ? *options.progress : std::cerr;
-      report << "\ndmconv: " << Interrupted(code - 128).what()
-             << " on rank 0: checkpoint written; runs in flight on other ranks are lost; continue with "
-                "dmconv run --resume\n"
-             << std::flush;
-    };
-    hooks.abandoned = [&](const RunFailed& failure) {
-      write(plan, options, collect(plan.config, sweep.by_run), {}, false);
-      std::ostream& report = options.progress != nullptr ? *options.progress : std::cerr;
-      report << "\ndmconv: error: " << failure.what()
-             << " (a run split over the ranks): checkpoint written; ending all ranks\n"
-             << std::flush;
-    };
-    const RunExecutor execute = [&](std::size_t i, const ParticleSplit* split) {
-      return execute_run(plan, i, options.threads, split);
-    };
-    try {
-      run_split_runs(*options.ranks, plan.runs, split_runs, execute, hooks);
-      coordinate_runs(*options.ranks, plan.config, plan.runs, whole_runs, execute, hooks);
-    } catch (const RunFailed&) {
-      write(plan, options, collect(plan.config, sweep.by_run), {}, false);  // the finished runs are kept
-      throw;
-    }
-  }
-  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
-    if (!mine[i] || sweep.done[i]) continue;
-    if (g_stop_signal != 0) {
-      // Between runs: every finished run goes into a checkpoint that --resume continues from.
-      write(plan, options, collect(plan.config, sweep.by_run), {}, false);
-      throw Interrupted(static_cast<int>(g_stop_signal));
-    }
-    if (options.stop_after_runs >= 0 && static_cast<std::int64_t>(outcome.runs_executed) >= options.stop_after_runs)
-      return outcome;  // simulated kill: the last checkpoint stays as it is
-    progress.starting(finished, plan.runs[i]);
-    sweep.by_run[i] = execute_run(plan, i, options.threads);
+  // Every finished run goes into a checkpoint that --resume continues from.
+  const auto checkpoint = [&] { write(plan, options, collect(plan.config, sweep.by_run), {}, false); };
+  const auto record = [&](std::size_t i, std::vector<RunRow>&& rows) {
+    sweep.by_run[i] = std::move(rows);
     sweep.done[i] = true;
     ++finished;
     ++outcome.runs_executed;
     progress.finished(finished, plan.runs[i], sweep.by_run[i]);
     const auto now = std::chrono::steady_clock::now();
     if (std::chrono::duration<double>(now - last_write).count() >= options.checkpoint_seconds &&
-        i + 1 < plan.runs.size()) {
-      write(plan, options, collect(plan.config, sweep.by_run), {}, false);
+        finished < outcome.runs_total) {
+      checkpoint();
       last_write = now;
     }
+  };
+  if (rank_count(options) > 1) {
+    std::vector<std::size_t> queue;
+    for (std::size_t i : runs_by_decreasing_cost(plan.runs))
+      if (mine[i] && !sweep.done[i]) queue.push_back(i);
+    execute_on_ranks(plan, options, queue, record, checkpoint);
+  }
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    if (!mine[i] || sweep.done[i]) continue;
+    if (g_stop_signal != 0) {
+      checkpoint();
+      throw Interrupted(static_cast<int>(g_stop_signal));
+    }
+    if (options.stop_after_runs >= 0 && static_cast<std::int64_t>(outcome.runs_executed) >= options.stop_after_runs)
+      return outcome;  // simulated kill: the last checkpoint stays as it is
+    progress.starting(finished, plan.runs[i]);
+    record(i, execute_run(plan, i, options.threads));
   }
   progress.done();
   const Outcome concluded = conclude_sweep(plan.config, sweep.by_run, file_options(options), options.out);
