@@ -14,12 +14,16 @@ import argparse
 import json
 import os
 import re
+import sys
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import style  # noqa: E402  (plots/style.py: the look shared by every figure)
 
 
 def read_cases(path):
@@ -51,16 +55,18 @@ def draw(points, label, minimum, path):
     xs = np.array(sorted(points), dtype=float)
     ns = np.array([points[int(x)] for x in xs]) * 1e9
     fitted = slope(points, minimum)
+    style.apply()
     fig, ax = plt.subplots(figsize=(5, 4))
-    ax.loglog(xs, ns, "o-", label="measured")
+    ax.loglog(xs, ns, "-", color=style.colour(0), marker=style.marker(0), label="measured")
     anchor = xs[-1]
-    ax.loglog(xs, ns[-1] * xs / anchor, "k--", lw=0.8, label="linear")
+    ax.loglog(xs, ns[-1] * xs / anchor, color=style.FLOOR_COLOUR, **dict(style.CLAIM_LINE, alpha=1.0),
+              label="linear")
     ax.set_xlabel(label)
     ax.set_ylabel("ns per particle (one thread)")
-    ax.set_title(f"mixture score: slope {fitted:.2f} ({label} >= {minimum})")
+    ax.set_title(f"mixture score: slope {fitted:.2f} ({label} >= {minimum})", fontsize=style.TITLE_SIZE)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=style.DPI)
     plt.close(fig)
     return fitted
 

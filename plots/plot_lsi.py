@@ -19,12 +19,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import style  # noqa: E402  (plots/style.py: the look shared by every figure)
+
 
 def save(fig, out, name):
     """Lay out, write OUT/NAME at 110 dpi and print its path (one line per figure)."""
     fig.tight_layout()
     path = os.path.join(out, name)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=style.DPI)
     print(path)
 
 
@@ -56,6 +59,7 @@ def plot_h5(path, out):
         return v.decode() if isinstance(v, bytes) else str(v)
     targets = [text(t) for t in star["target"]]
     os.makedirs(out, exist_ok=True)
+    style.apply()
     fig, axes = plt.subplots(1, len(targets), figsize=(4.6 * len(targets), 4.2), squeeze=False)
     for ax, (i, name) in zip(axes[0], enumerate(targets)):
         rows = [j for j in range(len(prof["t1"])) if text(prof["target"][j]) == name]
@@ -69,12 +73,12 @@ def plot_h5(path, out):
                 sel = [j for j in rows if int(prof["log_sobolev_converged"][j]) == conv]
                 if sel:
                     ax.plot([prof["t1"][j] for j in sel], [prof["log_sobolev"][j] for j in sel], marker,
-                            mfc="none" if conv == 0 else None, ls="none", label=label)
+                            mfc=style.HOLLOW["mfc"] if conv == 0 else None, ls="none", label=label)
         if any(math.isfinite(prof["analytic_bound"][j]) for j in rows):
-            ax.plot(t1, [prof["analytic_bound"][j] for j in rows], ":", color="0.4", label="DERIVED support bound")
+            ax.plot(t1, [prof["analytic_bound"][j] for j in rows], ":", color=style.FLOOR_COLOUR, label="DERIVED support bound")
         delta = float(star["delta"][i])
-        ax.axhline(1 - delta, color="0.75", ls="--", lw=0.8)
-        ax.axhline(1.0, color="0.6", lw=0.8)
+        ax.axhline(1 - delta, color=style.FLOOR_COLOUR, ls="--", lw=0.8)
+        ax.axhline(1.0, color=style.FLOOR_COLOUR, lw=0.8)
         if math.isfinite(star["t1_star"][i]):
             ax.axvline(star["t1_star"][i], color="C3", lw=1.0,
                        label="T1* = %.3f (bound reaches %.2g)" % (star["t1_star"][i], 1 - delta))
@@ -84,8 +88,8 @@ def plot_h5(path, out):
         values = [prof["kappa"][j] for j in rows]
         ax.set_ylim(max(-1.0, min(values) - 0.1), max(1.1, max(values) + 0.05))
         ax.set_xlabel("T1")
-        ax.set_title(name, fontsize=8)
-        ax.legend(fontsize=7)
+        ax.set_title(name, fontsize=style.TITLE_SIZE)
+        ax.legend(fontsize=style.LEGEND_SIZE)
     axes[0][0].set_ylabel("constant of p_T1")
     save(fig, out, os.path.splitext(os.path.basename(path))[0] + ".png")
 

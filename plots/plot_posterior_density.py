@@ -34,6 +34,9 @@ try:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import style   # plots/style.py: the look shared by every figure
 except ImportError as exc:  # pragma: no cover - exercised only on broken installs
     sys.stderr.write(
         "plot_posterior_density.py: missing Python package (%s); install python3-numpy, "
@@ -166,6 +169,9 @@ def figure_title(point, steps):
 
 def plot_1d(tables, point, steps, out_path):
     grid = tables["grid"]
+    style.apply()
+    runs = runs_at(tables, point["point_key"], steps)
+    look = style.SamplerStyle({str(run["sampler"]) for run in runs})
     fig, ax = plt.subplots(figsize=(11.0, 5.0), layout="constrained")
     notes = []
     edges = None
@@ -177,15 +183,17 @@ def plot_1d(tables, point, steps, out_path):
         density = grid["mass"][law][order] / width
         edges = cell_edges(centres, width)
         masses.append(grid["mass"][law][order])
+        # The exact laws in black (pi) and grey (pi_eta, the reference level of DPnP).
         ax.stairs(density, edges, linewidth=2.0, label=label,
+                  color="k" if label == "exact pi" else style.FLOOR_COLOUR,
                   linestyle="-" if label == "exact pi" else "--")
-    for run in runs_at(tables, point["point_key"], steps):
+    for run in runs:
         draws = draws_of(tables, point["point_key"], run["sampler"], steps, 1)[:, 0]
         all_draws.append(draws)
         finite = draws[np.isfinite(draws)]
         counts, _ = np.histogram(finite, bins=edges)
         density = counts / (len(draws) * np.diff(edges))
-        ax.stairs(density, edges, fill=True, alpha=0.35,
+        ax.stairs(density, edges, fill=True, alpha=0.35, color=look.color[str(run["sampler"])],
                   label="%s, n = %d" % (sampler_label(run), len(draws)))
         outside = len(draws) - counts.sum()
         if outside:
@@ -194,13 +202,13 @@ def plot_1d(tables, point, steps, out_path):
     ax.set_xlim(*shown_range(edges, masses, all_draws))
     ax.set_xlabel("x")
     ax.set_ylabel("density")
-    ax.set_title(figure_title(point, steps), fontsize=9)
+    ax.set_title(figure_title(point, steps), fontsize=style.TITLE_SIZE)
     # Beside the axes: inside, it would hide the peaks it describes.
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=style.LEGEND_SIZE, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if notes:
         ax.annotate("\n".join(notes), xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -36),
-                    textcoords="offset points", fontsize=7, va="top")
-    fig.savefig(out_path)
+                    textcoords="offset points", fontsize=style.LEGEND_SIZE, va="top")
+    fig.savefig(out_path, dpi=style.DPI)
     plt.close(fig)
 
 
@@ -216,6 +224,7 @@ def grid_2d(grid, law):
 
 def plot_2d(tables, point, steps, out_path):
     grid = tables["grid"]
+    style.apply()
     panels = []
     edges0 = edges1 = None
     for label, _, law in exact_laws(grid, point["point_key"]):
@@ -240,14 +249,15 @@ def plot_2d(tables, point, steps, out_path):
     for ax, (label, density) in zip(axes[0], panels):
         mesh = ax.pcolormesh(edges0, edges1, density, vmin=0.0, vmax=vmax, cmap="viridis",
                              shading="flat")
-        ax.set_title(label, fontsize=8)
+        ax.set_title(label, fontsize=style.TITLE_SIZE - 1)
+        ax.grid(False)
         ax.set_xlabel("x0")
         ax.set_xlim(*range0)
         ax.set_ylim(*range1)
     axes[0][0].set_ylabel("x1")
     fig.colorbar(mesh, ax=axes[0].tolist(), label="density per unit area", shrink=0.9)
-    fig.suptitle(figure_title(point, steps), fontsize=9)
-    fig.savefig(out_path)
+    fig.suptitle(figure_title(point, steps), fontsize=style.TITLE_SIZE)
+    fig.savefig(out_path, dpi=style.DPI)
     plt.close(fig)
 
 

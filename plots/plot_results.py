@@ -46,6 +46,9 @@ try:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import style as shared_style   # plots/style.py: the look shared by every figure and the report
 except ImportError as exc:  # pragma: no cover - exercised only on broken installs
     sys.stderr.write(
         "plot_results.py: missing Python package (%s); install python3-numpy, "
@@ -625,21 +628,9 @@ def attach_fits(figures_by_axis, runs, fits):
 # --------------------------------------------------------------------------------------
 # Drawing
 
-MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p"]
-
-
-class Style:
-    def __init__(self, samplers):
-        cmap = plt.get_cmap("tab10")
-        self.color = {}
-        self.marker = {}
-        for k, s in enumerate(sorted(x for x in samplers if x != "oracle")):
-            self.color[s] = cmap(k % 10)
-            self.marker[s] = MARKERS[k % len(MARKERS)]
-        # Oracle rows (the estimator on exact samples: its floor) in grey, below which no
-        # sampler can be resolved.
-        self.color["oracle"] = "0.55"
-        self.marker["oracle"] = "x"
+MARKERS = shared_style.MARKERS
+# One colour and marker per sampler, oracle floors grey (plots/style.py).
+Style = shared_style.SamplerStyle
 
 
 def fit_label(fits, j, sampler, versus="", axis="x"):
@@ -726,7 +717,7 @@ def draw_series(ax, points, color, marker, label, notes, axis_col, sampler, line
         return None
     xs = np.array([p.x for p in pos])
     ys = np.array([p.value for p in pos])
-    ax.plot(xs, ys, "-", color=color, lw=0.8, alpha=0.45, zorder=1)
+    ax.plot(xs, ys, "-", color=color, zorder=1, **shared_style.DATA_LINE)
     with_err = [p for p in pos if p.se > 0 and math.isfinite(p.se)]
     if with_err:
         ex = np.array([p.x for p in with_err])
@@ -740,10 +731,10 @@ def draw_series(ax, points, color, marker, label, notes, axis_col, sampler, line
     handle = None
     if filled:
         handle, = ax.plot([p.x for p in filled], [p.value for p in filled], ls="none",
-                          marker=marker, color=color, ms=6, zorder=3, label=label)
+                          marker=marker, color=color, ms=shared_style.MARKER_SIZE, zorder=3, label=label)
     if hollow:
         h, = ax.plot([p.x for p in hollow], [p.value for p in hollow], ls="none",
-                     marker=marker, color=color, mfc="white", mew=1.4, ms=6, zorder=3,
+                     marker=marker, color=color, ms=shared_style.MARKER_SIZE, zorder=3, **shared_style.HOLLOW,
                      label=label if handle is None else "_nolegend_")
         handle = handle or h
     return handle
@@ -779,7 +770,7 @@ def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus="", li
     if ys is not None:
         ys = ys + offset
     if ys is not None and np.any(np.isfinite(ys)):
-        ax.plot(xs, ys, "-", color=color, lw=2.0, alpha=0.9, zorder=4, label=label)
+        ax.plot(xs, ys, color=color, zorder=4, label=label, **shared_style.FIT_LINE)
     else:
         notes.append("%s (fitted line not drawable)" % label)
     claimed = fcol(fits, "claimed_slope", j)
@@ -787,7 +778,7 @@ def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus="", li
         y0 = used[0].value - offset
         claimed_ys = offset + (y0 * np.exp(claimed * (xs - x0)) if is_exponential(fits, j)
                                else y0 * (xs / x0) ** claimed)
-        ax.plot(xs, claimed_ys, "--", color=color, lw=1.3, alpha=0.9, zorder=4)
+        ax.plot(xs, claimed_ys, color=color, zorder=4, **shared_style.CLAIM_LINE)
     excluded = ["%s=%s: %s" % (axis_short(axis_col), fmt_value(x), r or "excluded")
                 for x, r in excl if not (math.isfinite(base_x) and same_number(x, base_x))]
     if excluded:
@@ -796,7 +787,24 @@ def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus="", li
     return True
 
 
-def title_lines(fig, metric_label):
+def verdict_line(fits, rows):
+    """'verdict: claim (sampler): holds; ...' for the fit rows drawn on a figure, or None."""
+    parts = []
+    for j in rows:
+        who = str(fcol(fits, "sampler", j, ""))
+        versus = str(fcol(fits, "versus", j, ""))
+        if versus:
+            who += "/" + versus
+        parts.append("%s (%s): %s" % (fcol(fits, "claim", j, "?"), who,
+                                      fcol(fits, "verdict", j, "no verdict") or "no verdict"))
+    if not parts:
+        return None
+    return ("verdict: " if len(parts) == 1 else "verdicts: ") + "; ".join(parts)
+
+
+def title_lines(fig, metric_label, verdicts=None):
+    """Title: metric, axis, target, estimator (kind), schedule; other fixed values; and the
+    verdicts of the fits drawn (verdicts: the line of verdict_line, or None)."""
     key = fig.key
     axis = axis_short(fig.axis_col)
     kinds = ",".join(sorted(fig.kinds))
@@ -816,6 +824,8 @@ def title_lines(fig, metric_label):
     lines = [first]
     if rest:
         lines += textwrap.wrap(", ".join(rest), 110)
+    if verdicts:
+        lines += textwrap.wrap(verdicts, 110)
     return lines
 
 
@@ -845,6 +855,7 @@ def wrap_notes(notes, limit=22):
 
 def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, footer, style):
     """series: [(sampler, points)]; fit_draws: [(fit row, sampler, versus, points, fits)]."""
+    shared_style.apply()
     mfig = plt.figure(figsize=(9.0, 6.0))
     ax = mfig.add_subplot(1, 1, 1)
     # Exponential-model fits are straight on semi-log axes.
@@ -877,7 +888,7 @@ def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, foot
         ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title("\n".join(title), fontsize=9, loc="left")
+    ax.set_title("\n".join(title), fontsize=shared_style.TITLE_SIZE, loc="left")
     handles, labels = ax.get_legend_handles_labels()
     if any_claimed:
         handles.append(Line2D([], [], ls="--", color="0.3"))
@@ -892,7 +903,7 @@ def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, foot
         labels.append("hollow: not used by fits (<= %g x floor, or fit-excluded)"
                       % FLOOR_FACTOR)
     if handles:
-        ax.legend(handles, labels, fontsize=7, loc="best", framealpha=0.85)
+        ax.legend(handles, labels, fontsize=shared_style.LEGEND_SIZE, loc="best")
 
     # Layout in inches: title on top, axes, x label, notes, footer.
     lines = wrap_notes(notes)
@@ -905,11 +916,11 @@ def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, foot
     mfig.subplots_adjust(left=0.1, right=0.97, bottom=bottom_in / height,
                          top=1 - top_in / height)
     if lines:
-        mfig.text(0.012, (notes_in + 0.15) / height, "\n".join(lines), fontsize=6.5,
+        mfig.text(0.012, (notes_in + 0.15) / height, "\n".join(lines), fontsize=shared_style.NOTE_SIZE,
                   va="top", ha="left", family="monospace", linespacing=1.2)
-    mfig.text(0.99, 0.006, footer, fontsize=6, color="0.45", ha="right", va="bottom")
+    mfig.text(0.99, 0.006, footer, fontsize=shared_style.FOOTER_SIZE, color="0.45", ha="right", va="bottom")
     kwargs = {"metadata": {"CreationDate": None}} if fmt == "pdf" else {}
-    mfig.savefig(path, format=fmt, dpi=110, **kwargs)
+    mfig.savefig(path, format=fmt, dpi=shared_style.DPI, **kwargs)
     plt.close(mfig)
 
 
@@ -989,23 +1000,52 @@ def steps_label(runs, fig):
     return "steps: " + "; ".join("%s for %s" % (m, s) for s, m in meanings.items())
 
 
+class PlotSet:
+    """What plot_file drew: the files written (in order), and for each /fits row index the
+    figure files it is drawn on (empty list: it matched no figure; see warnings)."""
+
+    def __init__(self, attrs, fits):
+        self.attrs = attrs
+        self.fits = fits
+        self.written = []
+        self.fit_figures = OrderedDict((j, []) for j in range(len(fits["slope"])))
+        self.warnings = []
+        self.empty_reason = None
+
+
 def make_plots(path, out_dir, fmt):
+    """Draw every figure of the results file at path into out_dir; return the files written."""
+    plots = plot_file(path, out_dir, fmt)
+    for w in plots.warnings:
+        sys.stderr.write("plot_results.py: warning: %s\n" % w)
+    if plots.empty_reason:
+        sys.stderr.write("plot_results.py: %s: %s\n" % (path, plots.empty_reason))
+    return plots.written
+
+
+def plot_file(path, out_dir, fmt, on_write=emit, only_fitted=False):
+    """Draw every figure of the results file at path into out_dir (on_write(path) per file).
+
+    Returns a PlotSet: the files, which figure(s) each /fits row is drawn on (the report links
+    a fit row to its figure with it), warnings about unmatched rows, and why nothing was drawn.
+    only_fitted: draw only the figures carrying a /fits row (the report's). Raises InputError
+    on an unusable file."""
     attrs, runs, fits = load_results(path)
+    plots = PlotSet(attrs, fits)
     n = len(runs["value"])
     if n == 0:
-        sys.stderr.write("plot_results.py: %s: /runs is empty, nothing to plot\n" % path)
-        return []
+        plots.empty_reason = "/runs is empty, nothing to plot"
+        return plots
     os.makedirs(out_dir, exist_ok=True)
     style = Style({str(s) for s in runs["sampler"]})
     axes = plot_axes(runs)
     figures_by_axis = OrderedDict((a, build_figures(runs, a)) for a in axes)
-    for w in attach_fits(figures_by_axis, runs, fits):
-        sys.stderr.write("plot_results.py: warning: %s\n" % w)
+    plots.warnings = attach_fits(figures_by_axis, runs, fits)
     footer = "%s | dmconv %s (%s, %s) | config %s" % (
         os.path.basename(path), attrs.get("tool_version", "?"),
         str(attrs.get("git_sha", "?"))[:10], attrs.get("build_type", "?"),
         str(attrs.get("config_hash", "?"))[:12])
-    written = []
+    written = plots.written
     used_names = set()
     for axis_col, figures in figures_by_axis.items():
         varying = varying_key_columns(figures)
@@ -1026,17 +1066,21 @@ def make_plots(path, out_dir, fmt):
             series = [(s, pts) for s, pts in fig.points.items()]
             fit_draws = [(j, str(fits["sampler"][j]), "", fig.points[str(fits["sampler"][j])],
                           fits) for j in fig.fits]
-            out = unique_path(out_dir, stem, fmt, used_names)
-            render(out, fmt, fig, title_lines(fig, metric), xlabel, "%s (error)" % metric,
-                   series, fit_draws, notes, footer, style)
-            written.append(out)
-            emit(out)
+            if fig.fits or not only_fitted:
+                out = unique_path(out_dir, stem, fmt, used_names)
+                render(out, fmt, fig, title_lines(fig, metric, verdict_line(fits, fig.fits)),
+                       xlabel, "%s (error)" % metric, series, fit_draws, notes, footer, style)
+                written.append(out)
+                for j in fig.fits:
+                    plots.fit_figures[j].append(out)
+                on_write(out)
             for (s, v), rows in fig.ratio_fits.items():
                 pts = ratio_points(fig.points[s], fig.points[v])
                 rstem = "__".join(["ratio_%s_over_%s" % (sanitise(s), sanitise(v)),
                                    "%s_vs_%s" % (sanitise(metric), sanitise(axis_short(axis_col)))]
                                   + parts)
-                title = title_lines(fig, "%s ratio %s/%s" % (metric, s, v))
+                title = title_lines(fig, "%s ratio %s/%s" % (metric, s, v),
+                                    verdict_line(fits, rows))
                 rdraws = [(j, s, v, pts, fits) for j in rows]
                 rnotes = [n for n in fig.notes if "ratio" in n] + common
                 rnotes.append("ratio SE by the delta method from the two SEs; hollow where "
@@ -1045,11 +1089,12 @@ def make_plots(path, out_dir, fmt):
                 render(out, fmt, fig, title, xlabel, "%s(%s) / %s(%s)" % (metric, s, metric, v),
                        [(s, pts)], rdraws, rnotes, footer, style)
                 written.append(out)
-                emit(out)
-    if not written:
-        sys.stderr.write("plot_results.py: %s: no axis has two or more distinct values; "
-                         "nothing to plot\n" % path)
-    return written
+                for j in rows:
+                    plots.fit_figures[j].append(out)
+                on_write(out)
+    if not written and not only_fitted:
+        plots.empty_reason = "no axis has two or more distinct values; nothing to plot"
+    return plots
 
 
 def main(argv=None):
