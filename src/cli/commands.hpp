@@ -85,4 +85,15 @@ struct LsiOptions {
 };
 int lsi_command(const LsiOptions& options, std::ostream& out);
 
+// `dmconv report RESULTS.h5... --out DIR` (src/cli/report_command.cpp, plots/README.md): a static
+// HTML page DIR/index.html of the files' claim verdicts, written by plots/report.py. Every input,
+// DIR, the interpreter and its modules are checked before any work (InvalidArgument, exit 2);
+// returns 0 when the page is written, 3 when the script failed (the previous page is kept).
+struct ReportOptions {
+  std::vector<std::string> inputs;
+  std::string out;
+  std::string command_line;
+};
+int report_command(const ReportOptions& options, std::ostream& out);
+
 }  // namespace dmconv::cli

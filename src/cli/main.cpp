@@ -1,5 +1,5 @@
-// dmconv command line: run / validate / check / merge experiment configs, lsi profiles, posterior
-// samples, list, describe, demo.
+// dmconv command line: run / validate / check / merge experiment configs, report (HTML page of
+// results files), lsi profiles, posterior samples, list, describe, demo.
 // Exit codes: 0 success, 1 a claim is violated, 2 bad input (file:line, key, value, rule; for
 // `check`, every schema defect of the results file), 130 `run` interrupted by SIGINT and 143 by
 // SIGTERM (128 + signal, the shell convention) after writing a checkpoint (complete = 0) that
@@ -143,6 +143,13 @@ int main(int argc, char** argv) {
   merge->add_option("parts", merge_options.parts, "part files (HDF5) of dmconv run --shard")->required();
   auto* merge_out =
       merge->add_option("--out,-o", merge_options.out, "merged results file (default results/<experiment name>.h5)");
+  dmconv::cli::ReportOptions report_options;
+  report_options.command_line = experiment.command_line;
+  auto* report = app.add_subcommand("report", "a self-contained static HTML page (DIR/index.html) of the claim "
+                                              "verdicts, tightness and plots of results files");
+  report->add_option("results", report_options.inputs, "results files (HDF5) of dmconv run")->required();
+  report->add_option("--out,-o", report_options.out, "directory to write index.html into (created if missing)")
+      ->required();
 
   try {
     app.parse(argc, argv);
@@ -174,6 +181,7 @@ int main(int argc, char** argv) {
     }
     if (*validate) return dmconv::cli::validate_command(experiment, std::cout);
     if (*check) return dmconv::cli::check_command(results_path, std::cout);
+    if (*report) return dmconv::cli::report_command(report_options, std::cout);
     if (*merge) return dmconv::cli::merge_command(merge_options, std::cout);
     if (*lsi) return dmconv::cli::lsi_command(lsi_options, std::cout);
     if (*samples) return dmconv::cli::samples_command(samples_options, std::cout);
