@@ -853,13 +853,18 @@ def wrap_notes(notes, limit=22):
     return lines
 
 
+def x_scale(fit_draws):
+    """"linear" (semi-log figure) when a fit drawn is of the exponential model (log err linear in
+    x: straight on semi-log axes), else "log" (log-log)."""
+    return "linear" if any(is_exponential(fits, j) for j, _, _, _, fits in fit_draws) else "log"
+
+
 def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, footer, style):
     """series: [(sampler, points)]; fit_draws: [(fit row, sampler, versus, points, fits)]."""
     shared_style.apply()
     mfig = plt.figure(figsize=(9.0, 6.0))
     ax = mfig.add_subplot(1, 1, 1)
-    # Exponential-model fits are straight on semi-log axes.
-    linear_x = any(is_exponential(fits, j) for j, _, _, _, fits in fit_draws)
+    linear_x = x_scale(fit_draws) == "linear"
     if not linear_x:
         ax.set_xscale("log")
     ax.set_yscale("log")

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Test of plots/plot_results.py on a synthetic results file (schema version 1).
+"""Test of plots/plot_results.py on a synthetic results file (schema version 1), and of the style
+every plot script shares (plots/style.py).
 
 The file follows the layout written by `dmconv run` (results/README.md): two samplers over
 T = 16..1024 with known power laws (ddpm: 2/T, Monte Carlo SE; acc_ode_noise: 30/T^2, exact,
@@ -277,6 +278,100 @@ class PlotResultsTest(unittest.TestCase):
         self.assertEqual(self.mod.steps_label(runs, Fig()), "T (number of steps)")
         del runs["steps_meaning"]
         self.assertEqual(self.mod.steps_label(runs, Fig()), "T (number of steps)")
+
+    def test_plot_file_says_which_figure_carries_each_fit(self):
+        # The report links a /fits row to its figure with this mapping (plots/report.py).
+        out = os.path.join(self.tmp.name, "plot_file_out")
+        plots = self.mod.plot_file(self.results, out, "png", on_write=lambda _: None)
+        name = "tv_vs_T__gaussian_mixture__grid_law__score_error.amplitude=0.png"
+        self.assertEqual({j: [os.path.basename(p) for p in paths]
+                          for j, paths in plots.fit_figures.items()}, {0: [name], 1: [name]})
+        self.assertEqual(sorted(os.path.basename(p) for p in plots.written), sorted(expected_names()))
+        self.assertEqual(plots.warnings, [])
+        self.assertIsNone(plots.empty_reason)
+        only = self.mod.plot_file(self.results, os.path.join(self.tmp.name, "only_fitted"), "png",
+                                  on_write=lambda _: None, only_fitted=True)
+        self.assertEqual([os.path.basename(p) for p in only.written], [name])
+
+    def test_titles_name_target_schedule_estimator_and_verdict(self):
+        mod = self.mod
+        _, runs, fits = mod.load_results(self.results)
+        figs = mod.build_figures(runs, "steps")
+        mod.attach_fits({"steps": figs}, runs, fits)
+        fig0 = [f for f in figs if f.key["score_error.amplitude"] == 0.0][0]
+        lines = mod.title_lines(fig0, "tv", mod.verdict_line(fits, fig0.fits))
+        text = "\n".join(lines)
+        for word in ("target gaussian_mixture", "estimator grid_law", "schedule theory",
+                     "verdicts: claim1 (ddpm): holds; claim6 (acc_ode_noise): holds"):
+            self.assertIn(word, text)
+        other = [f for f in figs if f.key["score_error.amplitude"] != 0.0][0]
+        self.assertIsNone(mod.verdict_line(fits, other.fits))
+        self.assertNotIn("verdict", "\n".join(mod.title_lines(other, "tv", None)))
+
+    def test_semi_log_for_exponential_fits_only(self):
+        mod = self.mod
+        power = {"model": ["power"]}
+        expo = {"model": ["exponential"]}
+        self.assertEqual(mod.x_scale([(0, "s", "", [], power)]), "log")
+        self.assertEqual(mod.x_scale([(0, "s", "", [], power), (0, "s", "", [], expo)]), "linear")
+        self.assertEqual(mod.x_scale([]), "log")
+        self.assertEqual(mod.x_scale([(0, "s", "", [], {"slope": [1.0]})]), "log")   # older files: power
+
+    def test_one_shared_style(self):
+        # plots/style.py: one palette and marker set (sampler order independent of the file), the
+        # oracle floor grey, excluded points hollow; every plot script and the report use it.
+        mod = self.mod
+        style = mod.shared_style
+        look = mod.Style({"ddpm", "oracle", "acc_ode_noise"})
+        self.assertEqual(look.color["oracle"], style.ORACLE_COLOUR)
+        self.assertEqual(look.color["acc_ode_noise"], style.colour(0))
+        self.assertEqual(look.color["ddpm"], style.colour(1))
+        self.assertNotEqual(look.marker["ddpm"], look.marker["acc_ode_noise"])
+        self.assertEqual(mod.Style({"ddpm", "acc_ode_noise"}).color, {k: v for k, v in look.color.items()})
+        self.assertEqual(style.HOLLOW["mfc"], "white")
+        plots_dir = os.path.dirname(SCRIPT)
+        for script in ("plot_results.py", "plot_lsi.py", "plot_posterior_density.py",
+                       "plot_bench_scaling.py", "report.py"):
+            with open(os.path.join(plots_dir, script), encoding="utf-8") as f:
+                source = f.read()
+            self.assertRegex(source, r"\nimport style\b|\n\s+import style\b|import style as", script)
+
+    def test_bench_scaling_and_lsi_scripts_draw_with_the_style(self):
+        plots_dir = os.path.dirname(SCRIPT)
+        bench = os.path.join(self.tmp.name, "bench.json")
+        cases = [{"name": "score/mixture/K8/d%d" % d, "particles/s": 1e9 / (5.0 * d)} for d in (4, 16, 64, 256)]
+        cases += [{"name": "score/mixture/d16/K%d" % k, "particles/s": 1e9 / (3.0 * k)} for k in (2, 4, 8, 16)]
+        import json
+        with open(bench, "w") as f:
+            json.dump({"benchmarks": cases}, f)
+        out = os.path.join(self.tmp.name, "bench_out")
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+        proc = subprocess.run([PYTHON, os.path.join(plots_dir, "plot_bench_scaling.py"), bench, "--out-dir", out],
+                              capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("slope in d (K = 8, d >= 16): 1.000", proc.stdout)
+        for name in ("score_cost_vs_d.png", "score_cost_vs_K.png"):
+            with open(os.path.join(out, name), "rb") as f:
+                self.assertEqual(f.read(8), PNG_MAGIC)
+        lsi = os.path.join(self.tmp.name, "toy_lsi.h5")
+        t1 = [0.25, 0.5, 1.0, 2.0]
+        nan = float("nan")
+        with h5py.File(lsi, "w") as h5:
+            h5.attrs["schema"] = "dmconv-lsi"
+            write_table(h5, "profile", [
+                ("target", ["gaussian"] * 4, "str"), ("dim", [1] * 4, "i8"), ("t1", t1, "f8"),
+                ("kappa", [0.2, 0.5, 0.8, 0.95], "f8"), ("poincare", [nan] * 4, "f8"),
+                ("poincare_budget", [nan] * 4, "f8"), ("log_sobolev", [nan] * 4, "f8"),
+                ("log_sobolev_converged", [1] * 4, "i8"), ("analytic_bound", [nan] * 4, "f8")])
+            write_table(h5, "t1_star", [
+                ("target", ["gaussian"], "str"), ("delta", [0.1], "f8"), ("t1_star", [1.5], "f8"),
+                ("derived_t1", [nan], "f8"), ("support_radius", [nan], "f8")])
+        out = os.path.join(self.tmp.name, "lsi_out")
+        proc = subprocess.run([PYTHON, os.path.join(plots_dir, "plot_lsi.py"), lsi, "--out", out],
+                              capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(out, "toy_lsi.png"), "rb") as f:
+            self.assertEqual(f.read(8), PNG_MAGIC)
 
     def test_parse_exclusions(self):
         self.assertEqual(self.mod.parse_exclusions("x=1024: under floor; x=16: outside window"),
