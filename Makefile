@@ -1,6 +1,7 @@
 # dmconv: `make run` installs, builds, runs the quickstart experiment (table, slopes, verdicts,
 # results/quickstart.h5) and draws its plots (results/quickstart_plots/); `make test` installs,
-# builds and runs the test suite. BUILD_DIR, JOBS and CMAKE_FLAGS may be overridden.
+# builds and runs the test suite; `make report` runs every experiment and writes the HTML page of
+# their verdicts (results/report/index.html). BUILD_DIR, JOBS and CMAKE_FLAGS may be overridden.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
@@ -17,7 +18,7 @@ SANITIZE_CC ?= clang-16
 CCACHE := $(shell command -v ccache 2>/dev/null)
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 
-.PHONY: all deps build run demo test bench bench-peers clean sanitize fuzz fuzz-build fuzz-merge
+.PHONY: all deps build run demo test report bench bench-peers clean sanitize fuzz fuzz-build fuzz-merge
 
 all: build
 
@@ -35,6 +36,25 @@ run: build
 
 demo: build
 	@$(BUILD_DIR)/dmconv demo
+
+# `make report` (a user target, not part of `make test`: about 10 min on 2 cores): runs every
+# experiments/*.toml (scripts/run_all_experiments.sh; REPORT_EXPERIMENTS="NAME ..." for a subset) into
+# $(REPORT_RESULTS)/NAME.h5 and writes the static HTML page of all their claims, tightness and plots
+# to $(REPORT_DIR)/index.html (`dmconv report`, plots/README.md). LSI profile configs ([lsi]) write
+# no claim fits of the run kind and are left out of the page. Exit status: that of the experiments
+# (1 when one failed; the page still shows every file written), or of `dmconv report`.
+REPORT_RESULTS ?= results
+REPORT_DIR ?= $(REPORT_RESULTS)/report
+REPORT_EXPERIMENTS ?=
+report: build
+	@status=0; scripts/run_all_experiments.sh --dmconv $(BUILD_DIR)/dmconv --out $(REPORT_RESULTS) \
+	  $(REPORT_EXPERIMENTS) || status=$$?; \
+	names="$(REPORT_EXPERIMENTS)"; [ -n "$$names" ] || names=$$(ls experiments/*.toml | xargs -n1 basename | sed 's/[.]toml$$//'); \
+	files=""; for n in $$names; do \
+	  if ! grep -q '^\[lsi\]' experiments/$$n.toml && [ -f $(REPORT_RESULTS)/$$n.h5 ]; then files="$$files $(REPORT_RESULTS)/$$n.h5"; fi; \
+	done; \
+	[ -n "$$files" ] || { echo "report: no results file to report" >&2; exit 1; }; \
+	$(BUILD_DIR)/dmconv report $$files --out $(REPORT_DIR) || exit $$?; exit $$status
 
 test: build
 	@cd $(BUILD_DIR) && OMP_WAIT_POLICY=passive ctest --output-on-failure -j $(JOBS) --timeout 600

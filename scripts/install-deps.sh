@@ -18,6 +18,7 @@ packages=(
   libomp-dev             # OpenMP runtime headers (g++ uses libgomp)
   libopenmpi-dev openmpi-bin
   python3 python3-numpy python3-matplotlib python3-h5py
+  chromium               # headless browser of the report test (tests/report/test_report.py)
 )
 # `make sanitize` and `make fuzz` (--sanitize): clang 16 with its sanitizer runtimes and its OpenMP
 # headers. libomp-16-dev conflicts with libomp-dev (the libomp 14 headers), so it takes its place;
