@@ -25,6 +25,9 @@ Conventions (see plots/README.md):
     initialisation floor), or listed in a matching fit's exclusions;
   * rows with status != ok are omitted from the axes and listed under the figure.
 
+Colours, markers, fonts and sizes come from plots/style.py (shared by every plot script and the
+HTML report). plot_file() also says which figure each /fits row is drawn on (plots/report.py).
+
 Exit codes: 0 success; 2 unusable input (missing/unreadable file, wrong schema_version,
 missing table or column); 1 missing Python packages.
 """
@@ -618,7 +621,10 @@ def attach_fits(figures_by_axis, runs, fits):
                 fig.ratio_fits.setdefault((sampler, versus), []).append(j)
             else:
                 fig.fits.append(j)
-                for ex, _ in parse_exclusions(fcol(fits, "exclusions", j, "")):
+                excluded = [ex for ex, _ in parse_exclusions(fcol(fits, "exclusions", j, ""))]
+                if math.isfinite(fcol(fits, "baseline", j)):
+                    excluded.append(fcol(fits, "baseline", j))   # err(x_b) is subtracted, not fitted
+                for ex in excluded:
                     for p in fig.points[sampler]:
                         if same_printed_number(p.x, ex):
                             p.fit_excluded = True
