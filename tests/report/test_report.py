@@ -112,7 +112,7 @@ bound = "exact"
 min = 512
 """
 
-WORK = tempfile.mkdtemp(prefix="dmconv_report_test_")
+WORK = None   # a temporary directory, made by setUpModule and removed by tearDownModule
 FILES = []
 
 
@@ -123,6 +123,8 @@ def run(args, **kw):
 
 
 def setUpModule():
+    global WORK
+    WORK = tempfile.mkdtemp(prefix="dmconv_report_test_")
     for name, text in (("report_claims", BASE % "report_claims" + CLAIMS),
                        ("report_no_claims", BASE % "report_no_claims")):
         config = os.path.join(WORK, name + ".toml")
