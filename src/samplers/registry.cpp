@@ -9,6 +9,7 @@
 #include "samplers/ddpm.hpp"
 #include "samplers/dpm_solver_2.hpp"
 #include "samplers/dpm_solver_pp_2m.hpp"
+#include "samplers/dpm_solver_pp_2m_sde.hpp"
 #include "samplers/edm_heun.hpp"
 #include "samplers/euler_ancestral.hpp"
 #include "samplers/ipndm.hpp"
@@ -121,6 +122,25 @@ std::unique_ptr<Sampler> make_euler_ancestral(const DeclaredParams& p) {
   return std::make_unique<samplers::EulerAncestral>(o);
 }
 
+// [sampling.params.dpm_solver_pp_2m_sde]. Defaults are k-diffusion's (eta = 1, s_noise = 1, midpoint).
+ParamDeclaration dpm_solver_pp_2m_sde_params() {
+  const samplers::DpmSolverPlusPlus2MSde::Options o;
+  return {P::number("eta", "SDE share: noise variance sigma'^2 (1 - e^{-2 eta h}) per step (0 = DPM-Solver++(2M) ODE, 1 = SDE)")
+              .defaults(o.eta)
+              .at_least(0.0),
+          P::number("s_noise", "scale of the injected noise").defaults(o.s_noise).above(0.0),
+          P::choice("solver_type", {"midpoint", "heun"}, "second-order correction of the multistep update")
+              .defaults(o.solver_type)};
+}
+
+std::unique_ptr<Sampler> make_dpm_solver_pp_2m_sde(const DeclaredParams& p) {
+  samplers::DpmSolverPlusPlus2MSde::Options o;
+  o.eta = p.number("eta");
+  o.s_noise = p.number("s_noise");
+  o.solver_type = p.string("solver_type");
+  return std::make_unique<samplers::DpmSolverPlusPlus2MSde>(o);
+}
+
 // [sampling.params.ipndm].
 ParamDeclaration ipndm_params() {
   return {P::integer("max_order", "highest Adams-Bashforth order (the paper's iPNDM: 4)")
@@ -185,6 +205,12 @@ const Registry<Sampler>& sampler_registry() {
            "Lu et al. 2022, dpm-solver code; docs/theory.md §4.5", {}, plain<DpmSolver2>(), {}});
     r.add({"dpm_solver_pp_2m", "DPM-Solver++(2M), data prediction, multistep",
            "Lu et al. 2022b, dpm-solver code; docs/theory.md §4.5", {}, plain<DpmSolverPlusPlus2M>(), {}});
+    r.add({"dpm_solver_pp_2m_sde",
+           "DPM-Solver++(2M) SDE, data prediction, multistep, stochastic: exponential step with noise share eta "
+           "(s_noise, solver_type midpoint | heun); first step first order, eta = 0 is DPM-Solver++(2M)",
+           "Lu et al. 2022b, arXiv 2211.01095 SDE-DPM-Solver++(2M); k-diffusion sample_dpmpp_2m_sde; diffusers "
+           "sde-dpmsolver++; docs/theory.md §4.10",
+           dpm_solver_pp_2m_sde_params(), make_dpm_solver_pp_2m_sde, {}});
     r.add({"edm_heun",
            "EDM stochastic Heun sampler in VE coordinates x = Y/sqrt(abar), sigma = sqrt((1-abar)/abar): churn "
            "(s_churn, s_tmin, s_tmax, s_noise) then a Heun step, Euler to the data level; s_churn = 0 is Algorithm 1",

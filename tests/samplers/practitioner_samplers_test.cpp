@@ -1,6 +1,9 @@
 // The samplers practitioners run (issue 18 item 3): edm_heun (Karras et al. 2022, Algorithms 1-2),
 // euler_ancestral (k-diffusion sample_euler_ancestral), ipndm (Zhang & Chen 2023, iPNDM) and
-// unipc (Zhao et al. 2023, UniPC bh2).
+// unipc (Zhao et al. 2023, UniPC bh2); dpm_solver_pp_2m_sde (Lu et al. 2022b SDE-DPM-Solver++(2M), k-diffusion
+// sample_dpmpp_2m_sde), whose runs (noise included) are checked against the k-diffusion loop in 50 digits
+// and whose order is measured by exact propagation of the joint law of (Y_t, x0hat_{t+1}) (multistep and
+// stochastic: neither of the gaussian_law propagations applies).
 //
 // 1. One step on Gaussian targets against the algorithms transcribed literally in the
 //    variance-exploding coordinates of the papers (x = Y/sqrt(abar), sigma = sqrt((1-abar)/abar),
@@ -27,6 +30,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "core/schedule.hpp"
 #include "core/rng.hpp"
@@ -434,6 +438,175 @@ TEST(PractitionerSamplersOneStep, UniPcRunsMatchTheOfficialLoop) {
   }
 }
 
+// DPM-Solver++(2M) SDE as k-diffusion's sample_dpmpp_2m_sde runs it, in its VE coordinates
+// (x = Y/sqrt(abar), sigma = sqrt((1 - abar)/abar), t = -log sigma, denoised = x0hat at the VP point
+// sqrt(abar) x), in 50 digits, over the levels T .. stop: the state x (and Y_stop) as an affine map of
+// (Y_T, Z_T, ..., Z_{stop+1}), noise Z_t of the step from level t in columns (T - t) d .. of M_Z.
+std::pair<RMatrix, RVector> dpmpp_2m_sde_reference(const GaussianClosedForms& closed, int T, int stop, double eta,
+                                                    double s_noise, bool heun, RMatrix& noise_map) {
+  const Eigen::Index d = closed.identity().rows();
+  const Eigen::Index width = static_cast<Eigen::Index>(T - stop) * d;
+  AffineState x{closed.identity() / closed.level(T).sqrt_abar(), RMatrix::Zero(d, width), RVector::Zero(d)};
+  AffineState old_denoised;
+  bool has_old = false;
+  Real h_last = 0;
+  for (int t = T; t > stop; --t) {
+    const ExactLevel from = closed.level(t), to = closed.level(t - 1);
+    const AffineState vp{from.sqrt_abar() * x.M_Y, from.sqrt_abar() * x.M_Z, from.sqrt_abar() * x.v};
+    const AffineState denoised = data_prediction(closed, from, vp);
+    if (to.q == 0) {
+      x = denoised;  // denoising step: x = denoised
+    } else {
+      const Real sigma = ve_sigma(from), sigma_next = ve_sigma(to);
+      const Real t_now = -log(sigma), s_next = -log(sigma_next);
+      const Real h = s_next - t_now, eta_h = Real(eta) * h;
+      const Real decay = sigma_next / sigma * exp(-eta_h);
+      AffineState next{decay * x.M_Y, decay * x.M_Z, decay * x.v};
+      next = axpy(next, -expm1(-h - eta_h), denoised);
+      if (has_old) {
+        const Real r = h_last / h;
+        const Real weight = heun ? -expm1(-h - eta_h) / (-h - eta_h) + 1 : Real(0.5) * -expm1(-h - eta_h);
+        next = axpy(next, weight / r, axpy(denoised, -1, old_denoised));
+      }
+      if (eta != 0)
+        next.M_Z.middleCols(static_cast<Eigen::Index>(T - t) * d, d) +=
+            closed.identity() * (sigma_next * sqrt(-expm1(-2 * eta_h)) * Real(s_noise));
+      x = next;
+      h_last = h;
+    }
+    old_denoised = denoised;
+    has_old = true;
+  }
+  const Real back = closed.level(stop).sqrt_abar();
+  noise_map = back * x.M_Z;
+  return {back * x.M_Y, back * x.v};
+}
+
+// The same run through Sampler::step, probed: columns Y_T = 0, e_i, and noise e_i at one step.
+struct ProbedRun {
+  Matrix G, noise_map;
+  Vector g;
+};
+
+ProbedRun probe_run(const Sampler& sampler, const ScoreModel& score, const TimeGrid& grid, int stop) {
+  const Eigen::Index d = score.dim();
+  const int T = grid.steps();
+  const Eigen::Index noise_cols = static_cast<Eigen::Index>(T - stop) * d, cols = 1 + d + noise_cols;
+  Matrix x = Matrix::Zero(d, cols);
+  x.middleCols(1, d).setIdentity();
+  SamplerState state;
+  for (int t = T; t > stop; --t) {
+    const StepContext context{grid, t, t == stop + 1, T - stop};
+    std::vector<Matrix> noise(static_cast<std::size_t>(sampler.noise_injections()), Matrix::Zero(d, cols));
+    for (Matrix& z : noise) z.middleCols(1 + d + static_cast<Eigen::Index>(T - t) * d, d).setIdentity();
+    sampler.step(context, score, noise, x, state);
+  }
+  ProbedRun run;
+  run.g = x.col(0);
+  run.G = x.middleCols(1, d).colwise() - run.g;
+  run.noise_map = x.middleCols(1 + d, noise_cols).colwise() - run.g;
+  return run;
+}
+
+TEST(PractitionerSamplersOneStep, DpmSolverPp2MSdeRunsMatchKDiffusion) {
+  const Problem problem = problems()[1];
+  const auto target = make_target(problem);
+  const ExactScore score(*target);
+  std::vector<std::pair<std::string, TimeGrid>> grids{{"theory(2,6) T=48", TheorySchedule(2.0, 6.0).grid(48)},
+                                                      {"logsnr_uniform T=30", LogSnrUniformSchedule(1e-4, 1e-6).grid(30)},
+                                                      {"edm T=18", EdmSchedule(0.002, 80.0, 7.0).grid(18)},
+                                                      {"edm T=3", EdmSchedule(0.002, 80.0, 7.0).grid(3)}};
+  struct Setting {
+    double eta, s_noise;
+    std::string solver_type;
+  };
+  for (const Setting& c : {Setting{1.0, 1.0, "midpoint"}, Setting{1.0, 1.0, "heun"}, Setting{0.5, 1.003, "midpoint"},
+                           Setting{0.0, 1.0, "heun"}, Setting{2.0, 1.0, "heun"}}) {
+    const auto sampler =
+        make_sampler("dpm_solver_pp_2m_sde", {{"eta", c.eta}, {"s_noise", c.s_noise}, {"solver_type", c.solver_type}});
+    double worst = 0.0;
+    for (const auto& [label, grid] : grids) {
+      const GaussianClosedForms closed(grid, problem.mu, problem.sigma);
+      for (int stop : {1, 0}) {
+        RMatrix noise_expected;
+        const auto [G_expected, g_expected] =
+            dpmpp_2m_sde_reference(closed, grid.steps(), stop, c.eta, c.s_noise, c.solver_type == "heun", noise_expected);
+        const ProbedRun run = probe_run(*sampler, score, grid, stop);
+        std::ostringstream where;
+        where << "eta " << c.eta << " s_noise " << c.s_noise << " " << c.solver_type << " " << label << " stop=" << stop;
+        // Per-step errors of ~1e-14 compound over <= 48 steps (as in boundary_test.cpp). The SDE forgets
+        // Y_T (|G| ~ e^{-eta (lambda_1 - lambda_T)}, down to 1e-9 here), so G is measured against the
+        // output's scale, the largest noise coefficient (G's entries are sums of terms of that size).
+        Real noise_scale = 0;
+        for (Eigen::Index i = 0; i < noise_expected.size(); ++i)
+          noise_scale = std::max(noise_scale, Real(abs(noise_expected.data()[i])));
+        const double error =
+            std::max({relative_error(run.G, G_expected, noise_scale), relative_error(run.g, RMatrix(g_expected)),
+                      c.eta == 0 ? relative_error(run.noise_map, RMatrix::Zero(noise_expected.rows(), noise_expected.cols()))
+                                 : relative_error(run.noise_map, noise_expected)});
+        EXPECT_LE(error, 1e-12) << where.str();
+        worst = std::max(worst, error);
+      }
+    }
+    std::cout << "[ runs ] dpm_solver_pp_2m_sde eta=" << c.eta << " s_noise=" << c.s_noise << " " << c.solver_type
+              << ": max relative error " << worst << "\n";
+  }
+}
+
+// eta = 0 is DPM-Solver++(2M) (dpm_solver_pp_2m) on runs of >= 10 steps (below that dpm_solver_pp_2m
+// makes its last step first order, k-diffusion's 2M SDE does not).
+TEST(PractitionerSamplersOneStep, DpmSolverPp2MSdeWithoutNoiseIsDpmSolverPp2M) {
+  const Problem problem = problems()[1];
+  const auto target = make_target(problem);
+  const ExactScore score(*target);
+  const auto sde = make_sampler("dpm_solver_pp_2m_sde", {{"eta", 0.0}});
+  EXPECT_TRUE(sde->is_deterministic());
+  const auto ode = sampler_registry().make_example("dpm_solver_pp_2m");
+  for (const TimeGrid& grid : {EdmSchedule(0.002, 80.0, 7.0).grid(18), LogSnrUniformSchedule(1e-4, 1e-6).grid(30)}) {
+    for (int stop : {1, 0}) {
+      const auto [G, g] = run_block_map(*sde, score, grid, stop);
+      const auto [G_ode, g_ode] = run_block_map(*ode, score, grid, stop);
+      EXPECT_LE(relative_error(G, to_real(G_ode)), 1e-13) << grid.steps() << " stop=" << stop;
+      EXPECT_LE(relative_error(g, RMatrix(to_real(g_ode))), 1e-13) << grid.steps() << " stop=" << stop;
+    }
+  }
+}
+
+// eta = 1: the noise of a step, sigma_{t-1}^2 (1 - e^{-2h}), is the DDPM posterior variance (as
+// euler_ancestral's at eta = 1); none on the step to the data level.
+TEST(PractitionerSamplersOneStep, DpmSolverPp2MSdeNoiseIsThePosteriorVariance) {
+  const GaussianTarget target(GaussianComponent::isotropic(Vector::Constant(1, 1.5), 0.25, "test"));
+  const ExactScore score(target);
+  const auto sde = make_sampler("dpm_solver_pp_2m_sde", {});
+  const auto ancestral = make_sampler("euler_ancestral", {});
+  const TimeGrid grid = EdmSchedule(0.002, 80.0, 7.0).grid(18);
+  for (int t : {18, 9, 2}) {
+    const ProbedStep p = probe_plain_step(*sde, score, grid, t);
+    const ProbedStep q = probe_plain_step(*ancestral, score, grid, t);
+    ASSERT_EQ(p.N.size(), 1u);
+    EXPECT_NEAR(p.N[0](0, 0), q.N[0](0, 0), 1e-14 * q.N[0](0, 0)) << "t=" << t;
+  }
+  EXPECT_EQ(sde->noise_injections_at(StepContext{grid, 1, true, 18}), 0);
+  EXPECT_EQ(sde->noise_injections_at(StepContext{grid, 2, true, 17}), 1);
+  EXPECT_FALSE(sde->stochastic_score_step(StepContext{grid, 5, false, 18}).has_value());
+}
+
+// Bad parameters are refused naming the parameter, the value and the rule.
+TEST(PractitionerSamplersOneStep, DpmSolverPp2MSdeRejectsBadParameters) {
+  for (const auto& [key, value, fragment] :
+       std::vector<std::tuple<std::string, ParamValue, std::string>>{{"eta", -0.5, "eta"},
+                                                                     {"s_noise", 0.0, "s_noise"},
+                                                                     {"solver_type", std::string("euler"), "solver_type"}}) {
+    try {
+      make_sampler("dpm_solver_pp_2m_sde", {{key, value}});
+      ADD_FAILURE() << key << " accepted";
+    } catch (const std::exception& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(fragment), std::string::npos) << message;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Convergence orders on a 2-D Gaussian target with the exact output law.
 
@@ -541,6 +714,143 @@ TEST(PractitionerSamplersOrder, MeasuredOrdersOnAGaussianTarget) {
       if (std::isnan(c.measured_order[g])) continue;
       EXPECT_NEAR(w2_slope, -c.measured_order[g], c.tolerance) << label(c) << " " << grid_label;
       EXPECT_NEAR(tv_slope, -c.measured_order[g], c.tolerance) << label(c) << " " << grid_label;
+    }
+  }
+}
+
+// The exact law of Y_stop for a multistep stochastic sampler whose step is affine in (Y_t, the cached
+// output P = SamplerState::previous_output, the noise) under an affine score: the joint law of
+// Z = (Y_t, P) in R^{2d} is Gaussian and each step is probed through Sampler::step on 1 + 3d columns
+// (base; Y = lambda e_i; P = lambda e_i; noise = lambda e_i; lambda = 2^20 as in gaussian_law):
+//   Y' = A Y + Q P + b + N Z,   P' = X Y + c (the step's new cache),
+//   mean' = M mean + (b, c),  cov' = M cov M^T + diag(N N^T, 0),  M = [[A, Q], [X, 0]].
+// The first step runs with an empty cache. Checked against gaussian_law's two propagations below.
+GaussianLaw propagate_joint(const Sampler& sampler, const TimeGrid& grid, const ScoreModel& score,
+                            const GaussianLaw& initial, int stop) {
+  const Eigen::Index d = initial.dim();
+  const int T = grid.steps();
+  const int K = sampler.noise_injections();
+  const double lambda = 1048576.0;
+  Vector mean = Vector::Zero(2 * d);
+  mean.head(d) = initial.mean;
+  Matrix cov = Matrix::Zero(2 * d, 2 * d);
+  cov.topLeftCorner(d, d) = initial.covariance;
+  const Eigen::Index cols = 1 + 2 * d + K * d;
+  for (int t = T; t > stop; --t) {
+    const StepContext context{grid, t, t == stop + 1, T - stop};
+    Matrix x = Matrix::Zero(d, cols);
+    x.middleCols(1, d) = lambda * Matrix::Identity(d, d);
+    SamplerState state;
+    if (t < T) {
+      state.previous_output = Matrix::Zero(d, cols);
+      state.previous_output.middleCols(1 + d, d) = lambda * Matrix::Identity(d, d);
+      state.previous_t = t + 1;
+    }
+    std::vector<Matrix> noise(static_cast<std::size_t>(K), Matrix::Zero(d, cols));
+    for (int k = 0; k < K; ++k)
+      noise[static_cast<std::size_t>(k)].middleCols(1 + 2 * d + k * d, d) = lambda * Matrix::Identity(d, d);
+    sampler.step(context, score, noise, x, state);
+    const Vector b = x.col(0);
+    Matrix M = Matrix::Zero(2 * d, 2 * d);
+    M.topRows(d) = (x.middleCols(1, 2 * d).colwise() - b) / lambda;
+    Vector offset = Vector::Zero(2 * d);
+    offset.head(d) = b;
+    if (state.previous_t == t) {
+      const Vector c = state.previous_output.col(0);
+      offset.tail(d) = c;
+      M.bottomLeftCorner(d, d) = (state.previous_output.middleCols(1, d).colwise() - c) / lambda;
+    }
+    Matrix added = Matrix::Zero(2 * d, 2 * d);
+    for (int k = 0; k < sampler.noise_injections_at(context); ++k) {
+      const Matrix N = (x.middleCols(1 + 2 * d + k * d, d).colwise() - b) / lambda;
+      added.topLeftCorner(d, d) += N * N.transpose();
+    }
+    mean = M * mean + offset;
+    cov = M * cov * M.transpose() + added;
+    cov = 0.5 * (cov + cov.transpose());
+  }
+  return {mean.head(d), cov.topLeftCorner(d, d)};
+}
+
+double law_difference(const GaussianLaw& a, const GaussianLaw& b) {
+  return std::max((a.mean - b.mean).norm() / std::max(1.0, b.mean.norm()),
+                  (a.covariance - b.covariance).norm() / b.covariance.norm());
+}
+
+TEST(PractitionerSamplersOrder, JointPropagationAgreesWithGaussianLaw) {
+  Matrix covariance(2, 2);
+  covariance << 0.5, 0.2, 0.2, 0.3;
+  const GaussianTarget target(GaussianComponent::full(Vector{{1.0, -0.5}}, covariance, "test"));
+  const ExactScore score(target);
+  const TimeGrid grid = LogSnrUniformSchedule(1e-4, 1e-6).grid(40);
+  const GaussianLaw initial = estimators::gaussian_marginal(target, grid.level(grid.steps()));
+  // A Markov stochastic sampler (step-by-step moments) and deterministic multistep ones whose cache is
+  // x0hat_{t+1} (whole-run probe).
+  const auto ancestral = make_sampler("euler_ancestral", {});
+  EXPECT_LE(law_difference(propagate_joint(*ancestral, grid, score, initial, 1),
+                           estimators::propagate_markov(*ancestral, grid, score, initial, grid.steps(), 1)),
+            1e-12);
+  for (const auto& [name, params] : std::vector<std::pair<std::string, ParamTable>>{
+           {"dpm_solver_pp_2m_sde", {{"eta", 0.0}}}, {"dpm_solver_pp_2m", {}}}) {
+    const auto sampler = make_sampler(name, params);
+    EXPECT_LE(law_difference(propagate_joint(*sampler, grid, score, initial, 1),
+                             estimators::propagate_deterministic(*sampler, grid, score, initial, grid.steps(), 1)),
+              1e-12)
+        << name;
+  }
+}
+
+// DPM-Solver++(2M) SDE: exact W2 and TV of Y_1 to p_{X_1} on the 2-D Gaussian of
+// MeasuredOrdersOnAGaussianTarget, T = 128 .. 1024, on the same three grids. The paper (arXiv
+// 2211.01095) gives the update, not a convergence order for it; the 2M correction is second order for
+// the drift, but the cached x0hat_{t+1} is taken at the previous (noisy) iterate. Measured: order 2 in
+// W2 and TV (slopes -1.96 .. -2.03, local slopes within 0.06 of -2) for eta = 1 (midpoint, heun) and
+// eta = 0.5, on every grid: the weak order of the exact-law error, asserted to +-0.1.
+TEST(PractitionerSamplersOrder, DpmSolverPp2MSdeMeasuredOrder) {
+  Matrix covariance(2, 2);
+  covariance << 0.5, 0.2, 0.2, 0.3;
+  const GaussianTarget target(GaussianComponent::full(Vector{{1.0, -0.5}}, covariance, "test"));
+  const ExactScore score(target);
+  const std::vector<int> steps{128, 256, 512, 1024};
+  const std::array<std::pair<std::string, std::shared_ptr<Schedule>>, 3> schedules{
+      {{"edm(0.002, 80, 7)", std::make_shared<EdmSchedule>(0.002, 80.0, 7.0)},
+       {"logsnr(1e-4, 1e-6)", std::make_shared<LogSnrUniformSchedule>(1e-4, 1e-6)},
+       {"edm(0.5, 10, 1)", std::make_shared<EdmSchedule>(0.5, 10.0, 1.0)}}};
+  struct Case {
+    std::string label;
+    ParamTable params;
+    std::array<double, 3> measured_order;
+  };
+  const std::vector<Case> cases{
+      {"eta=1 midpoint", {}, {2.0, 2.0, 2.0}},
+      {"eta=1 heun", {{"solver_type", "heun"}}, {2.0, 2.0, 2.0}},
+      {"eta=0.5 midpoint", {{"eta", 0.5}}, {2.0, 2.0, 2.0}},
+  };
+  for (const Case& c : cases) {
+    const auto sampler = make_sampler("dpm_solver_pp_2m_sde", c.params);
+    for (std::size_t g = 0; g < schedules.size(); ++g) {
+      const auto& [grid_label, schedule] = schedules[g];
+      std::vector<double> w2, tv;
+      for (int T : steps) {
+        const TimeGrid grid = schedule->grid(T);
+        const GaussianLaw output =
+            propagate_joint(*sampler, grid, score, estimators::gaussian_marginal(target, grid.level(T)), 1);
+        const GaussianLaw exact = estimators::gaussian_marginal(target, grid.level(1));
+        w2.push_back(gaussian_w2(exact, output).value);
+        tv.push_back(gaussian_tv(exact, output).value);
+      }
+      const double w2_slope = fitted_slope(steps, w2), tv_slope = fitted_slope(steps, tv);
+      std::ostringstream local;
+      for (std::size_t i = 1; i < steps.size(); ++i)
+        local << " " << std::fixed << std::setprecision(2) << std::log(tv[i] / tv[i - 1]) / std::log(2.0);
+      std::cout << "[ order ] dpm_solver_pp_2m_sde " << std::left << std::setw(20) << c.label << std::setw(20)
+                << grid_label << " W2 slope " << std::fixed << std::setprecision(3) << w2_slope << "  TV slope "
+                << tv_slope << "  local TV slopes" << local.str() << "  TV(T=" << steps.front() << ") "
+                << std::scientific << std::setprecision(2) << tv.front() << " TV(T=" << steps.back() << ") " << tv.back()
+                << std::defaultfloat << "\n";
+      if (std::isnan(c.measured_order[g])) continue;
+      EXPECT_NEAR(w2_slope, -c.measured_order[g], 0.1) << c.label << " " << grid_label;
+      EXPECT_NEAR(tv_slope, -c.measured_order[g], 0.1) << c.label << " " << grid_label;
     }
   }
 }
