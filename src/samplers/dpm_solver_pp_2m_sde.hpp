@@ -31,7 +31,7 @@
 // The noise variance sigma_{t-1}^2 (1 - e^{-2 eta h}) at eta = 1 is the DDPM posterior variance
 // (as euler_ancestral's at eta = 1). Boundaries, as k-diffusion: the first step of a run (empty
 // cache) is first order; the step to the data level is Y_0 = x0hat_1(Y_1) (no noise); no
-// lower-order final steps. k-diffusion draws Z from a Brownian tree (increments of one Brownian
+// lower-order final steps (diffusers' lower_order_final / euler_at_final options are not modelled). k-diffusion draws Z from a Brownian tree (increments of one Brownian
 // path over disjoint sigma intervals): i.i.d. N(0, I) across steps, the same law as here.
 // Cache: x0hat_{t+1}(Y_{t+1}) (SamplerState::previous_output, valid when previous_t = t + 1).
 // NFE = 1 per step; one noise injection per step when eta > 0 (none on the step to the data
