@@ -8,7 +8,7 @@ namespace dmconv::config {
 
 const std::set<std::string>& known_metrics() {
   static const std::set<std::string> metrics = {"tv", "kl_target_output", "kl_output_target", "w2",
-                                                "hellinger", "sliced_w2", "mmd2",
+                                                "hellinger", "sliced_w2", "mmd2", "kernel_kl_sum",
                                                 // posterior experiments: distance to pi_eta / to pi
                                                 "tv_to_pi_eta", "kl_to_pi_eta", "w2_to_pi_eta",
                                                 "tv_to_pi", "kl_to_pi", "w2_to_pi"};

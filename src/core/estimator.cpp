@@ -23,7 +23,7 @@ std::optional<MetricRange> metric_range(const std::string& name) {
     }
   if (metric == "tv" || metric == "hellinger") return MetricRange{0.0, 1.0};
   if (metric == "kl" || metric == "kl_target_output" || metric == "kl_output_target" || metric == "w2" ||
-      metric == "w2_1d" || metric == "sliced_w2" || metric == "mmd" || metric == "mmd2")
+      metric == "w2_1d" || metric == "sliced_w2" || metric == "mmd" || metric == "mmd2" || metric == "kernel_kl_sum")
     return MetricRange{0.0, kInf};
   return std::nullopt;
 }

@@ -3,6 +3,7 @@
 #include "estimators/change_of_variables.hpp"
 #include "estimators/gaussian_law.hpp"
 #include "estimators/grid_law.hpp"
+#include "estimators/kernel_kl.hpp"
 #include "estimators/optimal_transport.hpp"
 #include "estimators/rao_blackwell.hpp"
 #include "estimators/sample_based.hpp"
@@ -91,6 +92,24 @@ const Registry<Estimator>& estimator_registry() {
            "floor = discretisation budget", "issue 3 (1c); docs/theory.md §6.3", grid_law_params("order"),
            [](const DeclaredParams& p) -> std::unique_ptr<Estimator> {
              return std::make_unique<estimators::GridLawEstimator>(grid_law_options(p, "order"));
+           },
+           {}});
+    r.add({"kernel_kl", "DDPM-type stochastic samplers on Gaussian / Gaussian-mixture targets: the sum over steps of "
+           "E KL(true reverse kernel || sampler kernel) (metric kernel_kl_sum), closed form for a Gaussian target "
+           "(any d), Gauss-Hermite quadrature for mixtures (d <= max_dim; floor = half-rule difference)",
+           "issue 18 (1); docs/theory.md §6.1, §7 claim 10, §8.1",
+           {P::integer("points", "Gauss-Hermite nodes per axis (even; the floor uses points / 2)")
+                .defaults(estimators::KernelKlOptions{}.points)
+                .at_least(4)
+                .at_most(64),
+            P::integer("max_dim", "largest d for the quadrature method")
+                .defaults(estimators::KernelKlOptions{}.max_dim)
+                .at_least(1)
+                .at_most(3)},
+           [](const DeclaredParams& p) -> std::unique_ptr<Estimator> {
+             if (p.integer("points") % 2 != 0) p.fail("points", "must be even (the floor uses points / 2)");
+             return std::make_unique<estimators::KernelKlEstimator>(estimators::KernelKlOptions{
+                 static_cast<int>(p.integer("points")), static_cast<int>(p.integer("max_dim"))});
            },
            {}});
     r.add({"separable", "product targets with the exact score, any d: exact KL (d x 1-D) and Hellinger "

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/gauss_hermite.hpp"
 #include "core/rng.hpp"
 #include "core/target.hpp"
 #include "core/types.hpp"
@@ -52,12 +53,9 @@ struct GridLaw {
   double refinement_error = 0.0;  // filled by grid_posterior
 };
 
-// The n-point Gauss–Hermite rule for the weight e^{-t^2}: sum_i weights[i] f(nodes[i]) ≈ ∫ f(t) e^{-t^2} dt,
-// exact for polynomials of degree < 2n; nodes ascending. 1 <= n <= 256 (InvalidArgument otherwise).
-struct GaussHermiteRule {
-  std::vector<double> nodes, weights;
-};
-GaussHermiteRule gauss_hermite_rule(int n);
+// gauss_hermite_rule (core/gauss_hermite.hpp) is used here and by the tests under this namespace.
+using dmconv::GaussHermiteRule;
+using dmconv::gauss_hermite_rule;
 
 GridLaw grid_posterior(const Target& prior, const Likelihood& likelihood, const Vector& y, double eta,
                        const GridOptions& options);
