@@ -503,6 +503,8 @@ def group_constraints(group, runs):
         if col is None:
             continue
         v = v.strip()
+        if len(v) >= 2 and v[0] == v[-1] == '"':  # a swept TOML string prints quoted in the group
+            v = v[1:-1]
         canon = numeric_aliases(runs).get(col)
         if canon is not None:
             # Translate a value of an alias column into the canonical column's value.

@@ -373,6 +373,13 @@ class PlotResultsTest(unittest.TestCase):
         with open(os.path.join(out, "toy_lsi.png"), "rb") as f:
             self.assertEqual(f.read(8), PNG_MAGIC)
 
+    def test_group_values_of_swept_strings_are_unquoted(self):
+        # dmconv writes a swept TOML string quoted in the group ('sampling.initialisation="exact"').
+        runs = {"sampling.initialisation": np.array(["exact", "standard_normal"], dtype=object),
+                "steps": np.array([64.0, 128.0])}
+        pairs, _ = self.mod.group_constraints('sampling.initialisation="standard_normal"', runs)
+        self.assertEqual(pairs, [("sampling.initialisation", "standard_normal")])
+
     def test_parse_exclusions(self):
         self.assertEqual(self.mod.parse_exclusions("x=1024: under floor; x=16: outside window"),
                          [(1024.0, "under floor"), (16.0, "outside window")])
