@@ -327,6 +327,13 @@ std::vector<double> KernelKlEstimator::step_terms(const EstimationProblem& probl
 }
 
 std::vector<Estimate> KernelKlEstimator::estimate(const EstimationProblem& problem) const {
+  if (const auto reason = unsupported_reason(problem)) {
+    Estimate unsupported{"kernel_kl_sum", std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0, EstimateKind::kExact,
+                         "kernel_kl"};
+    unsupported.status = EstimateStatus::kUnsupported;
+    unsupported.message = *reason;
+    return {unsupported};
+  }
   const std::vector<StepTerm> full = all_step_terms(problem, options_.points);
   double value = 0.0, rounding = 0.0;
   for (const StepTerm& term : full) {  // in step order: the same bits for any thread count

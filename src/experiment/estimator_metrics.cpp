@@ -18,6 +18,7 @@ std::optional<std::set<std::string>> reported_metrics(const std::string& kind, i
   if (kind == "sliced_w2") return std::set<std::string>{"sliced_w2"};
   if (kind == "mmd") return std::set<std::string>{"mmd2"};
   if (kind == "rao_blackwell") return std::set<std::string>{"tv", "hellinger"};
+  if (kind == "kernel_kl") return std::set<std::string>{"kernel_kl_sum"};
   return std::nullopt;
 }
 

@@ -22,9 +22,11 @@
 //   Y_{t-1} = a Y_t + c s_t(Y_t) [+ sqrt(v_post) Z],   a = sqrt(abar_{t-1} / abar_t),
 // maps N(m_t, v_t I) to N(m_{t-1}, v_{t-1} I) exactly when
 //   deterministic:  c = v_t (a - r),             r = sqrt(v_{t-1} / v_t), v_post = 0,
-//   stochastic:     c = v_t (a - r / sqrt 2),    v_post = v_{t-1} / 2
+//   stochastic:     c = v_t a - sqrt(alpha_t) v_{t-1},   v_post = beta_t v_{t-1} / v_t
 // (mean: (a - c/v_t) m_t + (c/v_t) m_t = a m_t = m_{t-1}; variance: (a - c/v_t)^2 v_t + v_post =
-// v_{t-1}). Started from Y_T ~ p_{X_T} (Initialisation::kExactMarginal), Y_1 ~ p_{X_1} exactly.
+// v_{t-1}, using v_t = alpha_t v_{t-1} + beta_t). The stochastic step is the true reverse kernel
+// p(x_{t-1} | x_t) = N(m_{t-1} + sqrt(alpha_t) (v_{t-1}/v_t)(x_t - m_t), beta_t v_{t-1}/v_t I), so the
+// path functional kernel_kl is zero on it too, not only the distances between marginals. Started from Y_T ~ p_{X_T} (Initialisation::kExactMarginal), Y_1 ~ p_{X_1} exactly.
 // Both are ordinary Sampler objects with the LinearScoreStep / StochasticScoreStep forms, so every
 // estimator consumes them as it consumes ddim / ddpm; they apply to the isotropic Gaussian laws of
 // the problem set (including the product of 1-D Gaussian factors). Every estimator supports one of
@@ -102,7 +104,9 @@ class ExactIsotropicGaussianSampler final : public Sampler {
     const double a = std::sqrt(to.abar() / from.abar());
     const double r = std::sqrt(v_to / v_from);
     if (!stochastic_) return {a, v_from * (a - r), 0.0};
-    return {a, v_from * (a - r / std::sqrt(2.0)), 0.5 * v_to};
+    // The true reverse kernel N(m_{t-1} + sqrt(alpha) (v_{t-1} / v_t)(y - m_t), beta v_{t-1} / v_t).
+    const double alpha = context.grid.alpha(context.t), beta = context.grid.beta(context.t);
+    return {a, v_from * a - std::sqrt(alpha) * v_to, beta * v_to / v_from};
   }
   double data_variance_;
   bool stochastic_;
