@@ -243,6 +243,21 @@ std::optional<std::string> GaussianLawEstimator::unsupported_reason(const Estima
     return "gaussian_law: score model dimension " + std::to_string(problem.score.dim()) + " != target dimension " +
            std::to_string(problem.target.dim());
   }
+  if (!problem.sampler.is_deterministic() && problem.grid.steps() > problem.run.stop_index) {
+    // Stochastic samplers go through step-by-step propagation, which needs a Markov step: one probe
+    // step (one particle at 0, no noise) tells whether the sampler keeps a multistep cache.
+    const int t = problem.grid.steps();
+    const StepContext context{problem.grid, t, t == problem.run.stop_index + 1, t - problem.run.stop_index};
+    const Eigen::Index d = problem.target.dim();
+    std::vector<Matrix> noise(static_cast<std::size_t>(problem.sampler.noise_injections_at(context)), Matrix::Zero(d, 1));
+    Matrix x = Matrix::Zero(d, 1);
+    SamplerState state;
+    problem.sampler.step(context, problem.score, noise, x, state);
+    if (state.has_previous())
+      return "gaussian_law: sampler '" + problem.sampler.name() +
+             "' is stochastic and keeps a multistep cache between steps; exact law propagation handles Markov "
+             "stochastic samplers (and deterministic ones, multistep included)";
+  }
   return std::nullopt;
 }
 

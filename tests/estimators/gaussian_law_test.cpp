@@ -446,6 +446,15 @@ TEST(GaussianLaw, UnsupportedProblemsSayWhy) {
   const EstimationProblem p2{*sampler, grid, mixture, mixture_score, RunOptions{}};
   ASSERT_TRUE(estimator.unsupported_reason(p2).has_value());
   EXPECT_NE(estimator.unsupported_reason(p2)->find("Gaussian target"), std::string::npos);
+
+  // A stochastic multistep sampler is refused when the plan is made, not by a failed run.
+  const ExactScore gaussian_score(gaussian);
+  const auto sde_multistep = sampler_registry().make_example("dpm_solver_pp_2m_sde");
+  const EstimationProblem p3{*sde_multistep, grid, gaussian, gaussian_score, RunOptions{}};
+  ASSERT_TRUE(estimator.unsupported_reason(p3).has_value());
+  EXPECT_NE(estimator.unsupported_reason(p3)->find("multistep cache"), std::string::npos);
+  const auto ddpm = sampler_registry().make_example("ddpm");
+  EXPECT_FALSE(estimator.unsupported_reason(EstimationProblem{*ddpm, grid, gaussian, gaussian_score, RunOptions{}}));
 }
 
 // T = 4096, d = 16, full covariance: the propagation must take well under a second.
