@@ -9,7 +9,7 @@ parameter column (dotted config path, e.g. "score_error.amplitude"). One figure 
 (axis, target, metric, estimator, schedule, values of the other configuration columns);
 one marker set per sampler. Fits of the /fits table whose axis, metric, sampler and group
 match a figure are drawn over it (fitted line over the used range, dashed line of the
-claimed slope anchored at the first used point). Fits about a ratio (column "versus" not
+claimed slope, with the fit's log factor, anchored at the first used point). Fits about a ratio (column "versus" not
 empty) get a figure of their own: sampler error / versus error against the axis. Figures
 carrying an exponential-model fit (column "model" = "exponential": log err linear in x, e.g.
 the Langevin corrector time T2) use a linear x axis (semi-log plot), where such fits are
@@ -701,6 +701,24 @@ def fitted_curve(fits, j, used, xs):
     return np.exp(a + shape(xs))
 
 
+def claimed_curve(fits, j, x0, y0, xs):
+    """The claimed rate through (x0, y0) on xs, or None without a claimed slope: y0 e^{c (x - x0)}
+    for an exponential model, else y0 (x / x0)^c (log x / log x0)^k with the fit's log power k --
+    the same log factor as the fitted line, so the two differ only by the slope the verdict judges.
+    """
+    claimed = fcol(fits, "claimed_slope", j)
+    if not math.isfinite(claimed):
+        return None
+    xs = np.asarray(xs, dtype=float)
+    if is_exponential(fits, j):
+        return y0 * np.exp(claimed * (xs - x0))
+    ys = y0 * (xs / x0) ** claimed
+    k = fcol(fits, "log_power", j)
+    if math.isfinite(k) and k != 0 and x0 > 1 and np.all(xs > 1):
+        ys = ys * (np.log(xs) / np.log(x0)) ** k
+    return ys
+
+
 def tick_label(x):
     text = fmt_value(x)
     return text if len(text) <= 6 else "%.3g" % x
@@ -781,12 +799,9 @@ def draw_fit(ax, fits, j, points, color, axis_col, notes, sampler, versus="", li
         ax.plot(xs, ys, color=color, zorder=4, label=label, **shared_style.FIT_LINE)
     else:
         notes.append("%s (fitted line not drawable)" % label)
-    claimed = fcol(fits, "claimed_slope", j)
-    if math.isfinite(claimed):
-        y0 = used[0].value - offset
-        claimed_ys = offset + (y0 * np.exp(claimed * (xs - x0)) if is_exponential(fits, j)
-                               else y0 * (xs / x0) ** claimed)
-        ax.plot(xs, claimed_ys, color=color, zorder=4, **shared_style.CLAIM_LINE)
+    claimed_ys = claimed_curve(fits, j, x0, used[0].value - offset, xs)
+    if claimed_ys is not None:
+        ax.plot(xs, offset + claimed_ys, color=color, zorder=4, **shared_style.CLAIM_LINE)
     excluded = ["%s=%s: %s" % (axis_short(axis_col), fmt_value(x), r or "excluded")
                 for x, r in excl if not (math.isfinite(base_x) and same_number(x, base_x))]
     if excluded:
@@ -906,7 +921,7 @@ def render(path, fmt, fig, title, xlabel, ylabel, series, fit_draws, notes, foot
     if any_claimed:
         handles.append(Line2D([], [], ls="--", color="0.3"))
         labels.append("dashed: claimed %s, anchored at the first used point"
-                      % ("rate (semi-log axes)" if linear_x else "slope"))
+                      % ("rate (semi-log axes)" if linear_x else "slope (with the fit's log factor)"))
     if any(line.get_gid() == "zero_baseline" for line in ax.get_lines()):
         handles.append(Line2D([], [], ls=":", color="0.3"))
         labels.append("dotted: value at %s = 0 (not placeable on a log axis)"

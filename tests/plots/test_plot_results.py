@@ -380,6 +380,16 @@ class PlotResultsTest(unittest.TestCase):
         pairs, _ = self.mod.group_constraints('sampling.initialisation="standard_normal"', runs)
         self.assertEqual(pairs, [("sampling.initialisation", "standard_normal")])
 
+    def test_claimed_line_carries_the_fits_log_factor(self):
+        fits = {"claimed_slope": np.array([-1.0]), "log_power": np.array([2.0]),
+                "model": np.array(["power"], dtype=object)}
+        xs = np.array([64.0, 4096.0])
+        ys = self.mod.claimed_curve(fits, 0, 64.0, 1.0, xs)
+        self.assertAlmostEqual(ys[0], 1.0)
+        self.assertAlmostEqual(ys[1], (4096.0 / 64.0) ** -1.0 * (math.log(4096.0) / math.log(64.0)) ** 2)
+        fits["log_power"] = np.array([0.0])
+        self.assertAlmostEqual(self.mod.claimed_curve(fits, 0, 64.0, 1.0, xs)[1], 1.0 / 64.0)
+
     def test_parse_exclusions(self):
         self.assertEqual(self.mod.parse_exclusions("x=1024: under floor; x=16: outside window"),
                          [(1024.0, "under floor"), (16.0, "outside window")])
