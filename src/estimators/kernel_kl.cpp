@@ -68,9 +68,10 @@ struct GaussianFactor {
 struct StepComponent {
   double log_weight;
   Vector mean_t, mean_previous;
-  Matrix kernel_map;  // sqrt(alpha) G_k
-  GaussianFactor marginal;  // C_{k,t}
-  GaussianFactor kernel;    // beta G_k
+  Matrix kernel_map;         // sqrt(alpha) G_k
+  Matrix kernel_covariance;  // beta G_k
+  GaussianFactor marginal;   // C_{k,t}
+  GaussianFactor kernel;     // beta G_k
 };
 
 std::vector<StepComponent> step_components(const GaussianMixtureView& mixture, const NoiseLevel& level,
@@ -85,7 +86,7 @@ std::vector<StepComponent> step_components(const GaussianMixtureView& mixture, c
     Matrix g = c_t.llt().solve(c_prev).transpose();
     g = 0.5 * (g + g.transpose());
     out.push_back(StepComponent{std::log(mixture.weight(k)), level.sqrt_abar() * mixture.mean(k),
-                                previous.sqrt_abar() * mixture.mean(k), std::sqrt(alpha) * g,
+                                previous.sqrt_abar() * mixture.mean(k), std::sqrt(alpha) * g, beta * g,
                                 GaussianFactor(c_t), GaussianFactor(beta * g)});
   }
   return out;
@@ -115,21 +116,14 @@ struct StepTerm {
 
 // Closed form: one Gaussian component and an affine score model.
 StepTerm closed_form_step(const EstimationProblem& problem, int t, const StochasticScoreStep& step) {
-  const GaussianMixtureView& law = *problem.target.gaussian_mixture();
   const int dim = problem.target.dim();
   const NoiseLevel& level = problem.grid.level(t);
-  const NoiseLevel& previous = problem.grid.level(t - 1);
-  const double alpha = problem.grid.alpha(t), beta = problem.grid.beta(t);
-  const Matrix sigma = law.covariance(0);
-  Matrix c_t = level.abar() * sigma, c_prev = previous.abar() * sigma;
-  c_t.diagonal().array() += level.one_minus_abar();
-  c_prev.diagonal().array() += previous.one_minus_abar();
-  Matrix g = c_t.llt().solve(c_prev).transpose();
-  g = 0.5 * (g + g.transpose());
-  const Vector m_t = level.sqrt_abar() * law.mean(0), m_prev = previous.sqrt_abar() * law.mean(0);
-  const Matrix kernel_map = std::sqrt(alpha) * g;
-  const Vector kernel_offset = m_prev - kernel_map * m_t;
-  const Matrix kernel_cov = beta * g;
+  const StepComponent part = step_components(*problem.target.gaussian_mixture(), level, problem.grid.level(t - 1),
+                                             problem.grid.alpha(t), problem.grid.beta(t))
+                                 .front();
+  const Matrix& kernel_map = part.kernel_map;
+  const Vector kernel_offset = part.mean_previous - kernel_map * part.mean_t;
+  const Matrix& kernel_cov = part.kernel_covariance;
 
   // s(y) = J y + r, probed at 0 and the unit vectors.
   Matrix probes = Matrix::Zero(dim, dim + 1);
@@ -159,9 +153,9 @@ StepTerm closed_form_step(const EstimationProblem& problem, int t, const Stochas
   for (Eigen::Index i = 0; i < mu.size(); ++i) covariance_term += mu(i) - std::log1p(mu(i));
 
   const Matrix difference = map - kernel_map;
-  Vector delta = difference * m_t + step.score_coefficient * r - kernel_offset;
+  Vector delta = difference * part.mean_t + step.score_coefficient * r - kernel_offset;
   lower.triangularView<Eigen::Lower>().solveInPlace(delta);
-  Matrix spread = difference * Matrix(c_t.llt().matrixL());
+  Matrix spread = difference * part.marginal.lower;
   lower.triangularView<Eigen::Lower>().solveInPlace(spread);
   const double mean_term = delta.squaredNorm() + spread.squaredNorm();
   const double value = 0.5 * (covariance_term + mean_term);
@@ -187,7 +181,8 @@ StepTerm quadrature_step(const EstimationProblem& problem, int t, const Stochast
   Vector inner_weight(components * nodes);
   Matrix log_terms(components, components * nodes);
   Vector column;
-  Matrix y, s_y;
+  Matrix y, s_y, mapped, linear;
+  Eigen::RowVectorXd correction(nodes);
   StepTerm term;
   for (const StepComponent& outer : parts) {
     for (Eigen::Index i = 0; i < nodes; ++i) {
@@ -242,16 +237,19 @@ StepTerm quadrature_step(const EstimationProblem& problem, int t, const Stochast
         for (Eigen::Index j = 0; j < inner.cols(); ++j) y.middleCols(j * nodes, nodes) = spread.colwise() + yhat.col(j);
         s_y.resize(dim, y.cols());
         problem.score.evaluate(level, y, s_y);
+        // m(y) and m_lin(y) at every y; |z - m|^2 - |z - m_lin|^2 = (m_lin - m) . (2 z - m - m_lin) without
+        // cancellation.
+        mapped = a * y + c * s_y;
+        linear = map * (y.colwise() - x.col(0));
+        linear.colwise() += m0;
         for (Eigen::Index j = 0; j < inner.cols(); ++j) {
-          Vector correction(nodes);
-          for (Eigen::Index l = 0; l < nodes; ++l) {
-            const Eigen::Index col = j * nodes + l;
-            const Vector m = a * y.col(col) + c * s_y.col(col);
-            const Vector m_linear = m0 + map * (y.col(col) - x.col(0));
-            // |z - m|^2 - |z - m_lin|^2 = (m_lin - m) . (2 z - m - m_lin), without cancellation.
-            const double gap = (m_linear - m).dot(2.0 * inner.col(j) - m - m_linear);
-            correction(l) = std::log(rule.weights(l)) - gap / (2.0 * v_post);
-          }
+          const auto m = mapped.middleCols(j * nodes, nodes);
+          const auto m_linear = linear.middleCols(j * nodes, nodes);
+          correction = rule.weights.array().log().transpose() -
+                       ((m_linear - m).array() * (((2.0 * inner.col(j)).replicate(1, nodes) - m - m_linear).array()))
+                               .colwise()
+                               .sum() /
+                           (2.0 * v_post);
           const double top = correction.maxCoeff();
           log_q(j) += top + std::log((correction.array() - top).exp().sum());
         }

@@ -7,22 +7,6 @@
 #include "samplers/parametrisations.hpp"
 
 namespace dmconv::samplers {
-namespace {
-
-// 1 - (1 - e^{-z})/z = (z + expm1(-z))/z, the heun weight; by its series z/2 - z^2/6 + z^3/24 - ...
-// for z < 0.5, where the difference would lose ~eps/z relative.
-double heun_weight(double z) {
-  if (z >= 0.5) return (z + std::expm1(-z)) / z;
-  double term = -z, sum = 0.0;  // term_k = (-z)^k / (k + 1)!, k >= 1; weight = -sum_k term_k
-  for (int k = 1; k < 30 && std::fabs(term) > 1e-18 * std::fabs(sum); ++k) {
-    term = (k == 1) ? -z / 2.0 : term * (-z) / (k + 1);
-    sum += term;
-  }
-  return -sum;
-}
-
-}  // namespace
-
 DpmSolverPlusPlus2MSde::DpmSolverPlusPlus2MSde(const Options& options)
     : options_(options), heun_(options.solver_type == "heun") {
   const std::string component = "sampler 'dpm_solver_pp_2m_sde'";
@@ -56,8 +40,8 @@ void DpmSolverPlusPlus2MSde::step(const StepContext& context, const ScoreModel& 
     x = (to.sigma() / from.sigma()) * std::exp(-eta_h) * x + (alpha_to * e) * x0hat;
     if (state.has_previous() && state.previous_t == t + 1) {
       const double r = (from.lambda() - context.grid.level(t + 1).lambda()) / h;
-      // heun: 1 - (1 - e^{-z})/z with z = (1 + eta) h; midpoint: (1 - e^{-z})/2.
-      const double weight = heun_ ? heun_weight(h + eta_h) : 0.5 * e;
+      // heun: 1 - (1 - e^{-z})/z = z phi_2(-z) with z = (1 + eta) h; midpoint: (1 - e^{-z})/2.
+      const double weight = heun_ ? (h + eta_h) * phi_function(2, -(h + eta_h)) : 0.5 * e;
       x += (alpha_to * weight / r) * (x0hat - state.previous_output);
     }
     if (noise_injections_at(context) > 0)

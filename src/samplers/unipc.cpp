@@ -13,27 +13,6 @@ namespace {
 using Small = Eigen::Matrix<double, UniPc::kMaxOrder, 1>;
 using SmallSquare = Eigen::Matrix<double, UniPc::kMaxOrder, UniPc::kMaxOrder>;
 
-// phi_n(z) = sum_{m >= 0} z^m/(m + n)! for |z| < 1; the recursion phi_{n+1} = (phi_n - 1/n!)/z
-// otherwise (its cancellation is ~ eps/|z|^n, harmless there).
-double phi(int n, double z) {
-  double factorial = 1.0;
-  for (int k = 2; k <= n; ++k) factorial *= k;
-  if (std::fabs(z) < 1.0) {
-    double term = 1.0 / factorial, sum = 0.0;
-    for (int m = 0; m < 40 && std::fabs(term) > 1e-18 * std::fabs(sum); ++m) {
-      sum += term;
-      term *= z / (m + n + 1);
-    }
-    return sum;
-  }
-  double value = std::expm1(z) / z, inverse_factorial = 1.0;
-  for (int k = 1; k < n; ++k) {
-    value = (value - inverse_factorial) / z;
-    inverse_factorial /= (k + 1);
-  }
-  return value;
-}
-
 // The rho coefficients of one update of order q (UniP: predictor, UniC: corrector), from the
 // ratios r_1..r_{q-1} (r_q = 1) and the step h > 0.
 struct UpdateWeights {
@@ -47,7 +26,7 @@ UpdateWeights update_weights(double h, const Small& r, int q) {
   SmallSquare matrix = SmallSquare::Zero();
   double factorial = 1.0;
   for (int i = 1; i <= q; ++i) {
-    b(i - 1) = hh * phi(i + 1, hh) * factorial / b_h;
+    b(i - 1) = hh * phi_function(i + 1, hh) * factorial / b_h;
     factorial *= (i + 1);
     for (int k = 0; k < q; ++k) matrix(i - 1, k) = std::pow(k + 1 == q ? 1.0 : r(k), i - 1);
   }
