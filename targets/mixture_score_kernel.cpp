@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "core/simd_math.hpp"
 
@@ -10,6 +11,20 @@ namespace dmconv {
 namespace {
 constexpr int L = simd::kLanes;
 constexpr Eigen::Index kRowBlock = 64;  // coordinates per block: 64 x 8 doubles = 4 KiB of x
+
+// Calls run(std::integral_constant<int, D>) with D = d for d <= 4 and D = 0 (runtime d) above:
+// with the coordinate loops' trip count known, the compiler unrolls them, which is most of the
+// cost at small d. The arithmetic and its order are the same for every D, so are the bits.
+template <class Run>
+void dispatch_dimension(Eigen::Index d, const Run& run) {
+  switch (d) {
+    case 1: return run(std::integral_constant<int, 1>{});
+    case 2: return run(std::integral_constant<int, 2>{});
+    case 3: return run(std::integral_constant<int, 3>{});
+    case 4: return run(std::integral_constant<int, 4>{});
+    default: return run(std::integral_constant<int, 0>{});
+  }
+}
 }  // namespace
 
 // Tiles are row-major over lanes: entry (i, lane) at [i * L + lane], so each loop over lanes
@@ -54,24 +69,34 @@ double MixtureScoreKernel::flops_per_particle() const {
 void MixtureScoreKernel::evaluate(ConstMatrixRef x, MatrixRef* score, VectorRef* log_density) const {
   thread_local Workspace work;
   work.reserve(d_, K_, lower_.size());
-  for (Eigen::Index first = 0; first < x.cols(); first += L)
-    evaluate_tile(x, first, std::min<Eigen::Index>(L, x.cols() - first), work, score != nullptr, score, log_density);
+  const auto run = [&](auto fixed) {
+    constexpr int D = decltype(fixed)::value;
+    for (Eigen::Index first = 0; first < x.cols(); first += L)
+      evaluate_tile<D>(x, first, std::min<Eigen::Index>(L, x.cols() - first), work, score != nullptr, score,
+                       log_density);
+  };
+  dispatch_dimension(d_, run);
 }
 
 void MixtureScoreKernel::jacobian_apply(ConstMatrixRef x, ConstMatrixRef v, MatrixRef out, MatrixRef* score) const {
   thread_local Workspace work;
   work.reserve(d_, K_, lower_.size());
   const Eigen::Index directions = x.cols() > 0 ? v.cols() / x.cols() : 0;
-  for (Eigen::Index first = 0; first < x.cols(); first += L) {
-    const Eigen::Index count = std::min<Eigen::Index>(L, x.cols() - first);
-    evaluate_tile(x, first, count, work, true, score, nullptr);
-    jacobian_tile(v, first, count, directions, work, out);
-  }
+  const auto run = [&](auto fixed) {
+    constexpr int D = decltype(fixed)::value;
+    for (Eigen::Index first = 0; first < x.cols(); first += L) {
+      const Eigen::Index count = std::min<Eigen::Index>(L, x.cols() - first);
+      evaluate_tile<D>(x, first, count, work, true, score, nullptr);
+      jacobian_tile<D>(v, first, count, directions, work, out);
+    }
+  };
+  dispatch_dimension(d_, run);
 }
 
+template <int D>
 void MixtureScoreKernel::jacobian_tile(ConstMatrixRef v, Eigen::Index first, Eigen::Index count,
                                        Eigen::Index directions, Workspace& work, MatrixRef out) const {
-  const Eigen::Index d = d_;
+  const Eigen::Index d = D > 0 ? D : d_;
   const double* __restrict xt = work.x.data();
   const double* __restrict st = work.score.data();
   const double* __restrict lw = work.log_weighted.data();  // normalised w_k
@@ -138,9 +163,10 @@ void MixtureScoreKernel::jacobian_tile(ConstMatrixRef v, Eigen::Index first, Eig
   }
 }
 
+template <int D>
 void MixtureScoreKernel::evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eigen::Index count, Workspace& work,
                                        bool with_score, MatrixRef* score, VectorRef* log_density) const {
-  const Eigen::Index d = d_;
+  const Eigen::Index d = D > 0 ? D : d_;
   double* __restrict xt = work.x.data();
   double* __restrict st = work.score.data();
   double* __restrict r = work.residual.data();

@@ -41,9 +41,11 @@ class MixtureScoreKernel {
  private:
   struct Workspace;
   // Fills the workspace tile (x, normalised w, full components' g, and s when with_score) and
-  // writes the requested outputs.
+  // writes the requested outputs. D > 0: d = D fixed at compile time; D = 0: d = d_.
+  template <int D>
   void evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eigen::Index count, Workspace& work, bool with_score,
                      MatrixRef* score, VectorRef* log_density) const;
+  template <int D>
   void jacobian_tile(ConstMatrixRef v, Eigen::Index first, Eigen::Index count, Eigen::Index directions,
                      Workspace& work, MatrixRef out) const;
   Eigen::Index d_ = 0;
