@@ -188,6 +188,59 @@ TEST(SampleBased, MmdOnExactMixtureSamplesIsUnbiasedForZero) {
   EXPECT_LT(std::fabs(sum), 4.0 * sum_se / std::sqrt(kReplicates));
 }
 
+// The U-statistic against its definition summed pair by pair in long double:
+//   u = sum_{i != j} k(y_i, y_j) / (n (n - 1)) - 2 mean_i g(y_i) + E k(X, X'),
+// with g(y) = E k(y, X) and E k(X, X') from the mixture's closed form (as in gaussian_kernel_mean),
+// on n = 37 points (not a multiple of the eight SIMD lanes) in d = 3; then 1 and 2 threads.
+TEST(SampleBased, MmdUStatisticIsItsPairSumAndThreadInvariant) {
+  const std::vector<double> weights{0.3, 0.7};
+  const std::vector<Vector> means{Vector::Constant(3, -0.4), Vector::Constant(3, 0.6)};
+  const std::vector<double> variances{0.25, 0.5};
+  const auto target = target_registry().make(
+      "gaussian_mixture", {{"weights", weights},
+                           {"means", ParamValue::List{std::vector<double>{-0.4, -0.4, -0.4}, std::vector<double>{0.6, 0.6, 0.6}}},
+                           {"variance", variances}});
+  const TimeGrid grid = logsnr_grid(8);
+  const NoiseLevel level = grid.level(1);
+  const double h = 0.7;
+  const Matrix y = target->sample(level, RandomStreams(5, 0), 0, 37, StreamTag(StreamPurpose::kTest, 4)).array() * 1.3;
+  std::vector<GaussianLaw> components;
+  for (int k = 0; k < 2; ++k) {
+    GaussianLaw law;
+    law.mean = std::sqrt(level.abar()) * means[static_cast<std::size_t>(k)];
+    law.covariance = (level.abar() * variances[static_cast<std::size_t>(k)] + level.one_minus_abar()) * Matrix::Identity(3, 3);
+    components.push_back(law);
+  }
+  long double pair_sum = 0.0L, g_sum = 0.0L, target_term = 0.0L;
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b)
+      target_term += static_cast<long double>(weights[static_cast<std::size_t>(a)] * weights[static_cast<std::size_t>(b)]) *
+                     gaussian_kernel_mean(components[static_cast<std::size_t>(a)], components[static_cast<std::size_t>(b)], h);
+  const Eigen::Index n = y.cols();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (int a = 0; a < 2; ++a) {
+      GaussianLaw point;
+      point.mean = y.col(i);
+      point.covariance = Matrix::Zero(3, 3);
+      g_sum += weights[static_cast<std::size_t>(a)] * gaussian_kernel_mean(point, components[static_cast<std::size_t>(a)], h);
+    }
+    for (Eigen::Index j = 0; j < n; ++j) {
+      if (j == i) continue;
+      long double distance = 0.0L;
+      for (int c = 0; c < 3; ++c) distance += std::pow(static_cast<long double>(y(c, i)) - y(c, j), 2.0L);
+      pair_sum += std::exp(-distance / (2.0L * h * h));
+    }
+  }
+  const long double n_ld = static_cast<long double>(n);
+  const double expected = static_cast<double>(pair_sum / (n_ld * (n_ld - 1.0L)) - 2.0L * g_sum / n_ld + target_term);
+  const estimators::MmdResult one = estimators::mmd2_u_statistic(y, *target, level, h, 1);
+  const estimators::MmdResult two = estimators::mmd2_u_statistic(y, *target, level, h, 2);
+  EXPECT_NEAR(one.value, expected, 1e-14) << "expected " << expected;
+  EXPECT_GT(one.std_error, 0.0);
+  EXPECT_EQ(one.value, two.value);
+  EXPECT_EQ(one.std_error, two.std_error);
+}
+
 TEST(SampleBased, SlicedW2FloorShrinksWithN) {
   const Case s(gaussian_2d(), 8);
   const estimators::SlicedW2Estimator sliced(16);
