@@ -167,8 +167,11 @@ int run_command(const ExperimentOptions& options, parallel::Communicator& ranks,
     throw;
   }
   return report_outcome(out, config, outcome, execution.out, shard,
-                        std::to_string(outcome.runs_executed) + " runs executed, " +
-                            std::to_string(outcome.runs_resumed) + " resumed");
+                        std::to_string(outcome.runs_executed) + " runs executed" +
+                            (outcome.runs_copied > 0 ? " (" + std::to_string(outcome.runs_copied) +
+                                                           " of them copied from a run with the same inputs)"
+                                                     : std::string()) +
+                            ", " + std::to_string(outcome.runs_resumed) + " resumed");
 }
 
 int merge_command(const MergeOptions& options, std::ostream& out) {

@@ -108,6 +108,24 @@ std::vector<RunRow> collect(const config::ExperimentConfig& config, const std::v
   return rows;
 }
 
+// Run `run`'s rows from those of the earlier run with the same inputs (Plan::same_inputs_as):
+// the same numbers under this run's key and swept values, with no time of its own.
+std::vector<RunRow> rows_with_same_inputs(const Plan& plan, std::size_t run, const std::vector<RunRow>& source) {
+  const config::RunSpec& spec = plan.runs[run];
+  const std::string note = "same inputs as run " + std::to_string(plan.same_inputs_as[run]) + " (" +
+                           plan.runs[plan.same_inputs_as[run]].key + "): rows computed once";
+  std::vector<RunRow> rows = source;
+  for (RunRow& row : rows) {
+    row.run_index = static_cast<std::int64_t>(spec.index);
+    row.run_key = spec.key;
+    row.swept.clear();
+    for (const auto& [path, value] : spec.swept) row.swept.push_back(value);
+    row.wall_seconds = 0.0;
+    row.message = row.message.empty() ? note : row.message + "; " + note;
+  }
+  return rows;
+}
+
 int rank_count(const ExecutionOptions& options) { return options.ranks != nullptr ? options.ranks->size() : 1; }
 
 FileOptions file_options(const ExecutionOptions& options) {
@@ -215,8 +233,11 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
   };
   if (rank_count(options) > 1) {
     std::vector<std::size_t> queue;
-    for (std::size_t i : runs_by_decreasing_cost(plan.runs))
-      if (mine[i] && !sweep.done[i]) queue.push_back(i);
+    for (std::size_t i : runs_by_decreasing_cost(plan.runs)) {
+      const std::size_t source = plan.same_inputs_as[i];
+      const bool copied = source != i && (mine[source] || sweep.done[source]);  // by the loop below
+      if (mine[i] && !sweep.done[i] && !copied) queue.push_back(i);
+    }
     execute_on_ranks(plan, options, queue, record, checkpoint);
   }
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
@@ -227,6 +248,11 @@ Outcome run_experiment(const Plan& plan, const ExecutionOptions& options) {
     }
     if (options.stop_after_runs >= 0 && static_cast<std::int64_t>(outcome.runs_executed) >= options.stop_after_runs)
       return outcome;  // simulated kill: the last checkpoint stays as it is
+    if (const std::size_t source = plan.same_inputs_as[i]; source != i && sweep.done[source]) {
+      record(i, rows_with_same_inputs(plan, i, sweep.by_run[source]));
+      ++outcome.runs_copied;
+      continue;
+    }
     progress.starting(finished, plan.runs[i]);
     record(i, execute_run(plan, i, options.threads));
   }

@@ -50,6 +50,7 @@ struct Outcome {
   std::vector<RunRow> rows;  // in run order
   std::vector<FitRow> fits;  // empty for a part file (ExecutionOptions::shard)
   std::size_t runs_total = 0, runs_executed = 0, runs_resumed = 0;
+  std::size_t runs_copied = 0;  // of runs_executed: rows copied from a run with the same inputs
   bool complete = false;
 };
 

@@ -24,6 +24,17 @@ std::string point_key(const RunSpec& run) {
   return key;
 }
 
+// The run's key without the sweep axes that cannot change its rows: other samplers' parameters.
+std::string inputs_key(const RunSpec& run) {
+  std::string key;
+  for (const auto& [path, value] : run.swept) {
+    const std::string own = "sampling.params." + run.sampler + ".";
+    if (path.rfind("sampling.params.", 0) == 0 && path.rfind(own, 0) != 0) continue;
+    key += path + "=" + value.to_string() + ";";
+  }
+  return key + "sampler=" + run.sampler + ";T=" + std::to_string(run.steps) + ";replicate=" + std::to_string(run.replicate);
+}
+
 std::shared_ptr<const TimeGrid> build_grid(const ExperimentConfig& config, const Schedule& schedule,
                                            const RunSpec& run, int steps) {
   try {
@@ -284,7 +295,9 @@ Plan make_plan(const ExperimentConfig& config) {
   // Support is decided per (sweep point, sampler) at its first run (first T, replicate 0).
   std::map<std::string, std::size_t> point_of_key;
   std::map<std::pair<std::size_t, std::string>, std::vector<std::size_t>> decided;
+  std::map<std::string, std::size_t> first_with_inputs;
   for (const RunSpec& run : plan.runs) {
+    plan.same_inputs_as.push_back(first_with_inputs.emplace(inputs_key(run), run.index).first->second);
     const std::string key = point_key(run);
     auto [found, added] = point_of_key.emplace(key, plan.points.size());
     if (added) plan.points.push_back(build_point(config, run));

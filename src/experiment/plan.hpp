@@ -56,6 +56,11 @@ struct Plan {
   // The estimators that apply to each run (indices into config.estimators), decided by
   // Estimator::unsupported_reason for each (sweep point, sampler).
   std::vector<std::vector<std::size_t>> estimators_of_run;
+  // The first run with the same inputs (run itself when it is the first): runs that differ only
+  // in swept parameters of other samplers ("sampling.params.NAME.KEY", NAME not the run's
+  // sampler) compute the same rows bit for bit (streams are keyed by seed and replicate, not by
+  // sweep position), so the execute stage computes them once and copies the rows.
+  std::vector<std::size_t> same_inputs_as;
 
   const SweepPoint& point(std::size_t run) const { return points[point_of_run[run]]; }
 };

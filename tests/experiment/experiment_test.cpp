@@ -368,5 +368,81 @@ TEST(Plan, ComponentsAreBuiltOncePerSweepPointAndShared) {
   EXPECT_EQ(plan.points[0].score->particle_evaluations(), other);
 }
 
+
+// A sweep over one sampler's parameter: the other samplers' runs at the second value have the
+// same inputs as at the first, so they are computed once; their copied rows must be the rows
+// that computing them gives (bitwise, Monte Carlo included), under their own keys.
+TEST(Plan, RunsDifferingOnlyInAnotherSamplersParameterAreComputedOnce) {
+  const std::string text = R"([experiment]
+name = "same_inputs"
+seed = 5
+
+[target]
+kind = "gaussian_mixture"
+weights = [0.3, 0.7]
+means = [[-2.0], [1.5]]
+variance = [0.25, 0.5]
+
+[schedule]
+kind = "logsnr_uniform"
+
+[sampling]
+samplers = ["ddim", "unipc", "ddpm"]
+steps = [32, 64]
+particles = 500
+
+[[estimator]]
+kind = "change_of_variables_quadrature"
+samplers = ["ddim", "unipc"]
+metrics = ["tv"]
+panels = 256
+
+[[estimator]]
+kind = "change_of_variables"
+samplers = ["ddim"]
+metrics = ["tv"]
+
+[[estimator]]
+kind = "grid_law"
+samplers = ["ddpm"]
+metrics = ["tv"]
+points = 256
+
+[sweep]
+"sampling.params.unipc.order" = [2, 3]
+)";
+  const Plan plan = make_plan(config::parse_config(text, "same_inputs.toml"));
+  ASSERT_EQ(plan.runs.size(), 12u);
+  ASSERT_EQ(plan.same_inputs_as.size(), plan.runs.size());
+  std::size_t copies = 0;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    const bool second_value = i >= 6;
+    const bool copy = second_value && plan.runs[i].sampler != "unipc";
+    EXPECT_EQ(plan.same_inputs_as[i], copy ? i - 6 : i) << plan.runs[i].key;
+    copies += copy ? 1 : 0;
+  }
+  ExecutionOptions options;
+  options.out = temp_file("same_inputs");
+  options.threads = 1;
+  const Outcome outcome = run_experiment(plan, options);
+  std::filesystem::remove(options.out);
+  EXPECT_EQ(outcome.runs_copied, copies);
+  EXPECT_EQ(outcome.runs_executed, plan.runs.size());
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    if (plan.same_inputs_as[i] == i) continue;
+    std::vector<RunRow> copied;
+    for (const RunRow& row : outcome.rows)
+      if (row.run_index == static_cast<std::int64_t>(i)) copied.push_back(row);
+    ASSERT_FALSE(copied.empty()) << plan.runs[i].key;
+    for (const RunRow& row : copied) {
+      EXPECT_NE(row.message.find("same inputs as run " + std::to_string(plan.same_inputs_as[i])), std::string::npos);
+      EXPECT_EQ(row.wall_seconds, 0.0);
+      ASSERT_EQ(row.swept.size(), 1u);
+      EXPECT_EQ(row.swept[0].to_string(), "3");
+    }
+    expect_same_runs(copied, execute_run(plan, i, 1));
+  }
+}
+
 }  // namespace
 }  // namespace dmconv::experiment
