@@ -11,12 +11,14 @@
 // evaluated backwards from 22 terms (relative truncation error < 1e-19 for x >= 8: 18 terms reach it
 // at x = 8 against 3000 terms in 60-digit arithmetic; 32 would be needed at x = 5), so that
 //   log Phi(u) = log phi(x) + log R(x),  lambda(u) = 1 / R(x)
-// hold without underflow however far the tail. Evaluated eight values at a time (probit_terms8:
+// hold without underflow however far the tail. Evaluated eight values at a time (probit_terms8_body:
 // SLEEF erfc, exp, log, log1p on eight lanes, core/simd_math.hpp); a value never depends on its
 // lane or on the other seven, so likelihoods stay bitwise independent of the batch. The scalar
-// log_normal_cdf and inverse_mills_ratio are lane 0 of the same computation.
+// log_normal_cdf and inverse_mills_ratio are lane 0 of the same computation. Tail entries (the
+// continued fraction) are packed across a chunk of columns: probit_tails.
 #include "posterior/likelihoods/one_bit.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <utility>
@@ -38,8 +40,9 @@ constexpr double kTailThreshold = -8.0;
 constexpr int kContinuedFractionTerms = 22;
 constexpr int kLanes = simd::kLanes;
 
-// log Phi(u[l]) and lambda(u[l]) = phi(u[l]) / Phi(u[l]) for the eight lanes (arrays aligned to 64).
-void probit_terms8(const double* u, double* log_cdf, double* inverse_mills) {
+// log Phi(u[l]) and lambda(u[l]) = phi(u[l]) / Phi(u[l]) for the eight lanes (arrays aligned to 64)
+// by erfc; lanes with u < kTailThreshold are left to probit_tails. Returns whether there is one.
+bool probit_terms8_body(const double* u, double* log_cdf, double* inverse_mills) {
   alignas(64) double w[kLanes], upper_tail[kLanes], minus_tail[kLanes], log_tail[kLanes] = {},
       log1p_tail[kLanes] = {}, exponent[kLanes], density[kLanes];
   for (int l = 0; l < kLanes; ++l) w[l] = std::fabs(u[l]) * kInvSqrt2;
@@ -66,75 +69,116 @@ void probit_terms8(const double* u, double* log_cdf, double* inverse_mills) {
     inverse_mills[l] = kInvSqrt2Pi * density[l] / cdf;
     any_tail |= u[l] < kTailThreshold;
   }
-  if (!any_tail) return;
-  // The continued fraction on all lanes (x = 8 where not needed), then the tail lanes replaced.
-  alignas(64) double x[kLanes], t[kLanes], mills[kLanes], log_mills[kLanes];
-  for (int l = 0; l < kLanes; ++l) x[l] = u[l] < kTailThreshold ? -u[l] : -kTailThreshold;
-  for (int l = 0; l < kLanes; ++l) t[l] = x[l];
-  for (int k = kContinuedFractionTerms; k >= 1; --k)
-    for (int l = 0; l < kLanes; ++l) t[l] = x[l] + static_cast<double>(k) / t[l];
-  for (int l = 0; l < kLanes; ++l) mills[l] = 1.0 / t[l];
-  simd::log8(mills, log_mills);
-  for (int l = 0; l < kLanes; ++l) {
-    if (!(u[l] < kTailThreshold)) continue;
-    log_cdf[l] = normal_log_pdf(x[l]) + log_mills[l];
-    inverse_mills[l] = t[l];
+  return any_tail;
+}
+
+// The continued fraction for the tail entries u[index[0..count)], written over their log_cdf and
+// inverse_mills. The entries are packed four lane groups at a time, wherever they lie: the 22
+// dependent divisions of one group are latency-bound, four independent groups share that latency,
+// and a column with one tail entry no longer costs a whole group. Each lane's operations are
+// those of an unpacked lane, so are its bits.
+void probit_tails(const double* u, const std::vector<std::size_t>& index, double* log_cdf, double* inverse_mills) {
+  constexpr int kPacked = 4 * kLanes;
+  for (std::size_t first = 0; first < index.size(); first += kPacked) {
+    const std::size_t count = std::min<std::size_t>(kPacked, index.size() - first);
+    alignas(64) double x[kPacked], t[kPacked], mills[kPacked], log_mills[kPacked];
+    for (std::size_t l = 0; l < kPacked; ++l) x[l] = l < count ? -u[index[first + l]] : -kTailThreshold;
+    for (int l = 0; l < kPacked; ++l) t[l] = x[l];
+    for (int k = kContinuedFractionTerms; k >= 1; --k)
+      for (int l = 0; l < kPacked; ++l) t[l] = x[l] + static_cast<double>(k) / t[l];
+    for (int l = 0; l < kPacked; ++l) mills[l] = 1.0 / t[l];
+    for (int g = 0; g < kPacked; g += kLanes) simd::log8(mills + g, log_mills + g);
+    for (std::size_t l = 0; l < count; ++l) {
+      log_cdf[index[first + l]] = normal_log_pdf(x[l]) + log_mills[l];
+      inverse_mills[index[first + l]] = t[l];
+    }
   }
 }
 
-// Per-thread scratch for one column's probit arguments and terms, padded to whole lane groups.
+// Per-thread scratch for a chunk of columns' probit arguments and terms, each column padded to
+// whole lane groups (stride), and the positions of the tail entries.
 struct ProbitScratch {
   std::vector<double, Eigen::aligned_allocator<double>> u, log_cdf, inverse_mills;
-  void reserve(Eigen::Index m) {
-    const auto padded = static_cast<std::size_t>((m + kLanes - 1) / kLanes * kLanes);
-    if (u.size() >= padded) return;
-    u.assign(padded, 0.0);
-    log_cdf.assign(padded, 0.0);
-    inverse_mills.assign(padded, 0.0);
+  std::vector<std::size_t> tails;
+  std::size_t stride = 0;
+  void reserve(Eigen::Index m, Eigen::Index columns) {
+    stride = static_cast<std::size_t>((m + kLanes - 1) / kLanes * kLanes);
+    const std::size_t size = stride * static_cast<std::size_t>(columns);
+    if (u.size() >= size) return;
+    u.assign(size, 0.0);
+    log_cdf.assign(size, 0.0);
+    inverse_mills.assign(size, 0.0);
+  }
+  const double* log_cdf_of(Eigen::Index column) const { return log_cdf.data() + stride * static_cast<std::size_t>(column); }
+  const double* inverse_mills_of(Eigen::Index column) const {
+    return inverse_mills.data() + stride * static_cast<std::size_t>(column);
   }
 };
-ProbitScratch& probit_scratch(Eigen::Index m) {
+
+// Columns per chunk: the chunk's scratch (3 x 8 KiB per 8-row column group x 128) stays in L2.
+constexpr Eigen::Index kChunkColumns = 128;
+
+// For columns [first, first + count) of x: u_i = y_i (a_i^T x + tau_i) / scale_i (padding: u = 0),
+// then the probit terms of every entry, tails packed across the whole chunk. The sums run in a
+// fixed order (i, then k) with no contraction: the same bits for every column and chunk.
+ProbitScratch& chunk_probit_terms(const Matrix& vectors, const Vector& dithers, const Vector& y, ConstMatrixRef x,
+                                  Eigen::Index first, Eigen::Index count, const double* scales, double common_scale) {
   thread_local ProbitScratch scratch;
-  scratch.reserve(m);
+  const Eigen::Index m = vectors.rows(), d = vectors.cols();
+  scratch.reserve(m, count);
+  scratch.tails.clear();
+  for (Eigen::Index c = 0; c < count; ++c) {
+    const double* column = x.col(first + c).data();
+    double* u = scratch.u.data() + scratch.stride * static_cast<std::size_t>(c);
+    for (Eigen::Index i = 0; i < m; ++i) {
+      double latent = 0.0;
+      for (Eigen::Index k = 0; k < d; ++k) latent += vectors(i, k) * column[k];
+      latent += dithers(i);
+      u[i] = y(i) * latent / (scales ? scales[i] : common_scale);
+    }
+    for (std::size_t i = static_cast<std::size_t>(m); i < scratch.stride; ++i) u[i] = 0.0;
+  }
+  for (std::size_t group = 0; group < scratch.stride * static_cast<std::size_t>(count); group += kLanes) {
+    if (!probit_terms8_body(scratch.u.data() + group, scratch.log_cdf.data() + group,
+                            scratch.inverse_mills.data() + group))
+      continue;
+    for (std::size_t e = group; e < group + kLanes; ++e)
+      if (scratch.u[e] < kTailThreshold) scratch.tails.push_back(e);
+  }
+  probit_tails(scratch.u.data(), scratch.tails, scratch.log_cdf.data(), scratch.inverse_mills.data());
   return scratch;
 }
 
-// u_i = y_i (a_i^T x + tau_i) / scale_i for one column, then its probit terms (padding lanes: u = 0).
-// The sums run in a fixed order (i, then k) with no contraction: the same bits for every column.
-void column_probit_terms(const Matrix& vectors, const Vector& dithers, const Vector& y, const double* x,
-                         const double* scales, double common_scale, ProbitScratch& scratch) {
-  const Eigen::Index m = vectors.rows(), d = vectors.cols();
-  for (Eigen::Index i = 0; i < m; ++i) {
-    double latent = 0.0;
-    for (Eigen::Index k = 0; k < d; ++k) latent += vectors(i, k) * x[k];
-    latent += dithers(i);
-    scratch.u[static_cast<std::size_t>(i)] = y(i) * latent / (scales ? scales[i] : common_scale);
+// Calls each(column, scratch) for every column of x, in chunks.
+template <class Each>
+void for_each_column(const Matrix& vectors, const Vector& dithers, const Vector& y, ConstMatrixRef x,
+                     const double* scales, double common_scale, const Each& each) {
+  for (Eigen::Index first = 0; first < x.cols(); first += kChunkColumns) {
+    const Eigen::Index count = std::min(kChunkColumns, x.cols() - first);
+    const ProbitScratch& scratch = chunk_probit_terms(vectors, dithers, y, x, first, count, scales, common_scale);
+    for (Eigen::Index c = 0; c < count; ++c) each(first + c, c, scratch);
   }
-  for (std::size_t i = static_cast<std::size_t>(m); i < scratch.u.size(); ++i) scratch.u[i] = 0.0;
-  for (std::size_t first = 0; first < static_cast<std::size_t>(m); first += kLanes)
-    probit_terms8(scratch.u.data() + first, scratch.log_cdf.data() + first, scratch.inverse_mills.data() + first);
 }
 
-// sum_i log Phi(u_i) of the column in scratch, over i in order.
-double column_log_likelihood(const ProbitScratch& scratch, Eigen::Index m) {
+// sum_i log Phi(u_i) of a column, over i in order.
+double column_log_likelihood(const double* log_cdf, Eigen::Index m) {
   double sum = 0.0;
-  for (Eigen::Index i = 0; i < m; ++i) sum += scratch.log_cdf[static_cast<std::size_t>(i)];
+  for (Eigen::Index i = 0; i < m; ++i) sum += log_cdf[i];
   return sum;
+}
+
+// log Phi(u) and lambda(u) for one u: lane 0 of the eight-lane computation.
+std::pair<double, double> probit_terms(double u) {
+  alignas(64) double lanes[kLanes] = {u}, log_cdf[kLanes], inverse_mills[kLanes];
+  if (probit_terms8_body(lanes, log_cdf, inverse_mills)) probit_tails(lanes, {0}, log_cdf, inverse_mills);
+  return {log_cdf[0], inverse_mills[0]};
 }
 
 }  // namespace
 
-double log_normal_cdf(double u) {
-  alignas(64) double lanes[kLanes] = {u}, log_cdf[kLanes], inverse_mills[kLanes];
-  probit_terms8(lanes, log_cdf, inverse_mills);
-  return log_cdf[0];
-}
+double log_normal_cdf(double u) { return probit_terms(u).first; }
 
-double inverse_mills_ratio(double u) {
-  alignas(64) double lanes[kLanes] = {u}, log_cdf[kLanes], inverse_mills[kLanes];
-  probit_terms8(lanes, log_cdf, inverse_mills);
-  return inverse_mills[0];
-}
+double inverse_mills_ratio(double u) { return probit_terms(u).second; }
 
 OneBitLikelihood::OneBitLikelihood(Matrix vectors, Vector dithers, double sigma, std::string construction_description)
     : vectors_(std::move(vectors)),
@@ -187,29 +231,23 @@ void OneBitLikelihood::check_observation(const Vector& y) const {
 }
 
 void OneBitLikelihood::negative_log_likelihood(const Vector& y, ConstMatrixRef x, VectorRef out) const {
-  ProbitScratch& scratch = probit_scratch(observations());
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    column_probit_terms(vectors_, dithers_, y, x.col(j).data(), nullptr, sigma_, scratch);
-    out(j) = -column_log_likelihood(scratch, vectors_.rows());
-  }
+  for_each_column(vectors_, dithers_, y, x, nullptr, sigma_, [&](Eigen::Index j, Eigen::Index c, const ProbitScratch& scratch) {
+    out(j) = -column_log_likelihood(scratch.log_cdf_of(c), vectors_.rows());
+  });
 }
 
 void OneBitLikelihood::gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const {
-  ProbitScratch& scratch = probit_scratch(observations());
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    column_probit_terms(vectors_, dithers_, y, x.col(j).data(), nullptr, sigma_, scratch);
-    column_gradient(y, scratch.inverse_mills.data(), out.col(j).data());
-  }
+  for_each_column(vectors_, dithers_, y, x, nullptr, sigma_, [&](Eigen::Index j, Eigen::Index c, const ProbitScratch& scratch) {
+    column_gradient(y, scratch.inverse_mills_of(c), out.col(j).data());
+  });
 }
 
 void OneBitLikelihood::negative_log_likelihood_and_gradient(const Vector& y, ConstMatrixRef x, VectorRef nll,
                                                             MatrixRef gradient) const {
-  ProbitScratch& scratch = probit_scratch(observations());
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    column_probit_terms(vectors_, dithers_, y, x.col(j).data(), nullptr, sigma_, scratch);
-    nll(j) = -column_log_likelihood(scratch, vectors_.rows());
-    column_gradient(y, scratch.inverse_mills.data(), gradient.col(j).data());
-  }
+  for_each_column(vectors_, dithers_, y, x, nullptr, sigma_, [&](Eigen::Index j, Eigen::Index c, const ProbitScratch& scratch) {
+    nll(j) = -column_log_likelihood(scratch.log_cdf_of(c), vectors_.rows());
+    column_gradient(y, scratch.inverse_mills_of(c), gradient.col(j).data());
+  });
 }
 
 // grad_k = sum_i (-y_i lambda_i / sigma) a_ik, summed over i in order.
@@ -229,11 +267,9 @@ bool OneBitLikelihood::smoothed_log_likelihood(const Vector& y, double eta, Cons
   // Per observation, the probit scale widened by the smoothing: sqrt(sigma^2 + eta^2 |a_i|^2).
   const Vector scales =
       (sigma_ * sigma_ + (eta * eta) * vectors_.rowwise().squaredNorm().array()).sqrt().matrix();
-  ProbitScratch& scratch = probit_scratch(observations());
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    column_probit_terms(vectors_, dithers_, y, x.col(j).data(), scales.data(), 0.0, scratch);
-    out(j) = column_log_likelihood(scratch, vectors_.rows());
-  }
+  for_each_column(vectors_, dithers_, y, x, scales.data(), 0.0, [&](Eigen::Index j, Eigen::Index c, const ProbitScratch& scratch) {
+    out(j) = column_log_likelihood(scratch.log_cdf_of(c), vectors_.rows());
+  });
   return true;
 }
 
