@@ -37,8 +37,8 @@ run: build
 demo: build
 	@$(BUILD_DIR)/dmconv demo
 
-# `make report` (a user target, not part of `make test`: about 10 min on 2 cores): runs every
-# experiments/*.toml (scripts/run_all_experiments.sh; REPORT_EXPERIMENTS="NAME ..." for a subset) into
+# `make report` (a user target, not part of `make test`: about 6 min on 2 cores): runs every
+# experiments/*.toml (scripts/run_all_experiments.sh, REPORT_JOBS = 2 at a time; REPORT_EXPERIMENTS="NAME ..." for a subset) into
 # $(REPORT_RESULTS)/NAME.h5 and writes the static HTML page of all their claims, tightness and plots
 # to $(REPORT_DIR)/index.html (`dmconv report`, plots/README.md). LSI profile configs ([lsi]) write
 # no claim fits of the run kind and are left out of the page. Exit status: that of the experiments
@@ -46,8 +46,9 @@ demo: build
 REPORT_RESULTS ?= results
 REPORT_DIR ?= $(REPORT_RESULTS)/report
 REPORT_EXPERIMENTS ?=
+REPORT_JOBS ?= 2
 report: build
-	@status=0; scripts/run_all_experiments.sh --dmconv $(BUILD_DIR)/dmconv --out $(REPORT_RESULTS) \
+	@status=0; scripts/run_all_experiments.sh --dmconv $(BUILD_DIR)/dmconv --out $(REPORT_RESULTS) --jobs $(REPORT_JOBS) \
 	  $(REPORT_EXPERIMENTS) || status=$$?; \
 	names="$(REPORT_EXPERIMENTS)"; [ -n "$$names" ] || names=$$(ls experiments/*.toml | xargs -n1 basename | sed 's/[.]toml$$//'); \
 	files=""; for n in $$names; do \

@@ -8,6 +8,7 @@ exact; clean failure paths"):
   and leaves those of live processes alone;
 * `dmconv check` validates the schema of the file (tables, columns, column types, attributes,
   enum values) and exits 2 listing every defect;
+* scripts/run_all_experiments.sh --jobs 2 gives the results of one job at a time, bit for bit;
 * a resolution that cannot resolve the target (grid_law points = 32 on the quickstart mixture;
   change_of_variables_quadrature and separable panels = 8) is refused by `dmconv validate` and
   `dmconv run` before any work, naming the key, value and rule.
@@ -252,6 +253,34 @@ class CompareWithoutRunsTable(unittest.TestCase):
             result = self.compare(old, moved)
             self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
             self.assertIn("profile/lambda: differs", result.stdout)
+
+
+class RunAllExperimentsJobs(unittest.TestCase):
+    """scripts/run_all_experiments.sh: two experiments one at a time, then two at a time (--jobs 2,
+    one thread each) compared bit for bit with the first; a bad --jobs exits 2."""
+
+    NAMES = ["claim11_initialisation_floor", "claim13_langevin_rate_gaussian"]
+
+    def script(self, *args):
+        return subprocess.run(["bash", os.path.join(ROOT, "scripts", "run_all_experiments.sh"), "--dmconv", DMCONV,
+                               *args], capture_output=True, text=True, timeout=300 * TIMEOUT_SCALE)
+
+    def test_two_jobs_give_the_same_results(self):
+        with tempfile.TemporaryDirectory() as directory:
+            serial, parallel = os.path.join(directory, "serial"), os.path.join(directory, "parallel")
+            first = self.script("--out", serial, *self.NAMES)
+            self.assertEqual(first.returncode, 0, first.stdout + first.stderr)
+            second = self.script("--out", parallel, "--jobs", "2", "--compare", serial, *self.NAMES)
+            self.assertEqual(second.returncode, 0, second.stdout + second.stderr)
+            for name in self.NAMES:
+                line = [l for l in second.stdout.splitlines() if l.startswith(name)]
+                self.assertEqual(len(line), 1, second.stdout)
+                self.assertIn("HOLDS", line[0])
+                self.assertIn("| identical", line[0])
+            self.assertIn("total", second.stdout.splitlines()[-1])
+            bad = self.script("--jobs", "0", *self.NAMES)
+            self.assertEqual(bad.returncode, 2, bad.stdout + bad.stderr)
+            self.assertIn("--jobs 0 must be a positive integer", bad.stderr)
 
 
 if __name__ == "__main__":
