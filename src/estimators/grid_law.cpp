@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/normal.hpp"
 #include "core/parallel.hpp"
+#include "core/simd_math.hpp"
 
 namespace dmconv::estimators {
 namespace {
@@ -233,22 +234,39 @@ double line_abs_integral(const double* f, Eigen::Index stride, int n, double h, 
   fft.fwd(spectrum, buffer);
   const double length = n * h;
   const double base = 2.0 * std::numbers::pi / length;
-  // D(u), f(u) and f'(u) of the interpolant in one pass over the spectrum.
+  // D(u), f(u) and f'(u) of the interpolant in one pass over the spectrum. k_m u = pi m x with
+  // x = 2 u / (n h): the sines and cosines come eight modes at a time from sincospi (0.506 ulp,
+  // exact argument reduction), the terms are still added mode by mode in increasing m.
+  constexpr int L = simd::kLanes;
   auto evaluate = [&](double u, double& f_u, double& df_u) {
     double d = spectrum[0].real() * u, value = spectrum[0].real(), slope = 0.0;
-    for (int m = 1; m < n / 2; ++m) {
-      const double k = base * m;
-      const double sine = std::sin(k * u), cosine = std::cos(k * u), half = std::sin(0.5 * k * u);
-      const double re = spectrum[m].real(), im = spectrum[m].imag();
-      // 2 Re( F_m (e^{iku} - 1) / (i k) ) = 2 (Re F_m sin(ku) - Im F_m (1 - cos(ku))) / k
-      d += 2.0 * (re * sine - im * 2.0 * half * half) / k;
-      value += 2.0 * (re * cosine - im * sine);
-      slope -= 2.0 * k * (re * sine + im * cosine);
+    const double x_unit = 2.0 * u / length;
+    const int nyquist = n / 2;
+    alignas(64) double x[L], half_x[L], sine[L], cosine[L], half_sine[L], half_cosine[L];
+    for (int first = 1; first <= nyquist; first += L) {
+      for (int l = 0; l < L; ++l) {
+        x[l] = static_cast<double>(first + l) * x_unit;
+        half_x[l] = 0.5 * x[l];
+      }
+      simd::sincospi8(x, sine, cosine);
+      simd::sincospi8(half_x, half_sine, half_cosine);
+      for (int l = 0; l < L && first + l <= nyquist; ++l) {
+        const int m = first + l;
+        const double k = base * m;
+        if (m == nyquist) {
+          const double re_nyquist = spectrum[nyquist].real();
+          d += re_nyquist * sine[l] / k;
+          value += re_nyquist * cosine[l];
+          slope -= re_nyquist * k * sine[l];
+          break;
+        }
+        const double re = spectrum[m].real(), im = spectrum[m].imag();
+        // 2 Re( F_m (e^{iku} - 1) / (i k) ) = 2 (Re F_m sin(ku) - Im F_m (1 - cos(ku))) / k
+        d += 2.0 * (re * sine[l] - im * 2.0 * half_sine[l] * half_sine[l]) / k;
+        value += 2.0 * (re * cosine[l] - im * sine[l]);
+        slope -= 2.0 * k * (re * sine[l] + im * cosine[l]);
+      }
     }
-    const double k_nyquist = base * (n / 2), re_nyquist = spectrum[n / 2].real();
-    d += re_nyquist * std::sin(k_nyquist * u) / k_nyquist;
-    value += re_nyquist * std::cos(k_nyquist * u);
-    slope -= re_nyquist * k_nyquist * std::sin(k_nyquist * u);
     f_u = value / n;
     df_u = slope / n;
     return d / n;
