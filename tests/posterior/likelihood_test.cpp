@@ -371,24 +371,28 @@ TEST(Likelihood, CheckObservationNamesTheRule) {
 TEST(Likelihood, ColumnsAreIndependentOfTheBatch) {
   auto cases = models();
   // Probit arguments from -40 to 40 across 9 observations: far-tail, erfc and padding lanes mix.
+  // 300 columns: the one-bit likelihood works in chunks of 128 columns with the far-tail entries
+  // of a chunk packed together, so a column's tail lanes land in different packs in the batch.
   cases.push_back({"one_bit", {{"dim", 2}, {"observations", 9}, {"sigma", 0.05}, {"dither", 0.5}}});
   for (const auto& [name, params] : cases) {
     SCOPED_TRACE(name);
     const auto likelihood = make(name, params);
     const int d = likelihood->dim();
     const Vector y = likelihood->simulate(Vector::Ones(d), RandomStreams(1, 0), StreamTag(StreamPurpose::kTest, 3));
-    Matrix batch(d, 7);
-    for (int j = 0; j < 7; ++j) batch.col(j) = Vector::LinSpaced(d, -1.0 + 0.3 * j, 0.7 - 0.2 * j);
+    constexpr int kColumns = 300;
+    Matrix batch(d, kColumns);
+    for (int j = 0; j < kColumns; ++j)
+      batch.col(j) = Vector::LinSpaced(d, -1.0 + 0.3 * (j % 7) + 0.001 * j, 0.7 - 0.2 * (j % 5) - 0.002 * j);
     const Vector nll = likelihood->negative_log_likelihood(y, batch);
     const Matrix gradient = likelihood->gradient(y, batch);
-    Vector both_nll(7);
-    Matrix both_gradient(d, 7);
+    Vector both_nll(kColumns);
+    Matrix both_gradient(d, kColumns);
     likelihood->negative_log_likelihood_and_gradient(y, batch, both_nll, both_gradient);
     EXPECT_EQ(both_nll, nll);
     EXPECT_EQ(both_gradient, gradient);
-    Vector smoothed(7);
+    Vector smoothed(kColumns);
     const bool has_smoothed = likelihood->smoothed_log_likelihood(y, 0.4, batch, smoothed);
-    for (int j = 0; j < 7; ++j) {
+    for (int j = 0; j < kColumns; ++j) {
       const Vector single = batch.col(j);
       EXPECT_EQ(nll_at(*likelihood, y, single), nll(j));
       EXPECT_EQ(likelihood->gradient(y, single), gradient.col(j));
