@@ -1,11 +1,14 @@
-// Standard normals per second from RandomStreams::fill_normals (Philox4x64-10, then Box-Muller
-// with SLEEF's vectorised log and sincospi), one thread, against the scalar transform it
-// replaced (r123::boxmuller: libm log and sincos, one pair at a time) on the same Philox words.
+// Standard normals per second from RandomStreams::fill_normals (Philox4x64-10 in eight SIMD
+// lanes, then Box-Muller with SLEEF's vectorised log and sincospi), one thread, against the
+// scalar transform it replaced (r123::boxmuller: libm log and sincos, one pair at a time) on the
+// same Philox words, and the generator alone: scalar r123::Philox4x64 and the eight-lane one
+// (core/philox_lanes.hpp), counted as four normals' worth of words per block.
 #include <benchmark/benchmark.h>
 
 #include <Random123/boxmuller.hpp>
 #include <Random123/philox.h>
 
+#include "core/philox_lanes.hpp"
 #include "core/rng.hpp"
 
 namespace dmconv {
@@ -64,6 +67,29 @@ void BM_PhiloxOnly(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(kRows * kParticles), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_PhiloxOnly)->Name("normals/philox_words_only");
+
+void BM_PhiloxLanesOnly(benchmark::State& state) {
+  std::uint64_t step = 0, sink = 0;
+  constexpr Eigen::Index kBlocksPerParticle = kRows / 4;
+  for (auto _ : state) {
+    ++step;
+    PhiloxLanes lanes;
+    for (Eigen::Index first = 0; first < kParticles * kBlocksPerParticle; first += kPhiloxLanes) {
+      for (int lane = 0; lane < kPhiloxLanes; ++lane) {
+        const auto block = static_cast<std::uint64_t>(first + lane);
+        lanes.word[0][lane] = block / kBlocksPerParticle, lanes.word[1][lane] = step;
+        lanes.word[2][lane] = block % kBlocksPerParticle, lanes.word[3][lane] = 0;
+      }
+      philox4x64_lanes(1, 2, lanes, lanes);
+      for (int lane = 0; lane < kPhiloxLanes; ++lane)
+        sink += lanes.word[0][lane] ^ lanes.word[1][lane] ^ lanes.word[2][lane] ^ lanes.word[3][lane];
+    }
+    benchmark::DoNotOptimize(sink);
+  }
+  state.counters["normals/s"] =
+      benchmark::Counter(static_cast<double>(kRows * kParticles), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_PhiloxLanesOnly)->Name("normals/philox_lanes_words_only");
 
 }  // namespace
 }  // namespace dmconv

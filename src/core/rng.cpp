@@ -1,5 +1,6 @@
 #include "core/rng.hpp"
 
+#include "core/philox_lanes.hpp"
 #include "core/simd_math.hpp"
 
 #include <Random123/philox.h>
@@ -22,78 +23,69 @@ Philox::ctr_type philox_block(std::uint64_t seed, std::uint64_t run, std::uint64
   return generator(counter, key);
 }
 
-// Pairs of 64-bit words are gathered, with where their two normals go, and transformed
-// kChunk at a time: Philox stays scalar (64-bit multiply-high has no SIMD form), the
-// transcendental part runs eight lanes wide (core/simd_math.hpp).
-class NormalWriter {
- public:
-  // Queues the pair (bits0, bits1); its normals go to first and, when non-null, second.
-  void push(std::uint64_t bits0, std::uint64_t bits1, double* first, double* second) {
-    angle_[size_] = r123::uneg11<double>(bits0);
-    uniform_[size_] = r123::u01<double>(bits1);
-    first_[size_] = first;
-    second_[size_] = second;
-    if (++size_ == kChunk) flush();
-  }
-  void flush() {
-    if (size_ == 0) return;
-    // x = sin(pi u) r, y = cos(pi u) r, r = sqrt(-2 log v); a padded tail lane is discarded.
-    const int padded = (size_ + simd::kLanes - 1) / simd::kLanes * simd::kLanes;
-    for (int k = size_; k < padded; ++k) angle_[k] = 0.5, uniform_[k] = 0.5;
-    for (int k = 0; k < padded; k += simd::kLanes) {
-      simd::log8(&uniform_[k], &uniform_[k]);
-      simd::sincospi8(&angle_[k], &x_[k], &y_[k]);
-    }
-    for (int k = 0; k < padded; ++k) {
-      const double radius = std::sqrt(-2.0 * uniform_[k]);
-      x_[k] *= radius;
-      y_[k] *= radius;
-    }
-    for (int k = 0; k < size_; ++k) {
-      *first_[k] = x_[k];
-      if (second_[k] != nullptr) *second_[k] = y_[k];
-    }
-    size_ = 0;
-  }
-
- private:
-  static constexpr int kChunk = 256;
-  alignas(64) std::array<double, kChunk> angle_;
-  alignas(64) std::array<double, kChunk> uniform_;
-  alignas(64) std::array<double, kChunk> x_;
-  alignas(64) std::array<double, kChunk> y_;
-  std::array<double*, kChunk> first_;
-  std::array<double*, kChunk> second_;
-  int size_ = 0;
+// The four normals of each of eight Philox blocks: pair h of lane l is (word 2h, word 2h + 1),
+// x = sin(pi u) r, y = cos(pi u) r, r = sqrt(-2 log v), u = uneg11(word 2h), v = u01(word 2h + 1).
+struct alignas(64) NormalLanes {
+  double x[2][kPhiloxLanes];
+  double y[2][kPhiloxLanes];
 };
+static_assert(kPhiloxLanes == simd::kLanes, "one SLEEF call per pair of a lane group");
 
-// Normals of stream (particle, tag) into out[0..size): Philox block b gives normals 4b..4b+3
-// as the pairs (word 0, word 1) and (word 2, word 3).
-void queue_normals(const RandomStreams& streams, std::uint64_t particle, std::uint64_t tag, double* out,
-                   Eigen::Index size, NormalWriter& writer) {
-  for (Eigen::Index first = 0; first < size; first += 4) {
-    const auto bits = philox_block(streams.seed(), streams.run(), particle, tag, static_cast<std::uint64_t>(first / 4));
-    const Eigen::Index left = size - first;
-    writer.push(bits[0], bits[1], out + first, left > 1 ? out + first + 1 : nullptr);
-    if (left > 2) writer.push(bits[2], bits[3], out + first + 2, left > 3 ? out + first + 3 : nullptr);
+void box_muller_lanes(const PhiloxLanes& bits, NormalLanes& out) {
+  alignas(64) double angle[kPhiloxLanes];
+  alignas(64) double uniform[kPhiloxLanes];
+  for (int pair = 0; pair < 2; ++pair) {
+    for (int lane = 0; lane < kPhiloxLanes; ++lane) {
+      angle[lane] = r123::uneg11<double>(bits.word[2 * pair][lane]);
+      uniform[lane] = r123::u01<double>(bits.word[2 * pair + 1][lane]);
+    }
+    simd::box_muller8(angle, uniform, out.x[pair], out.y[pair]);
+  }
+}
+
+// Column j (rows entries, column j at data + j * stride) gets the normals of stream
+// (first_particle + j, tag): Philox block b of a stream gives its normals 4b..4b+3. Blocks of
+// all columns are generated eight at a time, in column order; a short last group is padded
+// with counters whose numbers are discarded.
+void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_particle, std::uint64_t tag,
+                  double* data, Eigen::Index rows, Eigen::Index cols, Eigen::Index stride) {
+  if (rows <= 0 || cols <= 0) return;
+  const Eigen::Index blocks_per_column = (rows + 3) / 4;
+  PhiloxLanes counters;
+  for (int lane = 0; lane < kPhiloxLanes; ++lane) counters.word[1][lane] = tag, counters.word[3][lane] = 0;
+  PhiloxLanes bits;
+  NormalLanes normals;
+  double* destination[kPhiloxLanes];
+  int count[kPhiloxLanes];
+  Eigen::Index column = 0, block = 0;
+  while (column < cols) {
+    int lanes = 0;
+    for (; lanes < kPhiloxLanes && column < cols; ++lanes) {
+      counters.word[0][lanes] = first_particle + static_cast<std::uint64_t>(column);
+      counters.word[2][lanes] = static_cast<std::uint64_t>(block);
+      destination[lanes] = data + column * stride + 4 * block;
+      count[lanes] = static_cast<int>(std::min<Eigen::Index>(4, rows - 4 * block));
+      if (++block == blocks_per_column) block = 0, ++column;
+    }
+    for (int lane = lanes; lane < kPhiloxLanes; ++lane) counters.word[0][lane] = 0, counters.word[2][lane] = 0;
+    philox4x64_lanes(seed, run, counters, bits);
+    box_muller_lanes(bits, normals);
+    for (int lane = 0; lane < lanes; ++lane) {
+      double* out = destination[lane];
+      const double values[4] = {normals.x[0][lane], normals.y[0][lane], normals.x[1][lane], normals.y[1][lane]};
+      for (int k = 0; k < count[lane]; ++k) out[k] = values[k];
+    }
   }
 }
 
 }  // namespace
 
 void RandomStreams::normals(std::uint64_t particle, StreamTag tag, double* out, Eigen::Index size) const {
-  NormalWriter writer;
-  queue_normals(*this, particle, tag.value(), out, size, writer);
-  writer.flush();
+  fill_columns(seed_, run_, particle, tag.value(), out, size, 1, size);
 }
 
 void RandomStreams::fill_normals(std::uint64_t first_particle, StreamTag tag, MatrixRef out) const {
-  NormalWriter writer;
-  for (Eigen::Index j = 0; j < out.cols(); ++j) {
-    queue_normals(*this, first_particle + static_cast<std::uint64_t>(j), tag.value(), out.col(j).data(), out.rows(),
-                  writer);
-  }
-  writer.flush();
+  fill_columns(seed_, run_, first_particle, tag.value(), out.data(), out.rows(), out.cols(), out.outerStride());
 }
 
 double RandomStreams::uniform(std::uint64_t particle, StreamTag tag, std::uint64_t index) const {
@@ -105,6 +97,25 @@ void RandomStreams::uniforms(std::uint64_t particle, StreamTag tag, double* out,
   for (Eigen::Index first = 0; first < size; first += 4) {
     const auto bits = philox_block(seed_, run_, particle, tag.value(), static_cast<std::uint64_t>(first / 4));
     for (Eigen::Index i = first; i < std::min<Eigen::Index>(size, first + 4); ++i) out[i] = r123::u01<double>(bits[i % 4]);
+  }
+}
+
+void RandomStreams::uniforms_across(std::uint64_t first_particle, StreamTag tag, std::uint64_t index, double* out,
+                                    Eigen::Index count) const {
+  PhiloxLanes counters;
+  PhiloxLanes bits;
+  for (int lane = 0; lane < kPhiloxLanes; ++lane) {
+    counters.word[1][lane] = tag.value();
+    counters.word[2][lane] = index / 4;
+    counters.word[3][lane] = 0;
+  }
+  const int word = static_cast<int>(index % 4);
+  for (Eigen::Index first = 0; first < count; first += kPhiloxLanes) {
+    const int lanes = static_cast<int>(std::min<Eigen::Index>(kPhiloxLanes, count - first));
+    for (int lane = 0; lane < kPhiloxLanes; ++lane)
+      counters.word[0][lane] = first_particle + static_cast<std::uint64_t>(first + std::min(lane, lanes - 1));
+    philox4x64_lanes(seed_, run_, counters, bits);
+    for (int lane = 0; lane < lanes; ++lane) out[first + lane] = r123::u01<double>(bits.word[word][lane]);
   }
 }
 

@@ -15,6 +15,14 @@ void sincospi8(const double* in, double* sin_out, double* cos_out) {
 }
 void erfc8(const double* in, double* out) { _mm512_store_pd(out, Sleef_erfcd8_u15avx512f(_mm512_load_pd(in))); }
 void log1p8(const double* in, double* out) { _mm512_store_pd(out, Sleef_log1pd8_u10avx512f(_mm512_load_pd(in))); }
+void box_muller8(const double* angle, const double* uniform, double* x, double* y) {
+  // The masked sqrt with every lane selected: GCC 12's unmasked one trips -Wuninitialized.
+  const __m512d radius = _mm512_maskz_sqrt_pd(
+      __mmask8{0xff}, _mm512_mul_pd(_mm512_set1_pd(-2.0), Sleef_logd8_u10avx512f(_mm512_load_pd(uniform))));
+  const Sleef___m512d_2 r = Sleef_sincospid8_u05avx512f(_mm512_load_pd(angle));
+  _mm512_store_pd(x, _mm512_mul_pd(r.x, radius));
+  _mm512_store_pd(y, _mm512_mul_pd(r.y, radius));
+}
 const char* variant() { return "avx512f"; }
 #elif defined(__AVX2__) && defined(__FMA__)
 void exp8(const double* in, double* out) {
@@ -36,6 +44,15 @@ void erfc8(const double* in, double* out) {
 void log1p8(const double* in, double* out) {
   for (int h = 0; h < 8; h += 4) _mm256_store_pd(out + h, Sleef_log1pd4_u10avx2(_mm256_load_pd(in + h)));
 }
+void box_muller8(const double* angle, const double* uniform, double* x, double* y) {
+  for (int h = 0; h < 8; h += 4) {
+    const __m256d radius =
+        _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), Sleef_logd4_u10avx2(_mm256_load_pd(uniform + h))));
+    const Sleef___m256d_2 r = Sleef_sincospid4_u05avx2(_mm256_load_pd(angle + h));
+    _mm256_store_pd(x + h, _mm256_mul_pd(r.x, radius));
+    _mm256_store_pd(y + h, _mm256_mul_pd(r.y, radius));
+  }
+}
 const char* variant() { return "avx2"; }
 #else
 void exp8(const double* in, double* out) {
@@ -56,6 +73,15 @@ void erfc8(const double* in, double* out) {
 }
 void log1p8(const double* in, double* out) {
   for (int h = 0; h < 8; h += 2) _mm_store_pd(out + h, Sleef_log1pd2_u10sse2(_mm_load_pd(in + h)));
+}
+void box_muller8(const double* angle, const double* uniform, double* x, double* y) {
+  for (int h = 0; h < 8; h += 2) {
+    const __m128d radius =
+        _mm_sqrt_pd(_mm_mul_pd(_mm_set1_pd(-2.0), Sleef_logd2_u10sse2(_mm_load_pd(uniform + h))));
+    const Sleef___m128d_2 r = Sleef_sincospid2_u05sse2(_mm_load_pd(angle + h));
+    _mm_store_pd(x + h, _mm_mul_pd(r.x, radius));
+    _mm_store_pd(y + h, _mm_mul_pd(r.y, radius));
+  }
 }
 const char* variant() { return "sse2"; }
 #endif

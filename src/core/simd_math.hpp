@@ -6,6 +6,8 @@
 //   sincospi8 sin(pi x), cos(pi x)  0.506 ulp  (Sleef_sincospid*_u05)
 //   erfc8     erfc x       1.5 ulp      (Sleef_erfcd*_u15)
 //   log1p8    log(1 + x)   1 ulp        (Sleef_log1pd*_u10)
+//   box_muller8  x = sin(pi a) r, y = cos(pi a) r, r = sqrt(-2 log u): log8, sincospi8 and a
+//                correctly rounded sqrt, the same operations in the same order as the scalar formula
 //
 // Each call evaluates all eight lanes at one SIMD width fixed at compile time (AVX-512: one
 // call; AVX2 with FMA: two; otherwise SSE2: four), never with SLEEF's scalar functions, so a
@@ -24,6 +26,7 @@ void log8(const double* in, double* out);
 void sincospi8(const double* in, double* sin_out, double* cos_out);
 void erfc8(const double* in, double* out);
 void log1p8(const double* in, double* out);
+void box_muller8(const double* angle, const double* uniform, double* x, double* y);
 
 // The name of the SIMD variant compiled in ("avx512f", "avx2", "sse2").
 const char* variant();

@@ -121,6 +121,7 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
   Matrix noise(d, n);
   Vector nll(n);
   Vector proposal_nll(n);
+  Vector acceptance_uniform(options.metropolis ? n : 0);
   if (options.metropolis) {
     likelihood.negative_log_likelihood_and_gradient(y, z, nll, gradient);
   } else {
@@ -146,6 +147,7 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
                         step.sd * noise.col(j);
     }
     likelihood.negative_log_likelihood_and_gradient(y, proposal, proposal_nll, proposal_gradient);
+    streams.uniforms_across(first_particle, tag.sub(2 * stream + 1), 0, acceptance_uniform.data(), n);
     for (Eigen::Index j = 0; j < n; ++j) {
       const Step forward = step_at(gradient.col(j).data());
       const Step backward = step_at(proposal_gradient.col(j).data());
@@ -166,9 +168,8 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
       const double log_q_forward =
           -0.5 * squared_norm(noise.col(j).data(), d) - static_cast<double>(d) * forward.log_sd;
       const double log_alpha = log_pi_proposal + log_q_backward - log_pi_current - log_q_forward;
-      const double u = streams.uniform(first_particle + static_cast<std::uint64_t>(j), tag.sub(2 * stream + 1), 0);
       // A NaN log_alpha (e.g. a non-finite likelihood at the proposal) rejects.
-      if (std::log(u) < log_alpha) {
+      if (std::log(acceptance_uniform(j)) < log_alpha) {
         z.col(j) = proposal.col(j);
         gradient.col(j) = proposal_gradient.col(j);
         nll(j) = proposal_nll(j);

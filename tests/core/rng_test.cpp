@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/philox_lanes.hpp"
 #include "core/rng.hpp"
 
 namespace dmconv {
@@ -29,6 +30,31 @@ TEST(Philox, KnownAnswerVector) {
   EXPECT_EQ(out[1], 0xdb20fe9d672d0fdcULL);
   EXPECT_EQ(out[2], 0xd7e772cee186176bULL);
   EXPECT_EQ(out[3], 0x7e68b68aec7ba23bULL);
+}
+
+// The vectorised generator is the scalar one, lane by lane, for counters and keys whose
+// 32-bit halves take extreme values (the carries of the assembled 64 x 64 products) and for
+// random ones, including out aliasing in.
+TEST(Philox, EightLanesAreTheScalarGenerator) {
+  r123::Philox4x64 generator;
+  const std::uint64_t edges[] = {0, 1, 0xffffffffULL, 0x100000000ULL, 0xffffffff00000000ULL, ~0ULL,
+                                 0x8000000000000000ULL, 0x7fffffffffffffffULL};
+  std::uint64_t state = 0x243f6a8885a308d3ULL;
+  const auto next = [&state] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
+  for (int trial = 0; trial < 4000; ++trial) {
+    const std::uint64_t key0 = trial < 64 ? edges[trial % 8] : next(), key1 = trial < 64 ? edges[trial / 8] : next();
+    PhiloxLanes lanes;
+    for (int lane = 0; lane < kPhiloxLanes; ++lane)
+      for (int w = 0; w < 4; ++w) lanes.word[w][lane] = trial < 64 ? edges[(lane + w + trial) % 8] : next();
+    const PhiloxLanes counters = lanes;
+    philox4x64_lanes(key0, key1, lanes, lanes);
+    for (int lane = 0; lane < kPhiloxLanes; ++lane) {
+      const auto expected = generator({{counters.word[0][lane], counters.word[1][lane], counters.word[2][lane],
+                                        counters.word[3][lane]}},
+                                      {{key0, key1}});
+      for (int w = 0; w < 4; ++w) ASSERT_EQ(lanes.word[w][lane], expected[w]) << trial << " " << lane << " " << w;
+    }
+  }
 }
 
 // Kolmogorov-Smirnov statistic sqrt(n) D_n against a continuous cdf; under H0 its tail is
@@ -90,6 +116,15 @@ TEST(RandomStreams, BatchedUniformsAreTheScalarOnes) {
     for (Eigen::Index i = 0; i < size; ++i)
       EXPECT_EQ(batch[static_cast<std::size_t>(i)], streams.uniform(5, tag, static_cast<std::uint64_t>(i))) << size << " " << i;
   }
+  // One number of each of count streams, for every word of a block and lane-group remainders.
+  for (const std::uint64_t index : {0, 1, 2, 3, 6, 41})
+    for (const Eigen::Index count : {Eigen::Index{1}, Eigen::Index{8}, Eigen::Index{13}}) {
+      std::vector<double> across(static_cast<std::size_t>(count));
+      streams.uniforms_across(1000, tag, index, across.data(), count);
+      for (Eigen::Index j = 0; j < count; ++j)
+        EXPECT_EQ(across[static_cast<std::size_t>(j)], streams.uniform(1000 + static_cast<std::uint64_t>(j), tag, index))
+            << index << " " << count << " " << j;
+    }
 }
 
 TEST(RandomStreams, NeighbouringStreamsAreUncorrelated) {
