@@ -73,7 +73,11 @@ void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_par
     for (int lane = 0; lane < lanes; ++lane) {
       double* out = destination[lane];
       const double values[4] = {normals.x[0][lane], normals.y[0][lane], normals.x[1][lane], normals.y[1][lane]};
-      for (int k = 0; k < count[lane]; ++k) out[k] = values[k];
+      if (count[lane] == 4) {  // a whole block: four stores, not a copy call
+        out[0] = values[0], out[1] = values[1], out[2] = values[2], out[3] = values[3];
+      } else {
+        for (int k = 0; k < count[lane]; ++k) out[k] = values[k];
+      }
     }
   }
 }
