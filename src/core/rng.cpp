@@ -58,6 +58,7 @@ void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_par
   double* destination[kPhiloxLanes];
   int count[kPhiloxLanes];
   Eigen::Index column = 0, block = 0;
+  const bool contiguous = rows % 4 == 0 && (cols == 1 || stride == rows);
   while (column < cols) {
     int lanes = 0;
     for (; lanes < kPhiloxLanes && column < cols; ++lanes) {
@@ -70,6 +71,18 @@ void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_par
     for (int lane = lanes; lane < kPhiloxLanes; ++lane) counters.word[0][lane] = 0, counters.word[2][lane] = 0;
     philox4x64_lanes(seed, run, counters, bits);
     box_muller_lanes(bits, normals);
+    if (contiguous && lanes == kPhiloxLanes && count[0] == 4) {
+      // Whole blocks back to back (rows a multiple of 4, columns adjacent): 32 consecutive
+      // numbers, lane by lane, stored without the per-lane addresses.
+      double* out = destination[0];
+      for (int lane = 0; lane < kPhiloxLanes; ++lane) {
+        out[4 * lane] = normals.x[0][lane];
+        out[4 * lane + 1] = normals.y[0][lane];
+        out[4 * lane + 2] = normals.x[1][lane];
+        out[4 * lane + 3] = normals.y[1][lane];
+      }
+      continue;
+    }
     for (int lane = 0; lane < lanes; ++lane) {
       double* out = destination[lane];
       const double values[4] = {normals.x[0][lane], normals.y[0][lane], normals.x[1][lane], normals.y[1][lane]};

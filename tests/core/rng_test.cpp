@@ -169,9 +169,10 @@ TEST(RandomStreams, NumbersDoNotDependOnLayout) {
   }
   EXPECT_NE(block(0, 0), block(0, 1));
 
-  // Pairs are transformed in batches of a few hundred: a column that straddles batches, and
-  // the same particle at other batch positions, must give the same numbers.
-  for (const Eigen::Index rows : {1, 7, 13}) {
+  // Blocks are generated eight at a time across columns (whole-block columns, rows = 4 and 16,
+  // take a store path of their own): a column that straddles lane groups, and the same
+  // particle at other group positions, must give the same numbers.
+  for (const Eigen::Index rows : {1, 4, 7, 13, 16}) {
     Matrix wide(rows, 301);
     streams.fill_normals(1000, tag, wide);
     Matrix narrow(rows, 3);
