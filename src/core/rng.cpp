@@ -31,10 +31,11 @@ struct alignas(64) NormalLanes {
 };
 static_assert(kPhiloxLanes == simd::kLanes, "one SLEEF call per pair of a lane group");
 
-void box_muller_lanes(const PhiloxLanes& bits, NormalLanes& out) {
+// pairs = 1 when no lane needs its block's second pair (streams of one or two numbers).
+void box_muller_lanes(const PhiloxLanes& bits, int pairs, NormalLanes& out) {
   alignas(64) double angle[kPhiloxLanes];
   alignas(64) double uniform[kPhiloxLanes];
-  for (int pair = 0; pair < 2; ++pair) {
+  for (int pair = 0; pair < pairs; ++pair) {
     for (int lane = 0; lane < kPhiloxLanes; ++lane) {
       angle[lane] = r123::uneg11<double>(bits.word[2 * pair][lane]);
       uniform[lane] = r123::u01<double>(bits.word[2 * pair + 1][lane]);
@@ -70,7 +71,7 @@ void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_par
     }
     for (int lane = lanes; lane < kPhiloxLanes; ++lane) counters.word[0][lane] = 0, counters.word[2][lane] = 0;
     philox4x64_lanes(seed, run, counters, bits);
-    box_muller_lanes(bits, normals);
+    box_muller_lanes(bits, rows > 2 ? 2 : 1, normals);
     if (contiguous && lanes == kPhiloxLanes && count[0] == 4) {
       // Whole blocks back to back (rows a multiple of 4, columns adjacent): 32 consecutive
       // numbers, lane by lane, stored without the per-lane addresses.
