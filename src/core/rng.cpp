@@ -69,8 +69,18 @@ void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_par
       count[lanes] = static_cast<int>(std::min<Eigen::Index>(4, rows - 4 * block));
       if (++block == blocks_per_column) block = 0, ++column;
     }
-    for (int lane = lanes; lane < kPhiloxLanes; ++lane) counters.word[0][lane] = 0, counters.word[2][lane] = 0;
-    philox4x64_lanes(seed, run, counters, bits);
+    if (lanes == kPhiloxLanes) {
+      philox4x64_lanes(seed, run, counters, bits);
+    } else {
+      // A partial group (e.g. one particle's few numbers, drawn per particle by a target's
+      // sampler): the scalar generator for the lanes in use, the same bits; padding lanes are
+      // transformed and discarded.
+      for (int lane = 0; lane < kPhiloxLanes; ++lane) {
+        const auto block =
+            lane < lanes ? philox_block(seed, run, counters.word[0][lane], tag, counters.word[2][lane]) : Philox::ctr_type{};
+        for (int w = 0; w < 4; ++w) bits.word[w][lane] = block[w];
+      }
+    }
     box_muller_lanes(bits, rows > 2 ? 2 : 1, normals);
     if (contiguous && lanes == kPhiloxLanes && count[0] == 4) {
       // Whole blocks back to back (rows a multiple of 4, columns adjacent): 32 consecutive
