@@ -46,8 +46,9 @@ void box_muller_lanes(const PhiloxLanes& bits, int pairs, NormalLanes& out) {
 
 // Column j (rows entries, column j at data + j * stride) gets the normals of stream
 // (first_particle + j, tag): Philox block b of a stream gives its normals 4b..4b+3. Blocks of
-// all columns are generated eight at a time, in column order; a short last group is padded
-// with counters whose numbers are discarded.
+// all columns are generated eight at a time, in column order, by the SIMD generator; a group
+// with fewer blocks (a short stream, the tail) by the scalar one, its unused lanes zero words
+// whose normals are discarded.
 void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_particle, std::uint64_t tag,
                   double* data, Eigen::Index rows, Eigen::Index cols, Eigen::Index stride) {
   if (rows <= 0 || cols <= 0) return;
@@ -76,9 +77,9 @@ void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_par
       // sampler): the scalar generator for the lanes in use, the same bits; padding lanes are
       // transformed and discarded.
       for (int lane = 0; lane < kPhiloxLanes; ++lane) {
-        const auto block =
+        const auto words =
             lane < lanes ? philox_block(seed, run, counters.word[0][lane], tag, counters.word[2][lane]) : Philox::ctr_type{};
-        for (int w = 0; w < 4; ++w) bits.word[w][lane] = block[w];
+        for (int w = 0; w < 4; ++w) bits.word[w][lane] = words[w];
       }
     }
     box_muller_lanes(bits, rows > 2 ? 2 : 1, normals);

@@ -117,7 +117,7 @@ std::vector<std::string> sampler_names() {
 }
 
 INSTANTIATE_TEST_SUITE_P(EverySampler, FlowLogDet, ::testing::ValuesIn(sampler_names()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 // The determinant-lemma path (isotropic mixture) and the generic tangent path agree.
 TEST(ChangeOfVariables, DeterminantLemmaAndTangentPathsAgree) {

@@ -176,7 +176,9 @@ TEST(KernelKl, OneMixtureStepMatchesNestedAdaptiveQuadrature) {
       // moderate beta the kernel is bimodal over a band of x and Gauss-Hermite converges slowly
       // (t = 4: ~1e-2 relative at 24 points); at large beta it is converged to ~1e-15.
       EXPECT_NEAR(terms[i], reference, std::fabs(terms[i] - half[i]) + 1e-9 * reference) << name << " t = " << t;
-      if (t >= 12) EXPECT_NEAR(terms[i], reference, 1e-8 * reference) << name << " t = " << t;
+      if (t >= 12) {
+        EXPECT_NEAR(terms[i], reference, 1e-8 * reference) << name << " t = " << t;
+      }
     }
   }
 }

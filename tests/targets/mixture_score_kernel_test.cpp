@@ -133,7 +133,7 @@ INSTANTIATE_TEST_SUITE_P(Components, MixtureKernel,
                          ::testing::Values(KernelCase{"i", 1}, KernelCase{"iii", 3}, KernelCase{"ddd", 16},
                                            KernelCase{"fff", 2}, KernelCase{"fdi", 5}, KernelCase{"iiiiiiii", 16},
                                            KernelCase{"dfdf", 9}),
-                         [](const auto& info) { return info.param.kinds + "_d" + std::to_string(info.param.d); });
+                         [](const auto& param_info) { return param_info.param.kinds + "_d" + std::to_string(param_info.param.d); });
 
 }  // namespace
 }  // namespace dmconv
