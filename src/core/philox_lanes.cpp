@@ -1,11 +1,11 @@
 #include "core/philox_lanes.hpp"
 
+#include <Random123/philox.h>
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
 #include <cstring>
-#else
-#include <Random123/philox.h>
 #endif
 
 namespace dmconv {
@@ -13,11 +13,12 @@ namespace dmconv {
 #if defined(__AVX512F__)
 namespace {
 
-constexpr std::uint64_t kMultiplier0 = 0xD2E7470EE14C6C93ULL;
-constexpr std::uint64_t kMultiplier1 = 0xCA5A826395121157ULL;
-constexpr std::uint64_t kWeyl0 = 0x9E3779B97F4A7C15ULL;
-constexpr std::uint64_t kWeyl1 = 0xBB67AE8584CAA73BULL;
-constexpr int kRounds = 10;
+// Random123's own constants, so the lanes cannot drift from r123::Philox4x64.
+constexpr std::uint64_t kMultiplier0 = PHILOX_M4x64_0;
+constexpr std::uint64_t kMultiplier1 = PHILOX_M4x64_1;
+constexpr std::uint64_t kWeyl0 = PHILOX_W64_0;
+constexpr std::uint64_t kWeyl1 = PHILOX_W64_1;
+constexpr int kRounds = PHILOX4x64_DEFAULT_ROUNDS;
 
 using Lanes = std::uint64_t __attribute__((vector_size(64)));
 

@@ -7,7 +7,6 @@
 #include <Random123/uniform.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 
 namespace dmconv {
@@ -21,6 +20,26 @@ Philox::ctr_type philox_block(std::uint64_t seed, std::uint64_t run, std::uint64
   const Philox::key_type key = {{seed, run}};
   const Philox::ctr_type counter = {{particle, tag, block, 0}};
   return generator(counter, key);
+}
+
+// bits = the blocks of counters' lanes [0, lanes): the SIMD generator for a full group, the
+// scalar one for a partial group (a short stream, a tail: one SIMD call for a lane or two cost
+// more than the scalar calls), the same bits either way; unused lanes get zero words.
+void philox_group(std::uint64_t seed, std::uint64_t run, const PhiloxLanes& counters, int lanes, PhiloxLanes& bits) {
+  if (lanes == kPhiloxLanes) {
+    philox4x64_lanes(seed, run, counters, bits);
+    return;
+  }
+  Philox generator;
+  const Philox::key_type key = {{seed, run}};
+  for (int lane = 0; lane < kPhiloxLanes; ++lane) {
+    const Philox::ctr_type words =
+        lane < lanes ? generator({{counters.word[0][lane], counters.word[1][lane], counters.word[2][lane],
+                                   counters.word[3][lane]}},
+                                 key)
+                     : Philox::ctr_type{};
+    for (int w = 0; w < 4; ++w) bits.word[w][lane] = words[w];
+  }
 }
 
 // The four normals of each of eight Philox blocks: pair h of lane l is (word 2h, word 2h + 1),
@@ -46,9 +65,8 @@ void box_muller_lanes(const PhiloxLanes& bits, int pairs, NormalLanes& out) {
 
 // Column j (rows entries, column j at data + j * stride) gets the normals of stream
 // (first_particle + j, tag): Philox block b of a stream gives its normals 4b..4b+3. Blocks of
-// all columns are generated eight at a time, in column order, by the SIMD generator; a group
-// with fewer blocks (a short stream, the tail) by the scalar one, its unused lanes zero words
-// whose normals are discarded.
+// all columns are generated eight at a time, in column order (philox_group); the normals of
+// unused lanes are discarded.
 void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_particle, std::uint64_t tag,
                   double* data, Eigen::Index rows, Eigen::Index cols, Eigen::Index stride) {
   if (rows <= 0 || cols <= 0) return;
@@ -70,18 +88,7 @@ void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_par
       count[lanes] = static_cast<int>(std::min<Eigen::Index>(4, rows - 4 * block));
       if (++block == blocks_per_column) block = 0, ++column;
     }
-    if (lanes == kPhiloxLanes) {
-      philox4x64_lanes(seed, run, counters, bits);
-    } else {
-      // A partial group (e.g. one particle's few numbers, drawn per particle by a target's
-      // sampler): the scalar generator for the lanes in use, the same bits; padding lanes are
-      // transformed and discarded.
-      for (int lane = 0; lane < kPhiloxLanes; ++lane) {
-        const auto words =
-            lane < lanes ? philox_block(seed, run, counters.word[0][lane], tag, counters.word[2][lane]) : Philox::ctr_type{};
-        for (int w = 0; w < 4; ++w) bits.word[w][lane] = words[w];
-      }
-    }
+    philox_group(seed, run, counters, lanes, bits);
     box_muller_lanes(bits, rows > 2 ? 2 : 1, normals);
     if (contiguous && lanes == kPhiloxLanes && count[0] == 4) {
       // Whole blocks back to back (rows a multiple of 4, columns adjacent): 32 consecutive
@@ -141,9 +148,8 @@ void RandomStreams::uniforms_across(std::uint64_t first_particle, StreamTag tag,
   const int word = static_cast<int>(index % 4);
   for (Eigen::Index first = 0; first < count; first += kPhiloxLanes) {
     const int lanes = static_cast<int>(std::min<Eigen::Index>(kPhiloxLanes, count - first));
-    for (int lane = 0; lane < kPhiloxLanes; ++lane)
-      counters.word[0][lane] = first_particle + static_cast<std::uint64_t>(first + std::min(lane, lanes - 1));
-    philox4x64_lanes(seed_, run_, counters, bits);
+    for (int lane = 0; lane < lanes; ++lane) counters.word[0][lane] = first_particle + static_cast<std::uint64_t>(first + lane);
+    philox_group(seed_, run_, counters, lanes, bits);
     for (int lane = 0; lane < lanes; ++lane) out[first + lane] = r123::u01<double>(bits.word[word][lane]);
   }
 }
