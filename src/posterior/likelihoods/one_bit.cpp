@@ -149,22 +149,56 @@ ProbitScratch& chunk_probit_terms(const Matrix& vectors, const Vector& dithers, 
   return scratch;
 }
 
-// Calls each(column, scratch) for every column of x, in chunks.
-template <class Each>
-void for_each_column(const Matrix& vectors, const Vector& dithers, const Vector& y, ConstMatrixRef x,
-                     const double* scales, double common_scale, const Each& each) {
+// Calls each_chunk(first, count, scratch) for the columns [first, first + count) of x, chunk by chunk.
+template <class EachChunk>
+void for_each_chunk(const Matrix& vectors, const Vector& dithers, const Vector& y, ConstMatrixRef x,
+                    const double* scales, double common_scale, const EachChunk& each_chunk) {
   for (Eigen::Index first = 0; first < x.cols(); first += kChunkColumns) {
     const Eigen::Index count = std::min(kChunkColumns, x.cols() - first);
     const ProbitScratch& scratch = chunk_probit_terms(vectors, dithers, y, x, first, count, scales, common_scale);
-    for (Eigen::Index c = 0; c < count; ++c) each(first + c, c, scratch);
+    each_chunk(first, count, scratch);
   }
 }
 
-// sum_i log Phi(u_i) of a column, over i in order.
-double column_log_likelihood(const double* log_cdf, Eigen::Index m) {
-  double sum = 0.0;
-  for (Eigen::Index i = 0; i < m; ++i) sum += log_cdf[i];
-  return sum;
+// The reductions below run over the columns of a chunk kLanes at a time, one column per
+// accumulator: each column's sum keeps its own order (i = 0, 1, ..., m - 1, from 0.0), so its bits
+// are those of a column-by-column loop, while the kLanes independent chains hide the latency of
+// the additions that a single column's chain would expose.
+
+// out[first + c] = sign * sum_i log Phi(u_i) of column c, over i in order.
+void chunk_log_likelihoods(const ProbitScratch& scratch, Eigen::Index m, Eigen::Index first, Eigen::Index count,
+                           double sign, VectorRef out) {
+  for (Eigen::Index group = 0; group < count; group += kLanes) {
+    const Eigen::Index lanes = std::min<Eigen::Index>(kLanes, count - group);
+    double sum[kLanes] = {};
+    for (Eigen::Index i = 0; i < m; ++i)
+      for (Eigen::Index l = 0; l < lanes; ++l) sum[l] += scratch.log_cdf_of(group + l)[i];
+    for (Eigen::Index l = 0; l < lanes; ++l) out(first + group + l) = sign * sum[l];
+  }
+}
+
+// Column first + c of out: grad_k L = sum_i w_i a_ik, w_i = -y_i lambda_i / sigma, summed over i in order.
+void chunk_gradients(const ProbitScratch& scratch, const Matrix& vectors, const Vector& y, double sigma,
+                     Eigen::Index first, Eigen::Index count, MatrixRef out) {
+  const Eigen::Index m = vectors.rows(), d = vectors.cols();
+  thread_local std::vector<double> weights;  // w_i of kLanes columns, column after column
+  weights.resize(static_cast<std::size_t>(kLanes * m));
+  for (Eigen::Index group = 0; group < count; group += kLanes) {
+    const Eigen::Index lanes = std::min<Eigen::Index>(kLanes, count - group);
+    for (Eigen::Index l = 0; l < lanes; ++l) {
+      const double* inverse_mills = scratch.inverse_mills_of(group + l);
+      double* w = weights.data() + l * m;
+      for (Eigen::Index i = 0; i < m; ++i) w[i] = -y(i) * inverse_mills[i] / sigma;
+    }
+    for (Eigen::Index k = 0; k < d; ++k) {
+      double sum[kLanes] = {};
+      for (Eigen::Index i = 0; i < m; ++i) {
+        const double a = vectors(i, k);
+        for (Eigen::Index l = 0; l < lanes; ++l) sum[l] += weights[static_cast<std::size_t>(l * m + i)] * a;
+      }
+      for (Eigen::Index l = 0; l < lanes; ++l) out(k, first + group + l) = sum[l];
+    }
+  }
 }
 
 // log Phi(u) and lambda(u) for one u: lane 0 of the eight-lane computation.
@@ -231,33 +265,26 @@ void OneBitLikelihood::check_observation(const Vector& y) const {
 }
 
 void OneBitLikelihood::negative_log_likelihood(const Vector& y, ConstMatrixRef x, VectorRef out) const {
-  for_each_column(vectors_, dithers_, y, x, nullptr, sigma_, [&](Eigen::Index j, Eigen::Index c, const ProbitScratch& scratch) {
-    out(j) = -column_log_likelihood(scratch.log_cdf_of(c), vectors_.rows());
-  });
+  for_each_chunk(vectors_, dithers_, y, x, nullptr, sigma_,
+                 [&](Eigen::Index first, Eigen::Index count, const ProbitScratch& scratch) {
+                   chunk_log_likelihoods(scratch, vectors_.rows(), first, count, -1.0, out);
+                 });
 }
 
 void OneBitLikelihood::gradient(const Vector& y, ConstMatrixRef x, MatrixRef out) const {
-  for_each_column(vectors_, dithers_, y, x, nullptr, sigma_, [&](Eigen::Index j, Eigen::Index c, const ProbitScratch& scratch) {
-    column_gradient(y, scratch.inverse_mills_of(c), out.col(j).data());
-  });
+  for_each_chunk(vectors_, dithers_, y, x, nullptr, sigma_,
+                 [&](Eigen::Index first, Eigen::Index count, const ProbitScratch& scratch) {
+                   chunk_gradients(scratch, vectors_, y, sigma_, first, count, out);
+                 });
 }
 
 void OneBitLikelihood::negative_log_likelihood_and_gradient(const Vector& y, ConstMatrixRef x, VectorRef nll,
                                                             MatrixRef gradient) const {
-  for_each_column(vectors_, dithers_, y, x, nullptr, sigma_, [&](Eigen::Index j, Eigen::Index c, const ProbitScratch& scratch) {
-    nll(j) = -column_log_likelihood(scratch.log_cdf_of(c), vectors_.rows());
-    column_gradient(y, scratch.inverse_mills_of(c), gradient.col(j).data());
-  });
-}
-
-// grad_k = sum_i (-y_i lambda_i / sigma) a_ik, summed over i in order.
-void OneBitLikelihood::column_gradient(const Vector& y, const double* inverse_mills, double* out) const {
-  const Eigen::Index m = vectors_.rows(), d = vectors_.cols();
-  for (Eigen::Index k = 0; k < d; ++k) out[k] = 0.0;
-  for (Eigen::Index i = 0; i < m; ++i) {
-    const double weight = -y(i) * inverse_mills[i] / sigma_;
-    for (Eigen::Index k = 0; k < d; ++k) out[k] += weight * vectors_(i, k);
-  }
+  for_each_chunk(vectors_, dithers_, y, x, nullptr, sigma_,
+                 [&](Eigen::Index first, Eigen::Index count, const ProbitScratch& scratch) {
+                   chunk_log_likelihoods(scratch, vectors_.rows(), first, count, -1.0, nll);
+                   chunk_gradients(scratch, vectors_, y, sigma_, first, count, gradient);
+                 });
 }
 
 bool OneBitLikelihood::smoothed_log_likelihood(const Vector& y, double eta, ConstMatrixRef x, VectorRef out) const {
@@ -267,9 +294,10 @@ bool OneBitLikelihood::smoothed_log_likelihood(const Vector& y, double eta, Cons
   // Per observation, the probit scale widened by the smoothing: sqrt(sigma^2 + eta^2 |a_i|^2).
   const Vector scales =
       (sigma_ * sigma_ + (eta * eta) * vectors_.rowwise().squaredNorm().array()).sqrt().matrix();
-  for_each_column(vectors_, dithers_, y, x, scales.data(), 0.0, [&](Eigen::Index j, Eigen::Index c, const ProbitScratch& scratch) {
-    out(j) = column_log_likelihood(scratch.log_cdf_of(c), vectors_.rows());
-  });
+  for_each_chunk(vectors_, dithers_, y, x, scales.data(), 0.0,
+                 [&](Eigen::Index first, Eigen::Index count, const ProbitScratch& scratch) {
+                   chunk_log_likelihoods(scratch, vectors_.rows(), first, count, 1.0, out);
+                 });
   return true;
 }
 

@@ -47,9 +47,6 @@ class OneBitLikelihood final : public Likelihood {
   const Vector& dithers() const { return dithers_; }
 
  private:
-  // out[k] = grad_k L for one column from its inverse Mills ratios lambda(u_i).
-  void column_gradient(const Vector& y, const double* inverse_mills, double* out) const;
-
   Matrix vectors_;
   Vector dithers_;
   double sigma_;
