@@ -141,10 +141,15 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
       if (i + 1 < options.iterations) likelihood.gradient(y, z, gradient);
       continue;
     }
-    for (Eigen::Index j = 0; j < n; ++j) {
-      const Step step = step_at(gradient.col(j).data());
-      proposal.col(j) = z.col(j) + step.r * (centre.col(j) - z.col(j)) - step.drift * gradient.col(j) +
-                        step.sd * noise.col(j);
+    if (residual) {
+      for (Eigen::Index j = 0; j < n; ++j) {
+        const Step step = step_at(gradient.col(j).data());
+        proposal.col(j) = z.col(j) + step.r * (centre.col(j) - z.col(j)) - step.drift * gradient.col(j) +
+                          step.sd * noise.col(j);
+      }
+    } else {
+      // The same expression for every column at once (element by element, so the same bits).
+      proposal = z + constant_step.r * (centre - z) - constant_step.drift * gradient + constant_step.sd * noise;
     }
     likelihood.negative_log_likelihood_and_gradient(y, proposal, proposal_nll, proposal_gradient);
     streams.uniforms_across(first_particle, tag.sub(2 * stream + 1), 0, acceptance_uniform.data(), n);

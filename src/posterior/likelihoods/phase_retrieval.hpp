@@ -32,9 +32,13 @@ class PhaseRetrievalLikelihood final : public Likelihood {
   const Matrix& vectors() const { return vectors_; }
 
  private:
-  // One column: the residuals r_i = y_i - |a_i^T x| into `residual`, the sum of r_i^2 / (2 sigma_y^2)
-  // plus the normalisation into *nll, and grad L into gradient (each when non-null).
-  void column(const Vector& y, const double* x, double* residual, double* nll, double* gradient) const;
+  // Columns [first, first + count) of x, count <= 8: the sum of r_i^2 / (2 sigma_y^2) plus the
+  // normalisation into nll(first + l), and grad L into gradient column first + l (each when
+  // non-null), r_i = y_i - |a_i^T x|.
+  void columns(const Vector& y, ConstMatrixRef x, Eigen::Index first, Eigen::Index count, VectorRef* nll,
+               MatrixRef* gradient) const;
+  // All columns of x, eight at a time.
+  void all_columns(const Vector& y, ConstMatrixRef x, VectorRef* nll, MatrixRef* gradient) const;
 
   Matrix vectors_;
   double normalisation_ = 0.0;  // (m/2) log(2 pi sigma_y^2)
