@@ -11,7 +11,7 @@
 // evaluated backwards from 22 terms (relative truncation error < 1e-19 for x >= 8: 18 terms reach it
 // at x = 8 against 3000 terms in 60-digit arithmetic; 32 would be needed at x = 5), so that
 //   log Phi(u) = log phi(x) + log R(x),  lambda(u) = 1 / R(x)
-// hold without underflow however far the tail. Evaluated eight values at a time (probit_terms8_body:
+// hold without underflow however far the tail. Evaluated eight values at a time (probit_terms:
 // SLEEF erfc, exp, log, log1p on eight lanes, core/simd_math.hpp); a value never depends on its
 // lane or on the other seven, so likelihoods stay bitwise independent of the batch. The scalar
 // log_normal_cdf and inverse_mills_ratio are lane 0 of the same computation. Tail entries (the
@@ -40,36 +40,59 @@ constexpr double kTailThreshold = -8.0;
 constexpr int kContinuedFractionTerms = 22;
 constexpr int kLanes = simd::kLanes;
 
-// log Phi(u[l]) and lambda(u[l]) = phi(u[l]) / Phi(u[l]) for the eight lanes (arrays aligned to 64)
-// by erfc; lanes with u < kTailThreshold are left to probit_tails. Returns whether there is one.
-bool probit_terms8_body(const double* u, double* log_cdf, double* inverse_mills) {
-  alignas(64) double w[kLanes], upper_tail[kLanes], minus_tail[kLanes], log_tail[kLanes] = {},
-      log1p_tail[kLanes] = {}, exponent[kLanes], density[kLanes];
-  for (int l = 0; l < kLanes; ++l) w[l] = std::fabs(u[l]) * kInvSqrt2;
-  simd::erfc8(w, upper_tail);
-  for (int l = 0; l < kLanes; ++l) {
-    upper_tail[l] *= 0.5;  // Q(|u|)
-    minus_tail[l] = -upper_tail[l];
-    exponent[l] = -0.5 * u[l] * u[l];
+// log Phi(u[e]) and lambda(u[e]) = phi(u[e]) / Phi(u[e]) for e < count (a multiple of kLanes, arrays
+// aligned to 64) by erfc; the positions of entries with u < kTailThreshold, left to probit_tails,
+// are appended to tails. log1p(-E) (u > 0) and log E (u <= 0) are taken on the entries of each
+// kind packed together, so that an entry costs one of the two, not both as in a lane group that
+// holds both kinds. Every function here acts lane by lane, so an entry's bits depend on its u alone.
+void probit_terms(const double* u, std::size_t count, double* log_cdf, double* inverse_mills,
+                  std::vector<std::size_t>& tails) {
+  using Doubles = std::vector<double, Eigen::aligned_allocator<double>>;
+  thread_local Doubles upper_tail, density, packed_in, packed_out;
+  thread_local std::vector<std::size_t> positive, other;
+  upper_tail.resize(count);
+  density.resize(count);
+  positive.resize(count);
+  other.resize(count);
+  std::size_t positives = 0, others = 0;
+  for (std::size_t group = 0; group < count; group += kLanes) {
+    alignas(64) double w[kLanes], exponent[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      w[l] = std::fabs(u[group + l]) * kInvSqrt2;
+      exponent[l] = -0.5 * u[group + l] * u[group + l];
+    }
+    simd::erfc8(w, upper_tail.data() + group);
+    simd::exp8(exponent, density.data() + group);
+    for (std::size_t e = group; e < group + kLanes; ++e) {
+      upper_tail[e] *= 0.5;  // Q(|u|)
+      // Both lists are written and one count advances: no branch on the sign.
+      const bool is_positive = u[e] > 0.0;
+      positive[positives] = e;
+      other[others] = e;
+      positives += is_positive;
+      others += !is_positive;
+      if (u[e] < kTailThreshold) tails.push_back(e);
+    }
   }
-  // A lane's value never depends on whether another lane needed log or log1p.
-  bool any_positive = false, any_negative = false;
-  for (int l = 0; l < kLanes; ++l) {
-    any_positive |= u[l] > 0.0;
-    any_negative |= !(u[l] > 0.0);
+  positive.resize(positives);
+  other.resize(others);
+  // log1p(-E) over the packed positive entries, log E over the others; padding lanes take 0 and 1.
+  const auto packed = [&](const std::vector<std::size_t>& entries, double pad, bool negate, auto&& function) {
+    const std::size_t padded = (entries.size() + kLanes - 1) / kLanes * kLanes;
+    packed_in.assign(padded, pad);
+    packed_out.resize(padded);
+    for (std::size_t p = 0; p < entries.size(); ++p)
+      packed_in[p] = negate ? -upper_tail[entries[p]] : upper_tail[entries[p]];
+    for (std::size_t group = 0; group < padded; group += kLanes)
+      function(packed_in.data() + group, packed_out.data() + group);
+    for (std::size_t p = 0; p < entries.size(); ++p) log_cdf[entries[p]] = packed_out[p];
+  };
+  packed(positive, 0.0, true, simd::log1p8);
+  packed(other, 1.0, false, simd::log8);
+  for (std::size_t e = 0; e < count; ++e) {
+    const double cdf = u[e] > 0.0 ? 1.0 - upper_tail[e] : upper_tail[e];
+    inverse_mills[e] = kInvSqrt2Pi * density[e] / cdf;
   }
-  if (any_negative) simd::log8(upper_tail, log_tail);
-  if (any_positive) simd::log1p8(minus_tail, log1p_tail);
-  simd::exp8(exponent, density);
-  bool any_tail = false;
-  for (int l = 0; l < kLanes; ++l) {
-    const bool positive = u[l] > 0.0;
-    const double cdf = positive ? 1.0 - upper_tail[l] : upper_tail[l];
-    log_cdf[l] = positive ? log1p_tail[l] : log_tail[l];
-    inverse_mills[l] = kInvSqrt2Pi * density[l] / cdf;
-    any_tail |= u[l] < kTailThreshold;
-  }
-  return any_tail;
 }
 
 // The continued fraction for the tail entries u[index[0..count)], written over their log_cdf and
@@ -138,13 +161,8 @@ ProbitScratch& chunk_probit_terms(const Matrix& vectors, const Vector& dithers, 
     }
     for (std::size_t i = static_cast<std::size_t>(m); i < scratch.stride; ++i) u[i] = 0.0;
   }
-  for (std::size_t group = 0; group < scratch.stride * static_cast<std::size_t>(count); group += kLanes) {
-    if (!probit_terms8_body(scratch.u.data() + group, scratch.log_cdf.data() + group,
-                            scratch.inverse_mills.data() + group))
-      continue;
-    for (std::size_t e = group; e < group + kLanes; ++e)
-      if (scratch.u[e] < kTailThreshold) scratch.tails.push_back(e);
-  }
+  probit_terms(scratch.u.data(), scratch.stride * static_cast<std::size_t>(count), scratch.log_cdf.data(),
+               scratch.inverse_mills.data(), scratch.tails);
   probit_tails(scratch.u.data(), scratch.tails, scratch.log_cdf.data(), scratch.inverse_mills.data());
   return scratch;
 }
@@ -204,7 +222,9 @@ void chunk_gradients(const ProbitScratch& scratch, const Matrix& vectors, const 
 // log Phi(u) and lambda(u) for one u: lane 0 of the eight-lane computation.
 std::pair<double, double> probit_terms(double u) {
   alignas(64) double lanes[kLanes] = {u}, log_cdf[kLanes], inverse_mills[kLanes];
-  if (probit_terms8_body(lanes, log_cdf, inverse_mills)) probit_tails(lanes, {0}, log_cdf, inverse_mills);
+  std::vector<std::size_t> tails;
+  probit_terms(lanes, kLanes, log_cdf, inverse_mills, tails);
+  probit_tails(lanes, tails, log_cdf, inverse_mills);
   return {log_cdf[0], inverse_mills[0]};
 }
 
