@@ -217,7 +217,10 @@ TEST(PractitionerSamplersOneStep, EdmHeunMatchesAlgorithm2) {
 TEST(PractitionerSamplersOneStep, EulerAncestralMatchesKDiffusion) {
   // eta = 0 (deterministic), 0.5, 1 (k-diffusion's default), and 1.5 (sigma_up capped at sigma'
   // on the large steps), with and without s_noise.
-  for (const auto& [eta, s_noise] : std::vector<std::pair<double, double>>{{0.0, 1.0}, {0.5, 1.0}, {1.0, 1.0}, {1.0, 1.003}, {1.5, 1.0}}) {
+  // A pair, not a structured binding: clang cannot capture those in a lambda under OpenMP.
+  for (const std::pair<double, double>& setting :
+       std::vector<std::pair<double, double>>{{0.0, 1.0}, {0.5, 1.0}, {1.0, 1.0}, {1.0, 1.003}, {1.5, 1.0}}) {
+    const double eta = setting.first, s_noise = setting.second;
     const Variant variant{"euler_ancestral", {{"eta", eta}, {"s_noise", s_noise}}};
     const double worst = worst_one_step_error(variant, [&](const GaussianClosedForms& closed, const TimeGrid&, int t, int) {
       return euler_ancestral_reference(closed, t, eta, s_noise);
