@@ -51,6 +51,8 @@ void WireReader::take(void* data, std::size_t size, const char* what) {
     throw std::runtime_error("message between ranks ends early: " + std::string(what) + " needs " +
                              std::to_string(size) + " bytes at offset " + std::to_string(offset_) + " of " +
                              std::to_string(bytes_.size()));
+  // An empty column's data() may be null, and memcpy's pointers must not be, even for 0 bytes.
+  if (size == 0) return;
   std::memcpy(data, bytes_.data() + offset_, size);
   offset_ += size;
 }
