@@ -3,6 +3,14 @@
 #include <immintrin.h>
 #include <sleef.h>
 
+// glibc's libmvec (>= 2.35), by its x86_64 vector-function ABI names: erfc at eight, four and two
+// lanes. Its AVX-512 and AVX2 variants give identical bits (tests/core/simd_math_test.cpp).
+extern "C" {
+__m512d _ZGVeN8v_erfc(__m512d);
+__m256d _ZGVdN4v_erfc(__m256d);
+__m128d _ZGVbN2v_erfc(__m128d);
+}
+
 namespace dmconv::simd {
 
 #if defined(__AVX512F__)
@@ -13,7 +21,9 @@ void sincospi8(const double* in, double* sin_out, double* cos_out) {
   _mm512_store_pd(sin_out, r.x);
   _mm512_store_pd(cos_out, r.y);
 }
-void erfc8(const double* in, double* out) { _mm512_store_pd(out, Sleef_erfcd8_u15avx512f(_mm512_load_pd(in))); }
+void sin8(const double* in, double* out) { _mm512_store_pd(out, Sleef_sind8_u10avx512f(_mm512_load_pd(in))); }
+void cos8(const double* in, double* out) { _mm512_store_pd(out, Sleef_cosd8_u10avx512f(_mm512_load_pd(in))); }
+void erfc8(const double* in, double* out) { _mm512_store_pd(out, _ZGVeN8v_erfc(_mm512_load_pd(in))); }
 void log1p8(const double* in, double* out) { _mm512_store_pd(out, Sleef_log1pd8_u10avx512f(_mm512_load_pd(in))); }
 void box_muller8(const double* angle, const double* uniform, double* x, double* y) {
   // The masked sqrt with every lane selected: GCC 12's unmasked one trips -Wuninitialized.
@@ -38,8 +48,14 @@ void sincospi8(const double* in, double* sin_out, double* cos_out) {
     _mm256_store_pd(cos_out + h, r.y);
   }
 }
+void sin8(const double* in, double* out) {
+  for (int h = 0; h < 8; h += 4) _mm256_store_pd(out + h, Sleef_sind4_u10avx2(_mm256_load_pd(in + h)));
+}
+void cos8(const double* in, double* out) {
+  for (int h = 0; h < 8; h += 4) _mm256_store_pd(out + h, Sleef_cosd4_u10avx2(_mm256_load_pd(in + h)));
+}
 void erfc8(const double* in, double* out) {
-  for (int h = 0; h < 8; h += 4) _mm256_store_pd(out + h, Sleef_erfcd4_u15avx2(_mm256_load_pd(in + h)));
+  for (int h = 0; h < 8; h += 4) _mm256_store_pd(out + h, _ZGVdN4v_erfc(_mm256_load_pd(in + h)));
 }
 void log1p8(const double* in, double* out) {
   for (int h = 0; h < 8; h += 4) _mm256_store_pd(out + h, Sleef_log1pd4_u10avx2(_mm256_load_pd(in + h)));
@@ -68,8 +84,14 @@ void sincospi8(const double* in, double* sin_out, double* cos_out) {
     _mm_store_pd(cos_out + h, r.y);
   }
 }
+void sin8(const double* in, double* out) {
+  for (int h = 0; h < 8; h += 2) _mm_store_pd(out + h, Sleef_sind2_u10sse2(_mm_load_pd(in + h)));
+}
+void cos8(const double* in, double* out) {
+  for (int h = 0; h < 8; h += 2) _mm_store_pd(out + h, Sleef_cosd2_u10sse2(_mm_load_pd(in + h)));
+}
 void erfc8(const double* in, double* out) {
-  for (int h = 0; h < 8; h += 2) _mm_store_pd(out + h, Sleef_erfcd2_u15sse2(_mm_load_pd(in + h)));
+  for (int h = 0; h < 8; h += 2) _mm_store_pd(out + h, _ZGVbN2v_erfc(_mm_load_pd(in + h)));
 }
 void log1p8(const double* in, double* out) {
   for (int h = 0; h < 8; h += 2) _mm_store_pd(out + h, Sleef_log1pd2_u10sse2(_mm_load_pd(in + h)));
