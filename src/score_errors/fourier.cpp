@@ -1,10 +1,13 @@
 #include "score_errors/fourier.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <numbers>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/simd_math.hpp"
 #include "core/rng.hpp"
 
 namespace dmconv::score_errors {
@@ -79,31 +82,43 @@ double FourierScore::coefficient(const NoiseLevel& level) const {
   return amplitude_ * profile_.weight(level) * std::sqrt(2.0 / static_cast<double>(field_.features()));
 }
 
-void FourierScore::arguments(ConstVectorRef x, Vector& out) const {
-  const Eigen::Index d = x.size();
+void FourierScore::waves(ConstMatrixRef x, Eigen::Index first, Eigen::Index count, Wave wave, double* out) const {
+  constexpr int L = simd::kLanes;
+  const Eigen::Index d = x.rows();
   const int M = field_.features();
-  out.resize(M);
+  thread_local std::vector<double, Eigen::aligned_allocator<double>> arguments;
+  arguments.resize(static_cast<std::size_t>(M) * L);
   for (int m = 0; m < M; ++m) {
     const double* v = field_.input_directions.col(m).data();
-    double dot = v[0] * x(0);
-    for (Eigen::Index i = 1; i < d; ++i) dot += v[i] * x(i);
-    out(m) = omega_ * dot + field_.phases(m);
+    double* a = arguments.data() + static_cast<std::size_t>(m) * L;
+    for (int lane = 0; lane < L; ++lane) {
+      const double* xj = x.col(first + std::min<Eigen::Index>(lane, count - 1)).data();
+      double dot = v[0] * xj[0];
+      for (Eigen::Index i = 1; i < d; ++i) dot += v[i] * xj[i];
+      a[lane] = omega_ * dot + field_.phases(m);
+    }
+    (wave == Wave::kSine ? simd::sin8 : simd::cos8)(a, out + static_cast<std::size_t>(m) * L);
   }
 }
 
 void FourierScore::compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const {
+  constexpr int L = simd::kLanes;
   target_.score(level, x, out);
   const double c = coefficient(level);
   const Eigen::Index d = x.rows();
   const int M = field_.features();
-  Vector args(M);
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    arguments(x.col(j), args);
-    double* o = out.col(j).data();
-    for (int m = 0; m < M; ++m) {
-      const double s = c * std::sin(args(m));
-      const double* u = field_.output_directions.col(m).data();
-      for (Eigen::Index i = 0; i < d; ++i) o[i] += s * u[i];
+  thread_local std::vector<double, Eigen::aligned_allocator<double>> sines;
+  sines.resize(static_cast<std::size_t>(M) * L);
+  for (Eigen::Index first = 0; first < x.cols(); first += L) {
+    const Eigen::Index count = std::min<Eigen::Index>(L, x.cols() - first);
+    waves(x, first, count, Wave::kSine, sines.data());
+    for (Eigen::Index lane = 0; lane < count; ++lane) {
+      double* o = out.col(first + lane).data();
+      for (int m = 0; m < M; ++m) {
+        const double s = c * sines[static_cast<std::size_t>(m) * L + static_cast<std::size_t>(lane)];
+        const double* u = field_.output_directions.col(m).data();
+        for (Eigen::Index i = 0; i < d; ++i) o[i] += s * u[i];
+      }
     }
   }
 }
@@ -112,10 +127,11 @@ void FourierScore::jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef
   target_.score_jacobian(level, x, out);
   const double c = coefficient(level) * omega_;
   const Eigen::Index d = x.size();
-  Vector args;
-  arguments(x, args);
+  thread_local std::vector<double, Eigen::aligned_allocator<double>> cosines;
+  cosines.resize(static_cast<std::size_t>(field_.features()) * simd::kLanes);
+  waves(x, 0, 1, Wave::kCosine, cosines.data());
   for (int m = 0; m < field_.features(); ++m) {
-    const double k = c * std::cos(args(m));
+    const double k = c * cosines[static_cast<std::size_t>(m) * simd::kLanes];
     for (Eigen::Index col = 0; col < d; ++col) {
       const double kv = k * field_.input_directions(col, m);
       for (Eigen::Index row = 0; row < d; ++row) out(row, col) += kv * field_.output_directions(row, m);
@@ -125,27 +141,32 @@ void FourierScore::jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef
 
 // out.col(j m' + i) = J*(x_j) v_i + sum_m c cos(arg_m(x_j)) u_m <v_m, v_i>.
 void FourierScore::jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v, MatrixRef out) const {
+  constexpr int L = simd::kLanes;
   if (x.cols() == 0) return;
   target_.score_jacobian_apply(level, x, v, out);
   const double c = coefficient(level) * omega_;
   const Eigen::Index d = x.rows();
   const Eigen::Index per_particle = v.cols() / x.cols();
   const int M = field_.features();
-  Vector args, k(M);
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    arguments(x.col(j), args);
-    for (int m = 0; m < M; ++m) k(m) = c * std::cos(args(m));
-    for (Eigen::Index i = 0; i < per_particle; ++i) {
-      const Eigen::Index col = j * per_particle + i;
-      const double* w = v.col(col).data();
-      double* o = out.col(col).data();
-      for (int m = 0; m < M; ++m) {
-        const double* vm = field_.input_directions.col(m).data();
-        double projection = vm[0] * w[0];
-        for (Eigen::Index r = 1; r < d; ++r) projection += vm[r] * w[r];
-        const double scale = k(m) * projection;
-        const double* u = field_.output_directions.col(m).data();
-        for (Eigen::Index r = 0; r < d; ++r) o[r] += scale * u[r];
+  thread_local std::vector<double, Eigen::aligned_allocator<double>> cosines;
+  cosines.resize(static_cast<std::size_t>(M) * L);
+  for (Eigen::Index first = 0; first < x.cols(); first += L) {
+    const Eigen::Index count = std::min<Eigen::Index>(L, x.cols() - first);
+    waves(x, first, count, Wave::kCosine, cosines.data());
+    for (Eigen::Index lane = 0; lane < count; ++lane) {
+      const Eigen::Index j = first + lane;
+      for (Eigen::Index i = 0; i < per_particle; ++i) {
+        const Eigen::Index col = j * per_particle + i;
+        const double* w = v.col(col).data();
+        double* o = out.col(col).data();
+        for (int m = 0; m < M; ++m) {
+          const double* vm = field_.input_directions.col(m).data();
+          double projection = vm[0] * w[0];
+          for (Eigen::Index r = 1; r < d; ++r) projection += vm[r] * w[r];
+          const double scale = c * cosines[static_cast<std::size_t>(m) * L + static_cast<std::size_t>(lane)] * projection;
+          const double* u = field_.output_directions.col(m).data();
+          for (Eigen::Index r = 0; r < d; ++r) o[r] += scale * u[r];
+        }
       }
     }
   }

@@ -26,7 +26,9 @@
 // replace the random draws.
 //
 // Arithmetic: every column is computed by the same fixed-order loops (the products V^T x and
-// U sin(.) written out), so results are bitwise independent of the batch and thread count.
+// U sin(.) written out), with sin and cos from SLEEF on eight columns at a time (1 ulp; a lane's
+// value does not depend on the other seven), so results are bitwise independent of the batch and
+// thread count.
 // The Jacobian is not symmetric, so no structured form is offered; log-determinants factor
 // a I + c (J* + J_delta) densely (LU) per particle, with J* from the target's batched
 // score_jacobian_apply.
@@ -78,8 +80,11 @@ class FourierScore final : public ScoreModel {
  private:
   // a w(t) sqrt(2/M)
   double coefficient(const NoiseLevel& level) const;
-  // arguments(m) = omega <v_m, x> + phi_m for one point.
-  void arguments(ConstVectorRef x, Vector& out) const;
+  enum class Wave { kSine, kCosine };
+  // sin or cos of omega <v_m, x_j> + phi_m for the columns j = first .. first + count - 1 of x
+  // (count <= simd::kLanes), at out[m kLanes + (j - first)]; lanes past count repeat the last
+  // column. Eight columns share each simd::sin8 / cos8 call; a lane's value depends on its x_j alone.
+  void waves(ConstMatrixRef x, Eigen::Index first, Eigen::Index count, Wave wave, double* out) const;
 
   const Target& target_;
   double amplitude_;
