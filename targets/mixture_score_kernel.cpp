@@ -25,6 +25,45 @@ void dispatch_dimension(Eigen::Index d, const Run& run) {
     default: return run(std::integral_constant<int, 0>{});
   }
 }
+// Triangular solves on a tile (row i of a d x L tile at [i L, (i + 1) L)), lane by lane, each row
+// by the scalar formula in its order (c increasing), the lane loop innermost so that it vectorises:
+//   forward:  y_i = (b_i - sum_{c < i} L(i, c) y_c) / L(i, i)   (y = L^{-1} b)
+//   backward: y_i = (b_i - sum_{c > i} L(c, i) y_c) / L(i, i)   (y = L^{-T} b)
+// y may be b: row i of b is read before row i of y is written.
+template <int D>
+void forward_substitute_tile(const Matrix& lower, Eigen::Index runtime_d, const double* b, double* y) {
+  const Eigen::Index d = D > 0 ? D : runtime_d;
+  for (Eigen::Index i = 0; i < d; ++i) {
+    alignas(64) double t[L];
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) t[lane] = b[i * L + lane];
+    for (Eigen::Index c = 0; c < i; ++c) {
+      const double factor = lower(i, c);
+#pragma omp simd
+      for (int lane = 0; lane < L; ++lane) t[lane] -= factor * y[c * L + lane];
+    }
+    const double diagonal = lower(i, i);
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) y[i * L + lane] = t[lane] / diagonal;
+  }
+}
+template <int D>
+void backward_substitute_tile(const Matrix& lower, Eigen::Index runtime_d, const double* b, double* y) {
+  const Eigen::Index d = D > 0 ? D : runtime_d;
+  for (Eigen::Index i = d - 1; i >= 0; --i) {
+    alignas(64) double t[L];
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) t[lane] = b[i * L + lane];
+    for (Eigen::Index c = i + 1; c < d; ++c) {
+      const double factor = lower(c, i);
+#pragma omp simd
+      for (int lane = 0; lane < L; ++lane) t[lane] -= factor * y[c * L + lane];
+    }
+    const double diagonal = lower(i, i);
+#pragma omp simd
+    for (int lane = 0; lane < L; ++lane) y[i * L + lane] = t[lane] / diagonal;
+  }
+}
 }  // namespace
 
 // Tiles are row-major over lanes: entry (i, lane) at [i * L + lane], so each loop over lanes
@@ -125,12 +164,18 @@ void MixtureScoreKernel::jacobian_tile(ConstMatrixRef v, Eigen::Index first, Eig
         for (Eigen::Index i = 0; i < d; ++i)
 #pragma omp simd
           for (int lane = 0; lane < L; ++lane) gv[lane] += (m[i] - xt[i * L + lane]) * p[i] * vt[i * L + lane];
-        for (Eigen::Index i = 0; i < d; ++i)
+        for (Eigen::Index i = 0; i < d; ++i) {
+          // Hoisted so that GCC vectorises the lane loop at every D (at D = 1 it did not).
+          const double mi = m[i], pi = p[i];
+          const double* __restrict xi = xt + i * L;
+          const double* __restrict vi = vt + i * L;
+          double* __restrict oi = ot + i * L;
 #pragma omp simd
           for (int lane = 0; lane < L; ++lane) {
-            const double g = (m[i] - xt[i * L + lane]) * p[i];
-            ot[i * L + lane] += w[lane] * (g * gv[lane] - p[i] * vt[i * L + lane]);
+            const double g = (mi - xi[lane]) * pi;
+            oi[lane] += w[lane] * (g * gv[lane] - pi * vi[lane]);
           }
+        }
       } else {
         const Matrix& lower = lower_[static_cast<std::size_t>(full)];
         const double* g = work.gradients.data() + static_cast<std::size_t>(full) * static_cast<std::size_t>(d * L);
@@ -138,20 +183,8 @@ void MixtureScoreKernel::jacobian_tile(ConstMatrixRef v, Eigen::Index first, Eig
 #pragma omp simd
           for (int lane = 0; lane < L; ++lane) gv[lane] += g[i * L + lane] * vt[i * L + lane];
         // C^{-1} v = L^{-T} L^{-1} v: forward, then backward substitution, in place in y.
-        for (Eigen::Index i = 0; i < d; ++i)
-#pragma omp simd
-          for (int lane = 0; lane < L; ++lane) {
-            double yi = vt[i * L + lane];
-            for (Eigen::Index c = 0; c < i; ++c) yi -= lower(i, c) * y[c * L + lane];
-            y[i * L + lane] = yi / lower(i, i);
-          }
-        for (Eigen::Index i = d - 1; i >= 0; --i)
-#pragma omp simd
-          for (int lane = 0; lane < L; ++lane) {
-            double ui = y[i * L + lane];
-            for (Eigen::Index c = i + 1; c < d; ++c) ui -= lower(c, i) * y[c * L + lane];
-            y[i * L + lane] = ui / lower(i, i);
-          }
+        forward_substitute_tile<D>(lower, d, vt, y);
+        backward_substitute_tile<D>(lower, d, y, y);
         for (Eigen::Index i = 0; i < d; ++i)
 #pragma omp simd
           for (int lane = 0; lane < L; ++lane)
@@ -204,23 +237,15 @@ void MixtureScoreKernel::evaluate_tile(ConstMatrixRef x, Eigen::Index first, Eig
     const Matrix& lower = lower_[static_cast<std::size_t>(full)];
     double* __restrict g = work.gradients.data() + static_cast<std::size_t>(full) * static_cast<std::size_t>(d * L);
     for (Eigen::Index i = 0; i < d; ++i) {
+      const double mi = m[i];
 #pragma omp simd
-      for (int lane = 0; lane < L; ++lane) {
-        double zi = xt[i * L + lane] - m[i];
-        for (Eigen::Index c = 0; c < i; ++c) zi -= lower(i, c) * r[c * L + lane];
-        zi /= lower(i, i);
-        r[i * L + lane] = zi;
-        q[lane] += zi * zi;
-      }
+      for (int lane = 0; lane < L; ++lane) r[i * L + lane] = xt[i * L + lane] - mi;
     }
-    for (Eigen::Index i = d - 1; i >= 0; --i) {
+    forward_substitute_tile<D>(lower, d, r, r);
+    for (Eigen::Index i = 0; i < d; ++i)
 #pragma omp simd
-      for (int lane = 0; lane < L; ++lane) {
-        double ui = r[i * L + lane];
-        for (Eigen::Index c = i + 1; c < d; ++c) ui -= lower(c, i) * g[c * L + lane];
-        g[i * L + lane] = ui / lower(i, i);
-      }
-    }
+      for (int lane = 0; lane < L; ++lane) q[lane] += r[i * L + lane] * r[i * L + lane];
+    backward_substitute_tile<D>(lower, d, r, g);
 #pragma omp simd
     for (Eigen::Index e = 0; e < d * L; ++e) g[e] = -g[e];
   }
