@@ -12,7 +12,7 @@
 // at x = 8 against 3000 terms in 60-digit arithmetic; 32 would be needed at x = 5), so that
 //   log Phi(u) = log phi(x) + log R(x),  lambda(u) = 1 / R(x)
 // hold without underflow however far the tail. Evaluated eight values at a time (probit_terms:
-// SLEEF erfc, exp, log, log1p on eight lanes, core/simd_math.hpp); a value never depends on its
+// libmvec erfc, SLEEF exp, log, log1p on eight lanes, core/simd_math.hpp); a value never depends on its
 // lane or on the other seven, so likelihoods stay bitwise independent of the batch. The scalar
 // log_normal_cdf and inverse_mills_ratio are lane 0 of the same computation. Tail entries (the
 // continued fraction) are packed across a chunk of columns: probit_tails.
