@@ -11,6 +11,11 @@
 # numbers do not depend on its thread count), lines print as experiments finish, and each one's
 # seconds are then wall time shared with the other job.
 #
+# Each run's seconds are kept in DIR/seconds.tsv. With --jobs > 1 the longest experiments start
+# first, so that the jobs end together instead of one waiting on a long experiment started last:
+# by DIR/seconds.tsv from an earlier run, else the baseline's, else experiments/seconds.tsv (the
+# times measured when the set last changed; only the order depends on them).
+#
 # Typical use, proving a refactoring left every number alone:
 #   scripts/run_all_experiments.sh --dmconv OLD/build/dmconv --out /tmp/before
 #   scripts/run_all_experiments.sh --out /tmp/after --compare /tmp/before
@@ -44,6 +49,20 @@ mkdir -p "$out" || exit 2
 if [ ${#names[@]} -eq 0 ]; then
   for f in experiments/*.toml; do names+=("$(basename "$f" .toml)"); done
 fi
+
+# Longest first by earlier seconds; names without a time keep their order, ahead of the timed ones.
+previous=""
+for candidate in "$out/seconds.tsv" "${baseline:+$baseline/seconds.tsv}" experiments/seconds.tsv; do
+  if [ -n "$candidate" ] && [ -f "$candidate" ]; then previous="$candidate"; break; fi
+done
+if [ -n "$previous" ] && [ "$jobs" -gt 1 ]; then
+  mapfile -t names < <(for name in "${names[@]}"; do
+    seconds=$(awk -v n="$name" -F'\t' '$1 == n { print $2 }' "$previous")
+    printf '%s\t%s\n' "${seconds:-inf}" "$name"
+  done | sort -t$'\t' -k1,1gr -s | cut -f2)
+fi
+times_file=$(mktemp)
+trap 'rm -f "$times_file"' EXIT
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
 
@@ -81,6 +100,7 @@ run_one() {
     fi
   fi
   printf '%-44s %9.1f  %s\n' "$name" "$seconds" "$line"
+  printf '%s\t%s\n' "$name" "$seconds" >> "$times_file"
   return $result
 }
 
@@ -102,4 +122,9 @@ while [ "$running" -gt 0 ]; do
   running=$((running - 1))
 done
 printf '%-44s %9.1f\n' total "$(elapsed "$total_start")"
+# Keep the times of experiments not run this time; the new ones replace theirs.
+if [ -f "$out/seconds.tsv" ]; then
+  awk -F'\t' 'NR == FNR { seen[$1] = 1; next } !($1 in seen)' "$times_file" "$out/seconds.tsv" >> "$times_file"
+fi
+sort "$times_file" > "$out/seconds.tsv"
 exit $status

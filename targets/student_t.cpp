@@ -135,15 +135,9 @@ Coordinate Evaluator::evaluate(double x) const {
   const double top = weights.head(n).maxCoeff();
   weights.head(n) = (weights.head(n) - top).exp();
   // The first index of the largest weight, as maxCoeff(&index) finds it, without its scalar
-  // compare chain: the vectorised maximum, then a scan, eight compares at a time, that stops at
-  // its first occurrence.
+  // compare chain: the vectorised maximum, then a scan that stops at its first occurrence.
   const double largest = weights.head(n).maxCoeff();
   Eigen::Index arg_top = 0;
-  for (; arg_top + 8 <= n; arg_top += 8) {
-    bool found = false;
-    for (Eigen::Index l = 0; l < 8; ++l) found |= weights(arg_top + l) == largest;
-    if (found) break;
-  }
   while (weights(arg_top) != largest) ++arg_top;
   const double rho_ref = rho(arg_top);
   auto& shifted = buffer2_;

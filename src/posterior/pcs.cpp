@@ -133,9 +133,14 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
     const auto stream = static_cast<std::uint64_t>(i);
     streams.fill_normals(first_particle, tag.sub(2 * stream), noise);
     if (!options.metropolis) {
-      for (Eigen::Index j = 0; j < n; ++j) {
-        const Step step = step_at(gradient.col(j).data());
-        z.col(j) += step.r * (centre.col(j) - z.col(j)) - step.drift * gradient.col(j) + step.sd * noise.col(j);
+      if (residual) {
+        for (Eigen::Index j = 0; j < n; ++j) {
+          const Step step = step_at(gradient.col(j).data());
+          z.col(j) += step.r * (centre.col(j) - z.col(j)) - step.drift * gradient.col(j) + step.sd * noise.col(j);
+        }
+      } else {
+        // Element by element as the column form, so the same bits.
+        z += constant_step.r * (centre - z) - constant_step.drift * gradient + constant_step.sd * noise;
       }
       // The gradient at the final point is never used.
       if (i + 1 < options.iterations) likelihood.gradient(y, z, gradient);

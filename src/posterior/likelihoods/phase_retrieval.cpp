@@ -54,12 +54,11 @@ void PhaseRetrievalLikelihood::check_observation(const Vector& y) const {
 
 void PhaseRetrievalLikelihood::columns(const Vector& y, ConstMatrixRef x, Eigen::Index first, Eigen::Index count,
                                        VectorRef* nll, MatrixRef* gradient) const {
-  constexpr Eigen::Index kLanes = 8;
   const Eigen::Index m = vectors_.rows(), d = vectors_.cols();
   const double variance = sigma_y_ * sigma_y_;
-  const double* column[kLanes];
-  double* gradient_column[kLanes] = {};
-  double sum[kLanes] = {};
+  const double* column[kInterleaved];
+  double* gradient_column[kInterleaved] = {};
+  double sum[kInterleaved] = {};
   for (Eigen::Index l = 0; l < count; ++l) {
     column[l] = x.col(first + l).data();
     if (gradient == nullptr) continue;
@@ -85,8 +84,8 @@ void PhaseRetrievalLikelihood::columns(const Vector& y, ConstMatrixRef x, Eigen:
 
 void PhaseRetrievalLikelihood::all_columns(const Vector& y, ConstMatrixRef x, VectorRef* nll,
                                            MatrixRef* gradient) const {
-  for (Eigen::Index first = 0; first < x.cols(); first += 8)
-    columns(y, x, first, std::min<Eigen::Index>(8, x.cols() - first), nll, gradient);
+  for (Eigen::Index first = 0; first < x.cols(); first += kInterleaved)
+    columns(y, x, first, std::min(kInterleaved, x.cols() - first), nll, gradient);
 }
 
 void PhaseRetrievalLikelihood::negative_log_likelihood(const Vector& y, ConstMatrixRef x, VectorRef out) const {

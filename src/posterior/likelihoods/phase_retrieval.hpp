@@ -32,12 +32,14 @@ class PhaseRetrievalLikelihood final : public Likelihood {
   const Matrix& vectors() const { return vectors_; }
 
  private:
-  // Columns [first, first + count) of x, count <= 8: the sum of r_i^2 / (2 sigma_y^2) plus the
+  // Columns evaluated together: their chains of additions overlap (each keeps its own order).
+  static constexpr Eigen::Index kInterleaved = 8;
+  // Columns [first, first + count) of x, count <= kInterleaved: the sum of r_i^2 / (2 sigma_y^2) plus the
   // normalisation into nll(first + l), and grad L into gradient column first + l (each when
   // non-null), r_i = y_i - |a_i^T x|.
   void columns(const Vector& y, ConstMatrixRef x, Eigen::Index first, Eigen::Index count, VectorRef* nll,
                MatrixRef* gradient) const;
-  // All columns of x, eight at a time.
+  // All columns of x, kInterleaved at a time.
   void all_columns(const Vector& y, ConstMatrixRef x, VectorRef* nll, MatrixRef* gradient) const;
 
   Matrix vectors_;
