@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/simd_math.hpp"
 
 namespace dmconv {
 namespace student_t_detail {
@@ -92,8 +93,9 @@ Evaluator::Evaluator(double nu, double scale, const NoiseLevel& level, double ma
                         (kWindow + 5.0) / slope_;
   j_min_ = static_cast<long>(std::floor((std::max(lowest, -700.0) - r0_) / h_)) - 2;
   const auto count = static_cast<std::size_t>(j_max_ - j_min_ + 1);
-  base_.resize(count);
-  rho_.resize(count);
+  // kLanes padding entries (l = -inf, rho = 0) let evaluate() run whole lane groups past the end.
+  base_.assign(count + simd::kLanes, -std::numeric_limits<double>::infinity());
+  rho_.assign(count + simd::kLanes, 0.0);
   for (std::size_t i = 0; i < count; ++i) {
     const double u = static_cast<double>(j_min_ + static_cast<long>(i)) * h_;
     const double vj = 2.0 * k_ * std::exp(u);
@@ -101,8 +103,7 @@ Evaluator::Evaluator(double nu, double scale, const NoiseLevel& level, double ma
     base_[i] = k_ * (u - std::expm1(u)) - 0.5 * std::log(t);
     rho_[i] = vj / t;
   }
-  buffer_.resize(static_cast<Eigen::Index>(count));
-  buffer2_.resize(static_cast<Eigen::Index>(count));
+  buffer_.resize(static_cast<Eigen::Index>(count + simd::kLanes));
 }
 
 Coordinate Evaluator::evaluate(double x) const {
@@ -124,27 +125,46 @@ Coordinate Evaluator::evaluate(double x) const {
   const long stop =
       std::max(0L, static_cast<long>(std::floor((R - (kWindow + 5.0) / slope_ - r0_) / h_)) - j_min_);
   const long count = j_max_ - j_min_ + 1;
-  // Window [stop, count - 1]: weights e_j = exp(l_j - top) (Eigen's vectorised exp, ~1 ulp),
-  // moments of rho about rho_ref = rho at the maximum (within ~1 posterior sd of the mean, so
-  // Var = S2/S0 - (S1/S0)^2 loses at most ~1 digit; the difference rho - rho_ref is exact).
+  // Window [stop, count - 1], in whole lane groups. Passes: l_j = base_j - x^2 rho_j / 2 and
+  // its maximum top (Eigen), the first index of top (simd::first_equal); the weights
+  // e_j = exp(l_j - top) (SLEEF, eight at a time); their moments of rho
+  // about rho_ref = rho at the first maximal l (within ~1 posterior sd of the mean, so Var =
+  // S2/S0 - (S1/S0)^2 loses at most ~1 digit; the difference rho - rho_ref is exact), summed in
+  // eight lane partials, then across lanes in lane order. Lanes past the window take e = 0.
   const auto n = static_cast<Eigen::Index>(count - stop);
-  const Eigen::Map<const Eigen::ArrayXd> base(base_.data() + stop, n);
-  const Eigen::Map<const Eigen::ArrayXd> rho(rho_.data() + stop, n);
-  auto& weights = buffer_;
-  weights.head(n) = base - half_x2 * rho;
-  const double top = weights.head(n).maxCoeff();
-  weights.head(n) = (weights.head(n) - top).exp();
-  // The first index of the largest weight, as maxCoeff(&index) finds it, without its scalar
-  // compare chain: the vectorised maximum, then a scan that stops at its first occurrence.
-  const double largest = weights.head(n).maxCoeff();
-  Eigen::Index arg_top = 0;
-  while (weights(arg_top) != largest) ++arg_top;
-  const double rho_ref = rho(arg_top);
-  auto& shifted = buffer2_;
-  shifted.head(n) = rho - rho_ref;
-  const double s0 = weights.head(n).sum();
-  const double s1 = (weights.head(n) * shifted.head(n)).sum() / s0;
-  const double s2 = (weights.head(n) * shifted.head(n).square()).sum() / s0;
+  constexpr int L = simd::kLanes;
+  const Eigen::Index padded = (n + L - 1) / L * L;  // the tables' padding (l = -inf) covers the last group
+  const double* base = base_.data() + stop;
+  const double* rho = rho_.data() + stop;
+  double* weights = buffer_.data();
+  Eigen::Map<Eigen::ArrayXd> log_weights(weights, padded);
+  log_weights = Eigen::Map<const Eigen::ArrayXd>(base, padded) - half_x2 * Eigen::Map<const Eigen::ArrayXd>(rho, padded);
+  const double top = log_weights.head(n).maxCoeff();
+  const Eigen::Index arg_top = simd::first_equal(weights, n, top);
+  const double rho_ref = rho[arg_top];
+  alignas(64) double shifted[L];
+  for (Eigen::Index first = 0; first < padded; first += L) {
+#pragma omp simd
+    for (int l = 0; l < L; ++l) shifted[l] = weights[first + l] - top;
+    simd::exp8(shifted, weights + first);
+  }
+  alignas(64) double sum0[L] = {}, sum1[L] = {}, sum2[L] = {};
+  for (Eigen::Index first = 0; first < padded; first += L)
+#pragma omp simd
+    for (int l = 0; l < L; ++l) {
+      const double w = weights[first + l], difference = rho[first + l] - rho_ref;
+      sum0[l] += w;
+      sum1[l] += w * difference;
+      sum2[l] += w * (difference * difference);
+    }
+  double s0 = 0.0, t1 = 0.0, t2 = 0.0;
+  for (int l = 0; l < L; ++l) {
+    s0 += sum0[l];
+    t1 += sum1[l];
+    t2 += sum2[l];
+  }
+  const double s1 = t1 / s0;
+  const double s2 = t2 / s0;
   const double mean = rho_ref + s1;
   const double variance = s2 - s1 * s1;
   return {log_const_ + top + std::log(s0), -x * mean, -mean + x * x * variance};

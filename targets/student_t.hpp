@@ -28,12 +28,14 @@
 // which l increases with slope >= slope = (1 - e^-3) k - 0.06 (proof in student_t.cpp), so the
 // dropped left tail is < e^-45/(slope h) relative; the top node makes the dropped right tail
 // < e^-45 (l decreases doubly exponentially there). The per-level tables (l without the x
-// term, and rho) are built once per batched call (O(100-1000) exp/log); each x then costs one
-// vectorised pass (Eigen exp) over its window: ~(|R(x) - log 2k| + 45/slope + 5)/h nodes, ~300
+// term, and rho) are built once per batched call (O(100-1000) exp/log); each x then costs three
+// vectorised passes over its window (l_j and its maximum; SLEEF exp; the three moment sums in
+// eight lane partials): ~(|R(x) - log 2k| + 45/slope + 5)/h nodes, ~300
 // at nu = 1, ~130 at nu = 5 (small nu needs more: the posterior of log V has an e^{k r} left
-// tail). Measured (bench/student_t_score.cpp, 4096 particles per call, CPU time on a loaded
-// 2-core machine): 1.0-1.2 us per score evaluation at nu = 1, 0.6-0.75 us at nu = 2.5,
-// 0.45-0.6 us at nu = 5, over 1 - abar = 1e-4, abar = 0.5, abar = 1e-4.
+// tail). Measured (bench/student_t_score.cpp, 4096 particles per call, one thread, Zen 5):
+// 0.37-0.47 us per score evaluation at nu = 1, 0.26-0.32 us at nu = 2.5, 0.21-0.28 us at nu = 5,
+// over 1 - abar = 1e-4, abar = 0.5, abar = 1e-4 (0.61-0.65, 0.37-0.42, 0.29-0.3 us with Eigen's
+// exp and three separate moment sums).
 // Special cases in closed form: the data level (sigma = 0: log q and its derivatives) and
 // abar = 0 (p_t = N(0, sigma^2)).
 // Accuracy (tests/targets/student_t_test.cpp) against 90-digit mpmath quadrature of the
@@ -134,7 +136,7 @@ class Evaluator {
   std::vector<double> base_;  // l_j without the x term
   std::vector<double> rho_;   // rho(v_j)
   // Work space of evaluate() (an Evaluator is used by one thread: it lives inside one call).
-  mutable Eigen::ArrayXd buffer_, buffer2_;
+  mutable Eigen::ArrayXd buffer_;
 };
 
 // The lattice step h for nu: the largest h <= 0.3 (in steps of 2%) whose predicted relative

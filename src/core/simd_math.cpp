@@ -33,6 +33,17 @@ void box_muller8(const double* angle, const double* uniform, double* x, double* 
   _mm512_store_pd(x, _mm512_mul_pd(r.x, radius));
   _mm512_store_pd(y, _mm512_mul_pd(r.y, radius));
 }
+long first_equal(const double* values, long count, double target) {
+  const __m512d wanted = _mm512_set1_pd(target);
+  long first = 0;
+  for (; first + 8 <= count; first += 8) {
+    const __mmask8 hits = _mm512_cmp_pd_mask(_mm512_loadu_pd(values + first), wanted, _CMP_EQ_OQ);
+    if (hits != 0) return first + __builtin_ctz(hits);
+  }
+  for (; first < count; ++first)
+    if (values[first] == target) return first;
+  return count;
+}
 const char* variant() { return "avx512f"; }
 #elif defined(__AVX2__) && defined(__FMA__)
 void exp8(const double* in, double* out) {
@@ -69,6 +80,17 @@ void box_muller8(const double* angle, const double* uniform, double* x, double* 
     _mm256_store_pd(y + h, _mm256_mul_pd(r.y, radius));
   }
 }
+long first_equal(const double* values, long count, double target) {
+  const __m256d wanted = _mm256_set1_pd(target);
+  long first = 0;
+  for (; first + 4 <= count; first += 4) {
+    const int hits = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(values + first), wanted, _CMP_EQ_OQ));
+    if (hits != 0) return first + __builtin_ctz(static_cast<unsigned>(hits));
+  }
+  for (; first < count; ++first)
+    if (values[first] == target) return first;
+  return count;
+}
 const char* variant() { return "avx2"; }
 #else
 void exp8(const double* in, double* out) {
@@ -104,6 +126,11 @@ void box_muller8(const double* angle, const double* uniform, double* x, double* 
     _mm_store_pd(x + h, _mm_mul_pd(r.x, radius));
     _mm_store_pd(y + h, _mm_mul_pd(r.y, radius));
   }
+}
+long first_equal(const double* values, long count, double target) {
+  for (long first = 0; first < count; ++first)
+    if (values[first] == target) return first;
+  return count;
 }
 const char* variant() { return "sse2"; }
 #endif

@@ -33,6 +33,10 @@ void erfc8(const double* in, double* out);
 void log1p8(const double* in, double* out);
 void box_muller8(const double* angle, const double* uniform, double* x, double* y);
 
+// The first index i < count with values[i] == target (count if none): a vectorised scan, the
+// first occurrence as a scalar loop would find it. values need no alignment.
+long first_equal(const double* values, long count, double target);
+
 // The name of the SIMD variant compiled in ("avx512f", "avx2", "sse2").
 const char* variant();
 

@@ -13,8 +13,10 @@ __m256d _ZGVdN4v_erfc(__m256d);
 }
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 #include <iterator>
 #include <limits>
 
@@ -116,6 +118,22 @@ TEST(SimdMath, SinAndCosWithinOneUlp) {
   }
   EXPECT_LE(worst_sin, 1.0) << simd::variant();
   EXPECT_LE(worst_cos, 1.0) << simd::variant();
+}
+
+// first_equal against std::find: every length 0..40, every position of the first hit (and none),
+// later hits and -0.0 == 0.0 included.
+TEST(SimdMath, FirstEqualFindsTheFirstOccurrence) {
+  std::vector<double> values;
+  for (long count = 0; count <= 40; ++count) {
+    for (long hit = 0; hit <= count; ++hit) {
+      values.assign(static_cast<std::size_t>(count), 1.0);
+      for (long i = 0; i < count; ++i) values[static_cast<std::size_t>(i)] = static_cast<double>(i % 7) + 2.0;
+      for (long i = hit; i < count; i += 3) values[static_cast<std::size_t>(i)] = (i == hit) ? 0.0 : -0.0;
+      const long expected = std::find(values.begin(), values.end(), 0.0) - values.begin();
+      EXPECT_EQ(simd::first_equal(values.data(), count, 0.0), expected) << count << " " << hit;
+      EXPECT_EQ(simd::first_equal(values.data(), count, -1.0), count);
+    }
+  }
 }
 
 #if defined(__AVX512F__)
