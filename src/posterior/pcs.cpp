@@ -17,9 +17,11 @@
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/params.hpp"
+#include "core/simd_math.hpp"
 
 namespace dmconv::posterior {
 namespace {
@@ -121,7 +123,9 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
   Matrix noise(d, n);
   Vector nll(n);
   Vector proposal_nll(n);
-  Vector acceptance_uniform(options.metropolis ? n : 0);
+  // log U of the acceptance test, eight per SLEEF call (whole lane groups: padded with U = 1).
+  const Eigen::Index padded_n = (n + simd::kLanes - 1) / simd::kLanes * simd::kLanes;
+  std::vector<double, Eigen::aligned_allocator<double>> log_uniform(options.metropolis ? padded_n : 0, 1.0);
   if (options.metropolis) {
     likelihood.negative_log_likelihood_and_gradient(y, z, nll, gradient);
   } else {
@@ -157,7 +161,10 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
       proposal = z + constant_step.r * (centre - z) - constant_step.drift * gradient + constant_step.sd * noise;
     }
     likelihood.negative_log_likelihood_and_gradient(y, proposal, proposal_nll, proposal_gradient);
-    streams.uniforms_across(first_particle, tag.sub(2 * stream + 1), 0, acceptance_uniform.data(), n);
+    streams.uniforms_across(first_particle, tag.sub(2 * stream + 1), 0, log_uniform.data(), n);
+    std::fill(log_uniform.begin() + n, log_uniform.end(), 1.0);
+    for (Eigen::Index group = 0; group < padded_n; group += simd::kLanes)
+      simd::log8(log_uniform.data() + group, log_uniform.data() + group);
     for (Eigen::Index j = 0; j < n; ++j) {
       const Step forward = step_at(gradient.col(j).data());
       const Step backward = step_at(proposal_gradient.col(j).data());
@@ -179,7 +186,7 @@ void pcs_sample(const Likelihood& likelihood, const Vector& y, double eta, const
           -0.5 * squared_norm(noise.col(j).data(), d) - static_cast<double>(d) * forward.log_sd;
       const double log_alpha = log_pi_proposal + log_q_backward - log_pi_current - log_q_forward;
       // A NaN log_alpha (e.g. a non-finite likelihood at the proposal) rejects.
-      if (std::log(acceptance_uniform(j)) < log_alpha) {
+      if (log_uniform[static_cast<std::size_t>(j)] < log_alpha) {
         z.col(j) = proposal.col(j);
         gradient.col(j) = proposal_gradient.col(j);
         nll(j) = proposal_nll(j);
