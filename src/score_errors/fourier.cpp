@@ -101,75 +101,71 @@ void FourierScore::waves(ConstMatrixRef x, Eigen::Index first, Eigen::Index coun
   }
 }
 
-void FourierScore::compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const {
+template <class EachColumn>
+void FourierScore::for_each_column_wave(ConstMatrixRef x, Wave wave, const EachColumn& each_column) const {
   constexpr int L = simd::kLanes;
+  thread_local std::vector<double, Eigen::aligned_allocator<double>> values;
+  values.resize(static_cast<std::size_t>(field_.features()) * L);
+  for (Eigen::Index first = 0; first < x.cols(); first += L) {
+    const Eigen::Index count = std::min<Eigen::Index>(L, x.cols() - first);
+    waves(x, first, count, wave, values.data());
+    for (Eigen::Index lane = 0; lane < count; ++lane) each_column(first + lane, values.data() + lane);
+  }
+}
+
+void FourierScore::compute(const NoiseLevel& level, ConstMatrixRef x, MatrixRef out) const {
   target_.score(level, x, out);
   const double c = coefficient(level);
   const Eigen::Index d = x.rows();
   const int M = field_.features();
-  thread_local std::vector<double, Eigen::aligned_allocator<double>> sines;
-  sines.resize(static_cast<std::size_t>(M) * L);
-  for (Eigen::Index first = 0; first < x.cols(); first += L) {
-    const Eigen::Index count = std::min<Eigen::Index>(L, x.cols() - first);
-    waves(x, first, count, Wave::kSine, sines.data());
-    for (Eigen::Index lane = 0; lane < count; ++lane) {
-      double* o = out.col(first + lane).data();
-      for (int m = 0; m < M; ++m) {
-        const double s = c * sines[static_cast<std::size_t>(m) * L + static_cast<std::size_t>(lane)];
-        const double* u = field_.output_directions.col(m).data();
-        for (Eigen::Index i = 0; i < d; ++i) o[i] += s * u[i];
-      }
+  for_each_column_wave(x, Wave::kSine, [&](Eigen::Index j, const double* sines) {
+    double* o = out.col(j).data();
+    for (int m = 0; m < M; ++m) {
+      const double s = c * sines[static_cast<std::size_t>(m) * simd::kLanes];
+      const double* u = field_.output_directions.col(m).data();
+      for (Eigen::Index i = 0; i < d; ++i) o[i] += s * u[i];
     }
-  }
+  });
 }
 
 void FourierScore::jacobian(const NoiseLevel& level, ConstVectorRef x, MatrixRef out) const {
   target_.score_jacobian(level, x, out);
   const double c = coefficient(level) * omega_;
   const Eigen::Index d = x.size();
-  thread_local std::vector<double, Eigen::aligned_allocator<double>> cosines;
-  cosines.resize(static_cast<std::size_t>(field_.features()) * simd::kLanes);
-  waves(x, 0, 1, Wave::kCosine, cosines.data());
-  for (int m = 0; m < field_.features(); ++m) {
-    const double k = c * cosines[static_cast<std::size_t>(m) * simd::kLanes];
-    for (Eigen::Index col = 0; col < d; ++col) {
-      const double kv = k * field_.input_directions(col, m);
-      for (Eigen::Index row = 0; row < d; ++row) out(row, col) += kv * field_.output_directions(row, m);
+  for_each_column_wave(x, Wave::kCosine, [&](Eigen::Index, const double* cosines) {
+    for (int m = 0; m < field_.features(); ++m) {
+      const double k = c * cosines[static_cast<std::size_t>(m) * simd::kLanes];
+      for (Eigen::Index col = 0; col < d; ++col) {
+        const double kv = k * field_.input_directions(col, m);
+        for (Eigen::Index row = 0; row < d; ++row) out(row, col) += kv * field_.output_directions(row, m);
+      }
     }
-  }
+  });
 }
 
 // out.col(j m' + i) = J*(x_j) v_i + sum_m c cos(arg_m(x_j)) u_m <v_m, v_i>.
 void FourierScore::jacobian_apply(const NoiseLevel& level, ConstMatrixRef x, ConstMatrixRef v, MatrixRef out) const {
-  constexpr int L = simd::kLanes;
   if (x.cols() == 0) return;
   target_.score_jacobian_apply(level, x, v, out);
   const double c = coefficient(level) * omega_;
   const Eigen::Index d = x.rows();
   const Eigen::Index per_particle = v.cols() / x.cols();
   const int M = field_.features();
-  thread_local std::vector<double, Eigen::aligned_allocator<double>> cosines;
-  cosines.resize(static_cast<std::size_t>(M) * L);
-  for (Eigen::Index first = 0; first < x.cols(); first += L) {
-    const Eigen::Index count = std::min<Eigen::Index>(L, x.cols() - first);
-    waves(x, first, count, Wave::kCosine, cosines.data());
-    for (Eigen::Index lane = 0; lane < count; ++lane) {
-      const Eigen::Index j = first + lane;
-      for (Eigen::Index i = 0; i < per_particle; ++i) {
-        const Eigen::Index col = j * per_particle + i;
-        const double* w = v.col(col).data();
-        double* o = out.col(col).data();
-        for (int m = 0; m < M; ++m) {
-          const double* vm = field_.input_directions.col(m).data();
-          double projection = vm[0] * w[0];
-          for (Eigen::Index r = 1; r < d; ++r) projection += vm[r] * w[r];
-          const double scale = c * cosines[static_cast<std::size_t>(m) * L + static_cast<std::size_t>(lane)] * projection;
-          const double* u = field_.output_directions.col(m).data();
-          for (Eigen::Index r = 0; r < d; ++r) o[r] += scale * u[r];
-        }
+  for_each_column_wave(x, Wave::kCosine, [&](Eigen::Index j, const double* cosines) {
+    for (Eigen::Index i = 0; i < per_particle; ++i) {
+      const Eigen::Index col = j * per_particle + i;
+      const double* w = v.col(col).data();
+      double* o = out.col(col).data();
+      for (int m = 0; m < M; ++m) {
+        const double* vm = field_.input_directions.col(m).data();
+        double projection = vm[0] * w[0];
+        for (Eigen::Index r = 1; r < d; ++r) projection += vm[r] * w[r];
+        const double scale = c * cosines[static_cast<std::size_t>(m) * simd::kLanes] * projection;
+        const double* u = field_.output_directions.col(m).data();
+        for (Eigen::Index r = 0; r < d; ++r) o[r] += scale * u[r];
       }
     }
-  }
+  });
 }
 
 // log |det(a I + c J)| with J = J* + J_delta formed densely (batched Jacobian-vector products

@@ -85,6 +85,10 @@ class FourierScore final : public ScoreModel {
   // (count <= simd::kLanes), at out[m kLanes + (j - first)]; lanes past count repeat the last
   // column. Eight columns share each simd::sin8 / cos8 call; a lane's value depends on its x_j alone.
   void waves(ConstMatrixRef x, Eigen::Index first, Eigen::Index count, Wave wave, double* out) const;
+  // each_column(j, values) for every column j of x in order, values[m kLanes] = the wave of
+  // feature m at x_j (eight columns per waves() call, into a per-thread buffer).
+  template <class EachColumn>
+  void for_each_column_wave(ConstMatrixRef x, Wave wave, const EachColumn& each_column) const;
 
   const Target& target_;
   double amplitude_;
