@@ -1,7 +1,7 @@
-// Standard normals per second from RandomStreams::fill_normals (Philox4x64-10 in eight SIMD
+// Standard normals per second from RandomStreams::fill_normals (Philox4x64-10 in 32 SIMD
 // lanes, then Box-Muller with SLEEF's vectorised log and sincospi), one thread, against the
 // scalar transform it replaced (r123::boxmuller: libm log and sincos, one pair at a time) on the
-// same Philox words, and the generator alone: scalar r123::Philox4x64 and the eight-lane one
+// same Philox words, and the generator alone: scalar r123::Philox4x64 and the 32-lane one
 // (core/philox_lanes.hpp), counted as four normals' worth of words per block.
 #include <benchmark/benchmark.h>
 

@@ -22,33 +22,30 @@ Philox::ctr_type philox_block(std::uint64_t seed, std::uint64_t run, std::uint64
   return generator(counter, key);
 }
 
-// bits = the blocks of counters' lanes [0, lanes): the SIMD generator for a full group, the
-// scalar one for a partial group (a short stream, a tail: one SIMD call for a lane or two cost
-// more than the scalar calls), the same bits either way; unused lanes get zero words.
+// bits = the blocks of counters' lanes [0, lanes), the same bits from either generator: the
+// SIMD one unless the group is mostly empty (a short stream, a tail). Measured on AVX-512: a
+// whole SIMD call costs about as much as nine scalar blocks. Unused lanes hold unspecified words.
 void philox_group(std::uint64_t seed, std::uint64_t run, const PhiloxLanes& counters, int lanes, PhiloxLanes& bits) {
-  if (lanes == kPhiloxLanes) {
+  if (kPhiloxLanesInSimd && lanes > kPhiloxLanes / 4) {
     philox4x64_lanes(seed, run, counters, bits);
     return;
   }
   Philox generator;
   const Philox::key_type key = {{seed, run}};
-  for (int lane = 0; lane < kPhiloxLanes; ++lane) {
-    const Philox::ctr_type words =
-        lane < lanes ? generator({{counters.word[0][lane], counters.word[1][lane], counters.word[2][lane],
-                                   counters.word[3][lane]}},
-                                 key)
-                     : Philox::ctr_type{};
+  for (int lane = 0; lane < lanes; ++lane) {
+    const Philox::ctr_type words = generator(
+        {{counters.word[0][lane], counters.word[1][lane], counters.word[2][lane], counters.word[3][lane]}}, key);
     for (int w = 0; w < 4; ++w) bits.word[w][lane] = words[w];
   }
 }
 
-// The four normals of each of eight Philox blocks: pair h of lane l is (word 2h, word 2h + 1),
+// The four normals of each of kPhiloxLanes Philox blocks: pair h of lane l is (word 2h, word 2h + 1),
 // x = sin(pi u) r, y = cos(pi u) r, r = sqrt(-2 log v), u = uneg11(word 2h), v = u01(word 2h + 1).
 struct alignas(64) NormalLanes {
   double x[2][kPhiloxLanes];
   double y[2][kPhiloxLanes];
 };
-static_assert(kPhiloxLanes == simd::kLanes, "one SLEEF call per pair of a lane group");
+static_assert(kPhiloxLanes % simd::kLanes == 0, "whole SLEEF calls per pair of a lane group");
 
 // pairs = 1 when no lane needs its block's second pair (streams of one or two numbers).
 void box_muller_lanes(const PhiloxLanes& bits, int pairs, NormalLanes& out) {
@@ -59,13 +56,14 @@ void box_muller_lanes(const PhiloxLanes& bits, int pairs, NormalLanes& out) {
       angle[lane] = r123::uneg11<double>(bits.word[2 * pair][lane]);
       uniform[lane] = r123::u01<double>(bits.word[2 * pair + 1][lane]);
     }
-    simd::box_muller8(angle, uniform, out.x[pair], out.y[pair]);
+    for (int first = 0; first < kPhiloxLanes; first += simd::kLanes)
+      simd::box_muller8(angle + first, uniform + first, out.x[pair] + first, out.y[pair] + first);
   }
 }
 
 // Column j (rows entries, column j at data + j * stride) gets the normals of stream
 // (first_particle + j, tag): Philox block b of a stream gives its normals 4b..4b+3. Blocks of
-// all columns are generated eight at a time, in column order (philox_group); the normals of
+// all columns are generated kPhiloxLanes at a time, in column order (philox_group); the normals of
 // unused lanes are discarded.
 void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_particle, std::uint64_t tag,
                   double* data, Eigen::Index rows, Eigen::Index cols, Eigen::Index stride) {

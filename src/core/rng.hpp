@@ -4,7 +4,7 @@
 //   counter = (particle, tag, block, 0)
 //   one Philox call -> 4 x 64 random bits -> 2 Box-Muller pairs -> 4 standard normals
 //
-// Batches of streams run eight Philox blocks at a time in SIMD lanes (core/philox_lanes.hpp),
+// Batches of streams run 32 Philox blocks at a time in SIMD lanes (core/philox_lanes.hpp),
 // each lane bit for bit the scalar generator, so a number is the same whichever path drew it.
 //
 // Every random number dmconv draws is a pure function of (seed, run, particle, tag, index):
@@ -79,7 +79,7 @@ class RandomStreams {
   // out[i] = uniform(particle, tag, i), i = 0..size-1, one Philox block per four numbers.
   void uniforms(std::uint64_t particle, StreamTag tag, double* out, Eigen::Index size) const;
   // out[j] = uniform(first_particle + j, tag, index), j = 0..count-1: one number of each of
-  // count consecutive streams (e.g. a Metropolis uniform per particle), eight streams per call
+  // count consecutive streams (e.g. a Metropolis uniform per particle), 32 streams per call
   // of the vectorised generator.
   void uniforms_across(std::uint64_t first_particle, StreamTag tag, std::uint64_t index, double* out,
                        Eigen::Index count) const;

@@ -35,7 +35,7 @@ TEST(Philox, KnownAnswerVector) {
 // The vectorised generator is the scalar one, lane by lane, for counters and keys whose
 // 32-bit halves take extreme values (the carries of the assembled 64 x 64 products) and for
 // random ones, including out aliasing in.
-TEST(Philox, EightLanesAreTheScalarGenerator) {
+TEST(Philox, SimdLanesAreTheScalarGenerator) {
   r123::Philox4x64 generator;
   const std::uint64_t edges[] = {0, 1, 0xffffffffULL, 0x100000000ULL, 0xffffffff00000000ULL, ~0ULL,
                                  0x8000000000000000ULL, 0x7fffffffffffffffULL};
@@ -169,7 +169,7 @@ TEST(RandomStreams, NumbersDoNotDependOnLayout) {
   }
   EXPECT_NE(block(0, 0), block(0, 1));
 
-  // Blocks are generated eight at a time across columns (whole-block columns, rows = 4 and 16,
+  // Blocks are generated kPhiloxLanes at a time across columns (whole-block columns, rows = 4 and 16,
   // take a store path of their own): a column that straddles lane groups, and the same
   // particle at other group positions, must give the same numbers.
   for (const Eigen::Index rows : {1, 4, 7, 13, 16}) {
