@@ -244,11 +244,12 @@ Grid1d make_grid(const Target& target, const NoiseLevel& level, double lower, do
   return g;
 }
 
-Eigen::SelfAdjointEigenSolver<Matrix> solve_grid(const Grid1d& g, bool vectors) {
-  Eigen::SelfAdjointEigenSolver<Matrix> solver;
-  solver.computeFromTridiagonal(g.diag, g.sub, vectors ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly);
-  require(solver.info() == Eigen::Success, "spectral constants: tridiagonal eigen-solver failed");
-  return solver;
+TridiagonalSpectrum solve_grid(const Grid1d& g, bool vectors) {
+  TridiagonalSpectrum spectrum = tridiagonal_spectrum(g.diag, g.sub, vectors, TridiagonalOrder::kAsGiven);
+  if (!spectrum.converged) spectrum = tridiagonal_spectrum(g.diag, g.sub, vectors, TridiagonalOrder::kReversed);
+  require(spectrum.converged, "spectral constants: the tridiagonal eigen-solver did not converge in either order (" +
+                                  std::to_string(g.diag.size()) + " cells)");
+  return spectrum;
 }
 
 // The ratio 2 E(f) / Ent_pi(f^2) at f = exp(u/2), u = B a, and its gradient in a.
@@ -379,16 +380,16 @@ MinimiseResult lbfgs(const LsiObjective& objective, Vector a, int max_iterations
 
 GridConstants constants_on_grid(const Grid1d& g, int modes, int max_iterations) {
   const Eigen::Index n = g.x.size();
-  const auto solver = solve_grid(g, modes > 0);
+  const TridiagonalSpectrum spectrum = solve_grid(g, modes > 0);
   GridConstants result;
-  result.poincare = solver.eigenvalues()(1);
+  result.poincare = spectrum.values(1);
   if (modes == 0) {
     result.log_sobolev = kNaN;
     return result;
   }
   const Vector inv_sqrt_pi = (-0.5 * g.log_pi.array()).exp();
   Matrix basis(n, modes);
-  const double first = std::max(solver.eigenvalues()(1), std::numeric_limits<double>::min());
+  const double first = std::max(spectrum.values(1), std::numeric_limits<double>::min());
   // The QR eigenvectors v_k of A have absolute (not relative) accuracy ~1e-16, so phi = v / sqrt(pi)
   // is rounding noise where pi_i < 1e-16 max pi: phi is used where pi_i >= 1e-16 max pi (relative
   // accuracy ~1e-8 or better) and continued flat beyond (any basis gives an upper bound; the far
@@ -398,11 +399,11 @@ GridConstants constants_on_grid(const Grid1d& g, int modes, int max_iterations) 
   while (g.log_pi(first_trusted) < log_pi_max - 36.8) ++first_trusted;
   while (g.log_pi(last_trusted) < log_pi_max - 36.8) --last_trusted;
   for (int k = 0; k < modes; ++k) {
-    Vector phi = solver.eigenvectors().col(k + 1).cwiseProduct(inv_sqrt_pi);
+    Vector phi = spectrum.vectors.col(k + 1).cwiseProduct(inv_sqrt_pi);
     for (Eigen::Index i = 0; i < first_trusted; ++i) phi(i) = phi(first_trusted);
     for (Eigen::Index i = last_trusted + 1; i < n; ++i) phi(i) = phi(last_trusted);
     phi /= phi.cwiseAbs().maxCoeff();
-    const double lambda = std::max(solver.eigenvalues()(k + 1), first);
+    const double lambda = std::max(spectrum.values(k + 1), first);
     basis.col(k) = phi / std::sqrt(lambda / first);
   }
   const LsiObjective objective(g, basis);
@@ -453,6 +454,24 @@ void SpectralOptions::validate() const {
   require(max_iterations >= 1, "spectral constants: max_iterations must be >= 1");
   require(lower.has_value() == upper.has_value(), "spectral constants: give both lower and upper, or neither");
   require(!lower || *lower < *upper, "spectral constants: lower must be < upper");
+}
+
+TridiagonalSpectrum tridiagonal_spectrum(const Vector& diagonal, const Vector& subdiagonal, bool vectors,
+                                         TridiagonalOrder order) {
+  const int options = vectors ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly;
+  const bool reversed = order == TridiagonalOrder::kReversed;
+  Eigen::SelfAdjointEigenSolver<Matrix> solver;
+  if (reversed) {
+    solver.computeFromTridiagonal(diagonal.reverse().eval(), subdiagonal.reverse().eval(), options);
+  } else {
+    solver.computeFromTridiagonal(diagonal, subdiagonal, options);
+  }
+  TridiagonalSpectrum spectrum;
+  if (solver.info() != Eigen::Success) return spectrum;
+  spectrum.converged = true;
+  spectrum.values = solver.eigenvalues();
+  if (vectors) spectrum.vectors = reversed ? Matrix(solver.eigenvectors().colwise().reverse()) : solver.eigenvectors();
+  return spectrum;
 }
 
 GridConstants grid_constants_1d(const Target& target, const NoiseLevel& level, double lower, double upper, int cells,
@@ -513,7 +532,7 @@ KlDecay langevin_kl_decay_1d(const Target& target, const NoiseLevel& level, cons
   const auto [lower, upper] = options.grid.lower ? std::make_pair(*options.grid.lower, *options.grid.upper)
                                                  : default_interval(target, level);
   const Grid1d g = make_grid(target, level, lower, upper, options.grid.cells);
-  const auto solver = solve_grid(g, true);
+  const TridiagonalSpectrum spectrum = solve_grid(g, true);
   const Eigen::Index n = g.x.size();
   // Initial law on the grid (log space), normalised: rho0_i.
   Vector log_rho0 = (-0.5 * (g.x.array() - options.initial_mean).square() / options.initial_variance).matrix();
@@ -521,12 +540,12 @@ KlDecay langevin_kl_decay_1d(const Target& target, const NoiseLevel& level, cons
   log_rho0.array() -= m + std::log((log_rho0.array() - m).exp().sum());
   // g0 = M^{1/2} h0 = rho0 / sqrt(pi); coefficients y = V^T g0 (y_0 = 1 up to sign: dropped).
   const Vector g0 = (log_rho0.array() - 0.5 * g.log_pi.array()).exp();
-  const Vector y = solver.eigenvectors().transpose() * g0;
+  const Vector y = spectrum.vectors.transpose() * g0;
   const Vector inv_sqrt_pi = (-0.5 * g.log_pi.array()).exp();
   const Vector pi = g.log_pi.array().exp();
-  const Matrix& v = solver.eigenvectors();
+  const Matrix& v = spectrum.vectors;
   for (double u : result.times) {
-    Vector coefficients = (-solver.eigenvalues().array() * u).exp() * y.array();
+    Vector coefficients = (-spectrum.values.array() * u).exp() * y.array();
     coefficients(0) = 0.0;
     const Vector e = (v * coefficients).cwiseProduct(inv_sqrt_pi);  // h - 1
     double kl = 0.0;

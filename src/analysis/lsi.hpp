@@ -201,6 +201,21 @@ struct GridConstants {
 GridConstants grid_constants_1d(const Target& target, const NoiseLevel& level, double lower,
                                 double upper, int cells, int modes, int max_iterations = 400);
 
+// The eigen-decomposition of the symmetric tridiagonal matrix A with the given diagonal and
+// sub-diagonal, by Eigen's implicit QL iteration on A itself or on P A P (P the order flip, same
+// eigenvalues, eigenvectors mapped back by P). The grid solves try the given order, then the
+// reversed one: the iteration can stall on one order under some roundings alone
+// (tests/analysis/stalling_tridiagonal.hpp). values increase; vectors holds unit eigenvectors
+// as columns when asked for; converged = false (values, vectors empty) when the iteration failed.
+enum class TridiagonalOrder { kAsGiven, kReversed };
+struct TridiagonalSpectrum {
+  bool converged = false;
+  Vector values;
+  Matrix vectors;
+};
+TridiagonalSpectrum tridiagonal_spectrum(const Vector& diagonal, const Vector& subdiagonal, bool vectors,
+                                         TridiagonalOrder order);
+
 // ---------------------------------------------------------------------------------------------
 // 3(a). 1-D Fokker-Planck KL decay.
 
