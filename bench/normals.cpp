@@ -29,6 +29,25 @@ void BM_FillNormals(benchmark::State& state) {
 }
 BENCHMARK(BM_FillNormals)->Name("normals/fill_normals");
 
+// One short stream per particle (a target's exact sampler draws d numbers this way): the fixed
+// cost of a call, where the scalar generator serves the few blocks.
+void BM_ShortStreams(benchmark::State& state) {
+  const RandomStreams streams(1, 2);
+  const auto size = static_cast<Eigen::Index>(state.range(0));
+  Vector out(size);
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    ++step;
+    for (Eigen::Index j = 0; j < kParticles; ++j) {
+      streams.normals(static_cast<std::uint64_t>(j), StreamTag(StreamPurpose::kTest, step), out.data(), size);
+      benchmark::DoNotOptimize(out.data());
+    }
+  }
+  state.counters["normals/s"] =
+      benchmark::Counter(static_cast<double>(size * kParticles), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_ShortStreams)->Name("normals/short_streams")->Arg(1)->Arg(3)->Arg(16);
+
 void BM_ScalarBoxMullerReference(benchmark::State& state) {
   Matrix out(kRows, kParticles);
   std::uint64_t step = 0;

@@ -24,9 +24,13 @@ Philox::ctr_type philox_block(std::uint64_t seed, std::uint64_t run, std::uint64
 
 // bits = the blocks of counters' lanes [0, lanes), the same bits from either generator: the
 // SIMD one unless the group is mostly empty (a short stream, a tail). Measured on AVX-512: a
-// whole SIMD call costs about as much as nine scalar blocks. Unused lanes hold unspecified words.
-void philox_group(std::uint64_t seed, std::uint64_t run, const PhiloxLanes& counters, int lanes, PhiloxLanes& bits) {
+// whole SIMD call costs about as much as nine scalar blocks. The lanes up to the next multiple
+// of simd::kLanes are defined too (zero counters or zero words), for a transform by whole
+// SIMD groups; their numbers are discarded.
+void philox_group(std::uint64_t seed, std::uint64_t run, PhiloxLanes& counters, int lanes, PhiloxLanes& bits) {
   if (kPhiloxLanesInSimd && lanes > kPhiloxLanes / 4) {
+    for (int lane = lanes; lane < kPhiloxLanes; ++lane)
+      for (int w = 0; w < 4; ++w) counters.word[w][lane] = 0;
     philox4x64_lanes(seed, run, counters, bits);
     return;
   }
@@ -37,6 +41,8 @@ void philox_group(std::uint64_t seed, std::uint64_t run, const PhiloxLanes& coun
         {{counters.word[0][lane], counters.word[1][lane], counters.word[2][lane], counters.word[3][lane]}}, key);
     for (int w = 0; w < 4; ++w) bits.word[w][lane] = words[w];
   }
+  for (int lane = lanes; lane % simd::kLanes != 0; ++lane)
+    for (int w = 0; w < 4; ++w) bits.word[w][lane] = 0;
 }
 
 // The four normals of each of kPhiloxLanes Philox blocks: pair h of lane l is (word 2h, word 2h + 1),
@@ -47,16 +53,18 @@ struct alignas(64) NormalLanes {
 };
 static_assert(kPhiloxLanes % simd::kLanes == 0, "whole SLEEF calls per pair of a lane group");
 
-// pairs = 1 when no lane needs its block's second pair (streams of one or two numbers).
-void box_muller_lanes(const PhiloxLanes& bits, int pairs, NormalLanes& out) {
+// pairs = 1 when no lane needs its block's second pair (streams of one or two numbers); lanes
+// [0, lanes) are wanted, and the transform runs on whole SIMD groups up to them.
+void box_muller_lanes(const PhiloxLanes& bits, int pairs, int lanes, NormalLanes& out) {
   alignas(64) double angle[kPhiloxLanes];
   alignas(64) double uniform[kPhiloxLanes];
+  const int used = (lanes + simd::kLanes - 1) / simd::kLanes * simd::kLanes;
   for (int pair = 0; pair < pairs; ++pair) {
-    for (int lane = 0; lane < kPhiloxLanes; ++lane) {
+    for (int lane = 0; lane < used; ++lane) {
       angle[lane] = r123::uneg11<double>(bits.word[2 * pair][lane]);
       uniform[lane] = r123::u01<double>(bits.word[2 * pair + 1][lane]);
     }
-    for (int first = 0; first < kPhiloxLanes; first += simd::kLanes)
+    for (int first = 0; first < used; first += simd::kLanes)
       simd::box_muller8(angle + first, uniform + first, out.x[pair] + first, out.y[pair] + first);
   }
 }
@@ -87,7 +95,7 @@ void fill_columns(std::uint64_t seed, std::uint64_t run, std::uint64_t first_par
       if (++block == blocks_per_column) block = 0, ++column;
     }
     philox_group(seed, run, counters, lanes, bits);
-    box_muller_lanes(bits, rows > 2 ? 2 : 1, normals);
+    box_muller_lanes(bits, rows > 2 ? 2 : 1, lanes, normals);
     if (contiguous && lanes == kPhiloxLanes && count[0] == 4) {
       // Whole blocks back to back (rows a multiple of 4, columns adjacent): 32 consecutive
       // numbers, lane by lane, stored without the per-lane addresses.
